@@ -1,0 +1,50 @@
+"""PeerPulse: longitudinal pulse surveys of peer workers in mental health services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: settings, database, extensions, blueprints, CLI."""
+    from survey import cli, db, errors, security
+    from survey.config import INSTANCE_DIR, Config, finalise
+    from survey.extensions import csrf, limiter
+    from survey.staff import nav
+
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.config.from_mapping(Config().as_dict())
+    if config:
+        app.config.from_mapping(config)
+    finalise(app.config)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    nav.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Attach each audience's blueprint."""
+    from survey.auth import bp as auth_bp
+    from survey.staff import bp as staff_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_bp)
+    for module_name in ("respondent", "dashboard", "research", "admin", "api"):
+        # Blueprints of later issues register themselves once their package exists.
+        try:
+            module = __import__(f"survey.{module_name}", fromlist=["bp"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"survey.{module_name}":
+                raise
+            continue
+        app.register_blueprint(module.bp)

@@ -1,0 +1,78 @@
+"""Configuration from environment variables, with documented defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+INSTANCE_DIR = Path(os.environ.get("PEERPULSE_INSTANCE", Path.cwd() / "instance"))
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside debug/demo/testing
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot start the application safely."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    """Read a yes/no environment variable."""
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_database_url() -> str:
+    """The embedded default: a SQLite file under instance/."""
+    return f"sqlite:///{INSTANCE_DIR / 'peerpulse.db'}"
+
+
+class Config:
+    """Settings read from the environment when the app is created."""
+
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        env = dict(os.environ if environ is None else environ)
+        self.DEBUG = _bool(env.get("FLASK_DEBUG"))
+        self.DEMO = _bool(env.get("PEERPULSE_DEMO"))
+        self.TESTING = False
+        self.DATABASE_URL = env.get("DATABASE_URL") or default_database_url()
+        self.SECRET_KEY = env.get("SECRET_KEY", "")
+        self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.TIMEZONE = env.get("PEERPULSE_TIMEZONE", "Europe/London")
+        # Mail: "file" writes .eml files under instance/mail (the demo default), "smtp" sends.
+        self.MAIL_BACKEND = env.get("MAIL_BACKEND", "file")
+        self.MAIL_FILE_DIR = env.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
+        self.MAIL_FROM = env.get("MAIL_FROM", "PeerPulse <peerpulse@localhost>")
+        self.SMTP_HOST = env.get("SMTP_HOST", "localhost")
+        self.SMTP_PORT = int(env.get("SMTP_PORT", "25"))
+        self.SMTP_STARTTLS = _bool(env.get("SMTP_STARTTLS"))
+        self.SMTP_SSL = _bool(env.get("SMTP_SSL"))
+        self.SMTP_USER = env.get("SMTP_USER", "")
+        self.SMTP_PASSWORD = env.get("SMTP_PASSWORD", "")
+        self.SMTP_TIMEOUT = float(env.get("SMTP_TIMEOUT", "10"))
+        self.SESSION_COOKIE_SECURE = self.BASE_URL.startswith("https://")
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)))
+        self.WTF_CSRF_TIME_LIMIT = None  # a survey page may stay open for a long time
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_ENABLED = True
+        self.MIN_GROUP_SIZE = int(env.get("PEERPULSE_MIN_GROUP_SIZE", "5"))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as a plain mapping for Flask's config."""
+        return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def finalise(config: dict[str, Any]) -> None:
+    """Check the merged configuration; refuse to start production without a secret key."""
+    if not config.get("SECRET_KEY"):
+        if config.get("DEBUG") or config.get("DEMO") or config.get("TESTING"):
+            config["SECRET_KEY"] = DEV_SECRET_KEY
+        else:
+            raise ConfigError(
+                "SECRET_KEY is not set. PeerPulse refuses to start in production mode without "
+                "one. Set SECRET_KEY to a long random value, for example the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`, or run with "
+                "FLASK_DEBUG=1 / PEERPULSE_DEMO=1 for local development."
+            )

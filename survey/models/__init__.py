@@ -1,0 +1,43 @@
+"""The domain tables, one module per area; import from here."""
+
+from survey.models._types import (
+    ConsentDecision,
+    InvitationStatus,
+    OutboxStatus,
+    ParticipantStatus,
+    Role,
+    StaffRole,
+    StudyStatus,
+)
+from survey.models.invitation import Invitation, LinkToken
+from survey.models.mail import OutboxMessage
+from survey.models.organisation import Organisation, Team
+from survey.models.participant import Contact, Participant
+from survey.models.response import Answer, Response, ScaleScore
+from survey.models.staff import AuditEvent, User
+from survey.models.study import Study, StudyInstrument, Wave
+
+__all__ = [
+    "Answer",
+    "AuditEvent",
+    "ConsentDecision",
+    "Contact",
+    "Invitation",
+    "InvitationStatus",
+    "LinkToken",
+    "Organisation",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Participant",
+    "ParticipantStatus",
+    "Response",
+    "Role",
+    "ScaleScore",
+    "StaffRole",
+    "Study",
+    "StudyInstrument",
+    "StudyStatus",
+    "Team",
+    "User",
+    "Wave",
+]

@@ -1,0 +1,80 @@
+"""Participants (pseudonymous) and their contact details (kept apart)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey.db import Base, utcnow
+from survey.models._types import (
+    ConsentDecision,
+    ParticipantStatus,
+    Role,
+    enum_column,
+    intpk,
+    str40,
+)
+from survey.models.organisation import Team
+from survey.models.study import Study
+
+
+class Participant(Base):
+    """A person enrolled in a study, known to analysis only by a pseudonymous code."""
+
+    __tablename__ = "participant"
+
+    id: Mapped[intpk]
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    # Pseudonymous study id: random, meaningless, the only identifier exports carry.
+    code: Mapped[str40] = mapped_column(unique=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    anchor_date: Mapped[dt.date]
+    status: Mapped[ParticipantStatus] = mapped_column(
+        enum_column(ParticipantStatus), default=ParticipantStatus.ACTIVE
+    )
+    consent_decision: Mapped[ConsentDecision | None] = mapped_column(
+        enum_column(ConsentDecision)
+    )
+    consent_at: Mapped[dt.datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(String(20))
+    withdrawn_at: Mapped[dt.datetime | None]
+    # On withdrawal: may the answers already given be kept for analysis?
+    withdrawal_keep_data: Mapped[bool | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    study: Mapped[Study] = relationship()
+    team: Mapped[Team] = relationship()
+    contact: Mapped[Contact | None] = relationship(
+        back_populates="participant", cascade="all, delete-orphan", uselist=False
+    )
+
+    @property
+    def is_active(self) -> bool:
+        """Still taking part (not withdrawn, not declined)."""
+        return (
+            self.status == ParticipantStatus.ACTIVE
+            and self.consent_decision != ConsentDecision.DECLINED
+        )
+
+    def __repr__(self) -> str:
+        return f"<Participant {self.code}>"
+
+
+class Contact(Base):
+    """Name, email and the trust's own id: read only to send mail; erasure is one delete."""
+
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("study_id", "external_id"),)
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True
+    )
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"))
+    external_id: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+    participant: Mapped[Participant] = relationship(back_populates="contact")

@@ -1,0 +1,155 @@
+"""Shared fixtures: the migrated database (SQLite always, PostgreSQL when configured), app, client.
+
+Every test that uses `app`, `db` or `client` runs once per database backend. SQLite is always
+tested; PostgreSQL too when TEST_DATABASE_URL is set (it must be under CI=true). Each test run
+gets its own freshly created and migrated PostgreSQL database, so parallel runs never collide;
+after each test every table is emptied, so each test starts from an empty schema.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.orm import Session
+
+from survey import create_app
+from survey.db import Base, get_engine, get_sessionmaker, make_engine
+from survey.services import migrations
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL or IN_CI else [])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under CI, PostgreSQL is not optional."""
+    if IN_CI and not PG_URL:
+        raise pytest.UsageError("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests must run")
+
+
+def _create_pg_database(base_url: str) -> tuple[str, Engine]:
+    """Create an empty, uniquely named database next to TEST_DATABASE_URL's."""
+    url = make_url(base_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    name = f"peerpulse_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url.render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return url.set(database=name).render_as_string(hide_password=False), admin
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database for this test session, one per backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        admin = None
+    else:
+        url, admin = _create_pg_database(PG_URL or "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    engine = make_engine(url)
+    migrations.upgrade(engine)
+    engine.dispose()
+    yield url
+    if admin is not None:
+        name = make_url(url).database
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def empty_all_tables(engine: Engine) -> None:
+    """Delete every row, children first (faster than recreating the schema)."""
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+        if engine.dialect.has_table(conn, "apscheduler_jobs"):
+            conn.execute(text("DELETE FROM apscheduler_jobs"))
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Any) -> Iterator[Any]:
+    """Build apps on the test database with overrides; tables are emptied afterwards."""
+    apps: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        config = {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "BASE_URL": "http://localhost",
+            "MAIL_BACKEND": "file",
+            "MAIL_FILE_DIR": str(tmp_path / "mail"),
+        }
+        config.update(overrides)
+        application = create_app(config)
+        apps.append(application)
+        return application
+
+    yield factory
+    if apps:
+        empty_all_tables(get_engine(apps[0]))
+    for application in apps:
+        get_engine(application).dispose()
+
+
+@pytest.fixture
+def app(make_app: Any) -> Flask:
+    """The application on the test database (CSRF and rate limits off; see make_app)."""
+    application: Flask = make_app()
+    return application
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session on the test database, bound to the factories."""
+    from tests import factories
+
+    session = get_sessionmaker(app)()
+    factories.bind(session)
+    yield session
+    session.rollback()
+    session.close()
+    factories.bind(None)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner."""
+    return app.test_cli_runner()
+
+
+class StaffLogin:
+    """Sign staff in and out through the real login form."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, email: str, password: str = "correct horse battery") -> Any:
+        """Post the sign-in form."""
+        return self._client.post("/staff/login", data={"email": email, "password": password})
+
+    def logout(self) -> Any:
+        """Sign out."""
+        return self._client.post("/staff/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> StaffLogin:
+    """Helper to sign in as a staff user (password defaults to the factories' one)."""
+    return StaffLogin(client)
