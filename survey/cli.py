@@ -18,9 +18,9 @@ db_cli = AppGroup("db", help="Database schema: upgrade, downgrade, check.")
 
 
 @db_cli.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def db_upgrade(revision: str) -> None:
-    """Migrate the database to REVISION (default: head)."""
+    """Migrate the database to REVISION (default: the latest)."""
     engine = get_engine()
     migrations.upgrade(engine, revision)
     click.echo(f"Database at {migrations.current_revision(engine)} ({engine.url.render_as_string()})")
@@ -104,3 +104,12 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(create_admin)
     app.cli.add_command(demo)
+    for module_name in ("instruments_cli", "scheduling_cli", "analysis_cli"):
+        # Command groups of later issues live beside their code and register themselves here.
+        try:
+            module = __import__(f"survey.{module_name}", fromlist=["init_app"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"survey.{module_name}":
+                raise
+            continue
+        module.init_app(app)

@@ -23,7 +23,7 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Migrate the database up to a revision."""
     with engine.begin() as conn:
         cfg = alembic_config(engine)

@@ -11,7 +11,7 @@ from survey.models import StaffRole, User
 STAFF_LINKS: list[tuple[str, str, tuple[StaffRole, ...]]] = [
     ("dashboard.index", "Dashboard", (StaffRole.ADMIN, StaffRole.RESEARCHER, StaffRole.TRUST_MONITOR)),
     ("research.index", "Research", (StaffRole.ADMIN, StaffRole.RESEARCHER)),
-    ("admin.index", "Admin", (StaffRole.ADMIN,)),
+    ("admin.index", "Participants & studies", (StaffRole.ADMIN, StaffRole.RESEARCHER)),
 ]
 
 

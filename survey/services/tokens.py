@@ -1,0 +1,44 @@
+"""Personal link tokens: random, shown once, stored only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey.models import Invitation, LinkToken
+
+TOKEN_BYTES = 24  # 192 bits of randomness
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(db: Session, invitation: Invitation) -> str:
+    """Create a new personal link token for an invitation and return it (the only time it exists)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    db.add(LinkToken(token_hash=hash_token(token), invitation=invitation))
+    return token
+
+
+def find_invitation(db: Session, token: str) -> Invitation | None:
+    """The invitation a token belongs to, by hash; None for anything unknown or malformed."""
+    if not token or len(token) > 100:
+        return None
+    return db.scalar(
+        select(Invitation).join(LinkToken).where(LinkToken.token_hash == hash_token(token))
+    )
+
+
+def survey_url(base_url: str, token: str) -> str:
+    """The personal survey link."""
+    return f"{base_url.rstrip('/')}/r/{token}"
+
+
+def withdraw_url(base_url: str, token: str) -> str:
+    """The personal withdrawal link."""
+    return f"{base_url.rstrip('/')}/r/{token}/withdraw"
