@@ -32,8 +32,10 @@ class FieldReader:
         self.add(line, item, None, f"{what} must be a mapping of 'field: value', got {value!r}")
         return None
 
-    def unknown_keys(self, data: SourceMap, allowed: tuple[str, ...], item: str | None) -> None:
-        """Record every key of `data` that is not in `allowed` (usually a typo)."""
+    def check_keys(self, data: SourceMap, allowed: tuple[str, ...], item: str | None) -> None:
+        """Record keys given twice, and keys not in `allowed` (usually a typo)."""
+        for key, line, first in data.duplicate_keys:
+            self.add(line, item, key, f"given twice (first on line {first}); keep one")
         for key in data:
             if key not in allowed:
                 known = ", ".join(allowed)

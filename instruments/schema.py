@@ -36,7 +36,7 @@ def _response_options(reader: FieldReader, root: SourceMap) -> tuple[ResponseOpt
         raw = reader.mapping(entry, root.line_of("response_options"), None, "each response option")
         if raw is None:
             continue
-        reader.unknown_keys(raw, ("value", "label"), None)
+        reader.check_keys(raw, ("value", "label"), None)
         value = reader.integer(raw, "value", None)
         label = reader.text(raw, "label", None)
         if value is None or label is None:
@@ -67,7 +67,7 @@ def _scales(reader: FieldReader, root: SourceMap) -> tuple[dict[str, Scale], dic
         if raw is None:
             continue
         scale_id = reader.identifier(raw, "id", None)
-        reader.unknown_keys(raw, _SCALE_FIELDS, None)
+        reader.check_keys(raw, _SCALE_FIELDS, None)
         label = reader.text(raw, "label", None)
         description = reader.text(raw, "description", None)
         min_answered = reader.share(raw, "min_answered", None)
@@ -91,8 +91,10 @@ def _items(
     scales: Mapping[str, Scale],
     themes: Mapping[str, Theme] | None,
     audience: str | None,
-) -> list[Item]:
+) -> tuple[list[Item], bool]:
+    """The valid items, and whether every item entry was valid."""
     items: list[Item] = []
+    complete = True
     first_line: dict[str, int | None] = {}
     paired: dict[str, str] = {}
     for entry in reader.sequence(root, "items", None):
@@ -100,7 +102,7 @@ def _items(
         if raw is None:
             continue
         item_id = reader.identifier(raw, "id", None)
-        reader.unknown_keys(raw, _ITEM_FIELDS, item_id)
+        reader.check_keys(raw, _ITEM_FIELDS, item_id)
         text = reader.text(raw, "text", item_id)
         scale = reader.identifier(raw, "scale", item_id)
         reverse = reader.flag(raw, "reverse", item_id, required=True)
@@ -125,13 +127,15 @@ def _items(
         if item_id is not None and item_id in first_line:
             reader.add(raw.line_of("id"), item_id, "id",
                        f"duplicate item id (first on line {first_line[item_id]})")
+            complete = False
             continue
         if item_id is None or text is None or scale is None or reverse is None or theme is None:
+            complete = False
             continue
         first_line[item_id] = raw.line
         items.append(Item(item_id, text, scale, reverse, theme, baseline_only, help_text, pair,
                           line=raw.line))
-    return items
+    return items, complete
 
 
 def _check_scale_items(
@@ -172,7 +176,7 @@ def _baseline_module(
                        "items are marked baseline_only, so a baseline_module with a title "
                        "and intro for their page is required")
         return None
-    reader.unknown_keys(block, ("title", "intro"), None)
+    reader.check_keys(block, ("title", "intro"), None)
     title = reader.text(block, "title", None)
     intro = reader.text(block, "intro", None)
     if not has_baseline_items:
@@ -196,7 +200,7 @@ def _pairs_with(
     if audience != "colleague":
         reader.add(root.line_of("pairs_with"), None, "pairs_with",
                    "only colleague instruments pair with another instrument")
-    reader.unknown_keys(block, ("instrument", "version"), None)
+    reader.check_keys(block, ("instrument", "version"), None)
     target = reader.identifier(block, "instrument", None)
     version = reader.integer(block, "version", None)
     if target is None or version is None:
@@ -212,7 +216,7 @@ def parse_instrument(
     root = reader.mapping(data, None, None, "an instrument file")
     if root is None:
         return None, reader.problems
-    reader.unknown_keys(root, _TOP_FIELDS, None)
+    reader.check_keys(root, _TOP_FIELDS, None)
     instrument_id = reader.identifier(root, "id", None)
     version = reader.integer(root, "version", None)
     if version is not None and version < 1:
@@ -229,10 +233,11 @@ def parse_instrument(
     not_applicable = reader.text(root, "not_applicable_label", None, required=False)
     options = _response_options(reader, root)
     scales, scale_lines = _scales(reader, root)
-    items = _items(reader, root, scales, themes, audience)
+    items, complete = _items(reader, root, scales, themes, audience)
     for scale_id, scale in list(scales.items()):
         members = [item for item in items if item.scale == scale_id]
-        _check_scale_items(reader, scale, scale_lines[scale_id], members)
+        if complete:  # with items missing, counts would only repeat the items' own problems
+            _check_scale_items(reader, scale, scale_lines[scale_id], members)
         scales[scale_id] = Scale(scale.id, scale.label, scale.description, scale.min_answered,
                                  tuple(item.id for item in members), scale.page_title)
     baseline_module = _baseline_module(reader, root, items)

@@ -19,6 +19,7 @@ class SourceMap(dict[Any, Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.key_lines: dict[str, int] = {}
+        self.duplicate_keys: list[tuple[str, int, int]] = []
 
     def line_of(self, key: str) -> int | None:
         """Line of `key` if present, else the line the mapping starts on."""
@@ -26,11 +27,7 @@ class SourceMap(dict[Any, Any]):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that builds SourceMaps and records duplicate keys."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicate_keys: list[tuple[str, int, int]] = []
+    """A safe loader that builds SourceMaps, which record lines and duplicate keys."""
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[SourceMap]:
@@ -45,7 +42,7 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[Sour
         key = loader.construct_object(key_node)
         line = key_node.start_mark.line + 1
         if key in first_seen:
-            loader.duplicate_keys.append((str(key), line, first_seen[key]))
+            data.duplicate_keys.append((str(key), line, first_seen[key]))
         else:
             first_seen[key] = line
             data.key_lines[str(key)] = line
@@ -72,10 +69,6 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
         return None, [Problem(display, None, None, None, f"not valid YAML: {exc}")]
     finally:
         loader.dispose()
-    problems = [
-        Problem(display, line, None, key, f"key appears twice (first on line {first})")
-        for key, line, first in loader.duplicate_keys
-    ]
     if data is None:
-        problems.append(Problem(display, None, None, None, "file is empty"))
-    return data, problems
+        return None, [Problem(display, None, None, None, "file is empty")]
+    return data, []

@@ -18,7 +18,7 @@ def parse_themes(data: Any, file: str) -> tuple[dict[str, Theme], list[Problem]]
     root = reader.mapping(data, None, None, "the themes file")
     if root is None:
         return {}, reader.problems
-    reader.unknown_keys(root, ("themes",), None)
+    reader.check_keys(root, ("themes",), None)
     themes: dict[str, Theme] = {}
     lines: dict[str, int | None] = {}
     for entry in reader.sequence(root, "themes", None):
@@ -26,7 +26,7 @@ def parse_themes(data: Any, file: str) -> tuple[dict[str, Theme], list[Problem]]
         if raw is None:
             continue
         theme_id = reader.identifier(raw, "id", None)
-        reader.unknown_keys(raw, _THEME_FIELDS, theme_id)
+        reader.check_keys(raw, _THEME_FIELDS, theme_id)
         kind = reader.text(raw, "kind", theme_id)
         label = reader.text(raw, "label", theme_id)
         description = reader.text(raw, "description", theme_id)

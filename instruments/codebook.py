@@ -1,0 +1,147 @@
+"""Generate the codebook (CSV and Markdown) from the instrument files; never edit it by hand."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from .model import Instrument, Theme
+
+CSV_COLUMNS = (
+    "instrument", "version", "content_hash", "audience", "position", "item_id", "text",
+    "scale", "scale_label", "reverse", "theme", "theme_label", "baseline_only", "pair",
+    "response_options", "not_applicable", "min_answered", "help",
+)
+
+
+def response_codes(instrument: Instrument) -> str:
+    """The response options as '1=Strongly disagree; ...; 5=Strongly agree'."""
+    return "; ".join(f"{option.value}={option.label}" for option in instrument.response_options)
+
+
+def codebook_rows(
+    instruments: Iterable[Instrument], themes: Mapping[str, Theme]
+) -> list[dict[str, str]]:
+    """One row per item of every instrument, with everything needed to read its answers."""
+    rows = []
+    for instrument in instruments:
+        for position, item in enumerate(instrument.items, start=1):
+            scale = instrument.scales[item.scale]
+            rows.append({
+                "instrument": instrument.id,
+                "version": str(instrument.version),
+                "content_hash": instrument.content_hash,
+                "audience": instrument.audience,
+                "position": str(position),
+                "item_id": item.id,
+                "text": item.text,
+                "scale": item.scale,
+                "scale_label": scale.label,
+                "reverse": "yes" if item.reverse else "no",
+                "theme": item.theme,
+                "theme_label": themes[item.theme].label if item.theme in themes else "",
+                "baseline_only": "yes" if item.baseline_only else "no",
+                "pair": item.pair or "",
+                "response_options": response_codes(instrument),
+                "not_applicable": (
+                    f"{instrument.not_applicable_label} (stored as missing)"
+                    if instrument.not_applicable_label else ""
+                ),
+                "min_answered": f"{scale.min_answered:g}",
+                "help": item.help or "",
+            })
+    return rows
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
+    return lines
+
+
+def scale_themes(instrument: Instrument, scale_id: str) -> list[str]:
+    """The themes a scale's items name, in item order without repeats."""
+    return list(dict.fromkeys(instrument.item(i).theme for i in instrument.scales[scale_id].items))
+
+
+def _instrument_section(instrument: Instrument, themes: Mapping[str, Theme]) -> list[str]:
+    lines = [
+        f"## {instrument.title} ({instrument.key})",
+        "",
+        f"- Audience: `{instrument.audience}`",
+        f"- Content hash: `{instrument.content_hash}`",
+        f"- Items: {len(instrument.items)} at the first wave, "
+        f"{len(instrument.items_for(first_wave=False))} at later waves",
+        f"- Time frame: {instrument.time_frame}",
+        f"- Response options: {response_codes(instrument)}",
+    ]
+    if instrument.not_applicable_label:
+        lines.append(f"- '{instrument.not_applicable_label}' is stored as missing, not scored.")
+    if instrument.pairs_with:
+        target = instrument.pairs_with
+        lines.append(f"- `pair` names the item of {target.instrument} v{target.version} "
+                     "with the same meaning.")
+    low, high = instrument.values[0], instrument.values[-1]
+    lines += ["", "Scale score: the mean of the scale's items after reverse keying "
+              f"(reversed value = {low + high} - value), when at least the stated share "
+              "of its items is answered; otherwise missing.", "",
+              "### Scales", ""]
+    lines += _table(
+        ["scale", "label", "items", "reverse-keyed", "min. share answered", "themes",
+         "description"],
+        ([s.id, s.label, str(len(s.items)),
+          str(sum(instrument.item(i).reverse for i in s.items)), f"{s.min_answered:g}",
+          ", ".join(scale_themes(instrument, s.id)), s.description]
+         for s in instrument.scales.values()),
+    )
+    lines += ["", "### Items", ""]
+    lines += _table(
+        ["item", "text", "scale", "reverse", "theme", "baseline only", "pair"],
+        ([item.id, item.text, item.scale, "yes" if item.reverse else "",
+          f"{item.theme} ({themes[item.theme].label})" if item.theme in themes else item.theme,
+          "yes" if item.baseline_only else "", item.pair or ""]
+         for item in instrument.items),
+    )
+    return [*lines, ""]
+
+
+def codebook_markdown(instruments: Iterable[Instrument], themes: Mapping[str, Theme]) -> str:
+    """The codebook as one Markdown page: each instrument's scales and items, then the themes."""
+    instruments = list(instruments)
+    lines = ["# PeerPulse codebook", "",
+             "Generated by `python -m instruments codebook` from the instrument files; "
+             "do not edit by hand.", ""]
+    for instrument in instruments:
+        lines += _instrument_section(instrument, themes)
+    used: dict[str, list[str]] = {}
+    for instrument in instruments:
+        for item in instrument.items:
+            used.setdefault(item.theme, []).append(item.id)
+    lines += ["## Themes", ""]
+    lines += _table(
+        ["theme", "kind", "parent", "label", "description", "items"],
+        ([t.id, t.kind, t.parent or "", t.label, t.description, ", ".join(used.get(t.id, []))]
+         for t in themes.values()),
+    )
+    return "\n".join(lines) + "\n"
+
+
+def write_codebook(
+    instruments: Iterable[Instrument], themes: Mapping[str, Theme], out_dir: Path
+) -> list[Path]:
+    """Write codebook.csv and codebook.md into `out_dir` (created if needed); return the paths."""
+    instruments = list(instruments)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = out_dir / "codebook.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(codebook_rows(instruments, themes))
+    md_path = out_dir / "codebook.md"
+    md_path.write_text(codebook_markdown(instruments, themes), encoding="utf-8")
+    return [csv_path, md_path]

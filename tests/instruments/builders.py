@@ -1,0 +1,201 @@
+"""Small valid instrument files, and helpers to break them, for the instrument tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from instruments import Instrument, Item, ResponseOption, Scale
+
+MARK = "# mutated"
+
+THEMES = """\
+themes:
+  - id: alpha
+    kind: theme
+    label: Alpha
+    description: The first theme.
+  - id: beta
+    kind: finding
+    parent: alpha
+    label: Beta
+    description: A finding within the first theme.
+  - id: gamma
+    kind: outcome
+    label: Gamma
+    description: An outcome.
+"""
+
+MINI = """\
+id: mini
+version: 1
+title: Mini survey
+audience: peer_worker
+intro: A short survey for tests.
+time_frame: Thinking about the last three months, how much do you agree?
+response_options:
+  - {value: 1, label: Strongly disagree}
+  - {value: 2, label: Disagree}
+  - {value: 3, label: Neither agree nor disagree}
+  - {value: 4, label: Agree}
+  - {value: 5, label: Strongly agree}
+not_applicable_label: Does not apply
+scales:
+  - id: first
+    label: First
+    description: The first scale.
+    min_answered: 0.6
+  - id: second
+    label: Second
+    page_title: The second page
+    description: The second scale.
+    min_answered: 0.6
+  - id: start
+    label: Start
+    description: Asked once.
+    min_answered: 0.6
+baseline_module:
+  title: When you started
+  intro: Thinking back to when you started, how much do you agree?
+items:
+  - id: a1
+    text: I am item a one.
+    scale: first
+    reverse: false
+    theme: alpha
+  - id: a2
+    text: I am item a two.
+    scale: first
+    reverse: false
+    theme: alpha
+  - id: a3
+    text: I am item a three.
+    scale: first
+    reverse: true
+    theme: beta
+  - id: s1
+    text: I am item s one.
+    scale: start
+    reverse: false
+    theme: alpha
+    baseline_only: true
+  - id: s2
+    text: I am item s two.
+    scale: start
+    reverse: true
+    theme: alpha
+    baseline_only: true
+  - id: s3
+    text: I am item s three.
+    scale: start
+    reverse: false
+    theme: alpha
+    baseline_only: true
+  - id: b1
+    text: I am item b one.
+    scale: second
+    reverse: false
+    theme: gamma
+    help: Some help.
+  - id: b2
+    text: I am item b two.
+    scale: second
+    reverse: false
+    theme: gamma
+  - id: b3
+    text: I am item b three.
+    scale: second
+    reverse: true
+    theme: gamma
+"""
+
+COLLEAGUE = """\
+id: mini_colleague
+version: 1
+title: Mini colleague survey
+audience: colleague
+intro: A short colleague survey for tests.
+time_frame: Thinking about the peer worker roles in your team, how much do you agree?
+response_options:
+  - {value: 1, label: Strongly disagree}
+  - {value: 2, label: Disagree}
+  - {value: 3, label: Neither agree nor disagree}
+  - {value: 4, label: Agree}
+  - {value: 5, label: Strongly agree}
+pairs_with:
+  instrument: mini
+  version: 1
+scales:
+  - id: first
+    label: First
+    description: The first scale.
+    min_answered: 0.5
+items:
+  - id: c1
+    text: Peer workers are item c one.
+    scale: first
+    reverse: false
+    theme: alpha
+    pair: a1
+  - id: c2
+    text: Peer workers are item c two.
+    scale: first
+    reverse: false
+    theme: alpha
+  - id: c3
+    text: Peer workers are item c three.
+    scale: first
+    reverse: true
+    theme: beta
+    pair: a3
+"""
+
+
+def write_dir(directory: Path, files: dict[str, str]) -> Path:
+    """Write each file name -> text into `directory` and return it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return directory
+
+
+def mutate(text: str, old: str, new: str, count: int = 1) -> str:
+    """Replace `old` (which must occur exactly `count` times) with `new`."""
+    assert text.count(old) == count, f"{old!r} occurs {text.count(old)} times, not {count}"
+    return text.replace(old, new)
+
+
+def marked_line(text: str) -> int:
+    """The 1-based number of the one line carrying MARK."""
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if MARK in line]
+    assert len(lines) == 1, f"expected one marked line, found {lines}"
+    return lines[0]
+
+
+def make_instrument(
+    scales: dict[str, list[tuple[str, bool]]],
+    min_answered: float = 0.6,
+    baseline: tuple[str, ...] = (),
+) -> Instrument:
+    """An Instrument built in memory: scale id -> [(item id, reverse)], 1-5 options."""
+    items = tuple(
+        Item(item_id, f"Item {item_id}.", scale_id, reverse, "alpha", item_id in baseline)
+        for scale_id, members in scales.items()
+        for item_id, reverse in members
+    )
+    return Instrument(
+        id="built",
+        version=1,
+        title="Built",
+        audience="peer_worker",
+        intro="Intro.",
+        time_frame="Lately.",
+        response_options=tuple(ResponseOption(v, f"label {v}") for v in range(1, 6)),
+        not_applicable_label="Does not apply",
+        scales={
+            scale_id: Scale(scale_id, scale_id.title(), "A scale.", min_answered,
+                            tuple(item_id for item_id, _ in members))
+            for scale_id, members in scales.items()
+        },
+        items=items,
+        content_hash="0" * 64,
+    )
