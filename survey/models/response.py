@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.db import Base, utcnow
@@ -27,6 +27,11 @@ class Response(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[dt.datetime | None]
+    # Ids of the questionnaire pages saved so far: a page whose items were all skipped still
+    # counts as done, without inventing answers (resume goes to the first page not listed).
+    pages_saved: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
 
     invitation: Mapped[Invitation] = relationship()
     answers: Mapped[list[Answer]] = relationship(
