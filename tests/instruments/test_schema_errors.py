@@ -1,4 +1,4 @@
-"""Each kind of mistake in an instrument or themes file is reported with file, line, item and field."""
+"""Each kind of mistake in an instrument or themes file is named by file, line, item and field."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ class Case(NamedTuple):
     message: str
 
 
-A2 = "  - id: a2\n    text: I am item a two.\n    scale: first\n    reverse: false\n    theme: alpha\n"
+A2 = (
+    "  - id: a2\n    text: I am item a two.\n    scale: first\n"
+    "    reverse: false\n    theme: alpha\n"
+)
 
 MINI_CASES = {
     "duplicate item id": Case("mini.yaml", [("  - id: a2\n", f"  - id: a1  {MARK}\n")],
@@ -51,13 +54,15 @@ MINI_CASES = {
           f"  {MARK}\n")],
         None, "response_options", "response options out of order: value 3 comes after 4"),
     "response option values with a gap": Case(
-        "mini.yaml", [("{value: 5, label: Strongly agree}", f"{{value: 6, label: Strongly agree}}  {MARK}")],
+        "mini.yaml",
+        [("{value: 5, label: Strongly agree}", f"{{value: 6, label: Strongly agree}}  {MARK}")],
         None, "response_options", "must go up by 1: 4 is followed by 6"),
     "response option label used twice": Case(
         "mini.yaml", [("{value: 4, label: Agree}", f"{{value: 4, label: Disagree}}  {MARK}")],
         None, "response_options", "label 'Disagree' is used twice"),
     "missing item text": Case(
-        "mini.yaml", [(A2, A2.replace("a2\n", f"a2  {MARK}\n").replace("    text: I am item a two.\n", ""))],
+        "mini.yaml",
+        [(A2, A2.replace("a2\n", f"a2  {MARK}\n").replace("    text: I am item a two.\n", ""))],
         "a2", "text", "required field is missing"),
     "reverse not true or false": Case(
         "mini.yaml", [(A2, A2.replace("reverse: false", f"reverse: maybe  {MARK}"))],
@@ -72,7 +77,9 @@ MINI_CASES = {
         "mini.yaml", [("    text: I am item a two.\n", f"    text: I am: item a two.  {MARK}\n")],
         None, None, "not valid YAML: mapping values are not allowed here"),
     "min_answered above 1": Case(
-        "mini.yaml", [("    min_answered: 0.6\n  - id: second", f"    min_answered: 1.5  {MARK}\n  - id: second")],
+        "mini.yaml",
+        [("    min_answered: 0.6\n  - id: second",
+          f"    min_answered: 1.5  {MARK}\n  - id: second")],
         None, "min_answered", "must be a share greater than 0 and at most 1"),
     "unknown audience": Case(
         "mini.yaml", [("audience: peer_worker\n", f"audience: manager  {MARK}\n")],
@@ -134,7 +141,7 @@ THEME_CASES = {
         "themes.yaml", [("    parent: alpha\n", f"    parent: alpah  {MARK}\n")],
         "beta", "parent", "unknown theme 'alpah'"),
     "parent that is not a theme": Case(
-        "themes.yaml", [("    kind: outcome\n", "    kind: outcome\n    parent: beta  # mutated\n")],
+        "themes.yaml", [("    kind: outcome\n", f"    kind: outcome\n    parent: beta  {MARK}\n")],
         "gamma", "parent", "parent 'beta' is a finding"),
     "unknown theme kind": Case(
         "themes.yaml", [("    kind: outcome\n", f"    kind: result  {MARK}\n")],
