@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from survey.db import get_engine, session_scope
@@ -46,6 +46,7 @@ def db_check() -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--email", prompt=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option(
@@ -86,6 +87,7 @@ def create_admin(email: str, password: str, role: str, trust_code: str | None) -
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--seed", default=2013, show_default=True, help="Random seed for the synthetic data.")
 def demo(seed: int) -> None:
     """Load demo trusts, teams, participants, a study and synthetic answers (idempotent)."""

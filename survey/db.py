@@ -48,7 +48,7 @@ class Base(DeclarativeBase):
     """Declarative base whose metadata names every constraint predictably."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dt.datetime: UTCDateTime()}
+    type_annotation_map = {dt.datetime: UTCDateTime()}  # noqa: RUF012 - SQLAlchemy reads it
 
 
 def utcnow() -> dt.datetime:

@@ -78,3 +78,4 @@ class Contact(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
 
     participant: Mapped[Participant] = relationship(back_populates="contact")
+    study: Mapped[Study] = relationship()

@@ -52,8 +52,9 @@ def check(engine: Engine) -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at."""
+    """The revision the database is at (heads joined by commas while branches exist)."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) or None

@@ -29,7 +29,7 @@ def home() -> str:
             select(Team.organisation_id, func.count(Participant.id))
             .join(Participant, Participant.team_id == Team.id)
             .group_by(Team.organisation_id)
-        ).tuples()
+        ).all()
     )
     return render_template(
         "staff/home.html", user=user, organisations=organisations, studies=studies,

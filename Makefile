@@ -1,0 +1,57 @@
+# PeerPulse: `make run` (demo app on SQLite) and `make test` (the whole suite). `make help` lists all.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := wsgi
+# Run the PostgreSQL half of the suite whenever a local PostgreSQL answers (CI sets this itself).
+TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postgresql+psycopg://postgres@127.0.0.1:5432/test)
+export TEST_DATABASE_URL
+
+.DEFAULT_GOAL := help
+.PHONY: help install run demo web scheduler test test-fast lint browser bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install PeerPulse with its test tools
+
+demo: install ## Migrate the SQLite database and load the demo data (idempotent)
+	PEERPULSE_DEMO=1 $(BIN)/flask db upgrade
+	PEERPULSE_DEMO=1 $(BIN)/flask demo
+
+run: demo ## Set up, load the demo and serve the app and the scheduler on 127.0.0.1:5000
+	@echo "Starting the web app on http://$(HOST):$(PORT) and the scheduler (Ctrl-C stops both)"
+	PEERPULSE_DEMO=1 BASE_URL=http://$(HOST):$(PORT) scripts/run-demo.sh $(HOST) $(PORT)
+
+browser: ## Make sure Debian's chromium is installed (the browser tests need it)
+	@scripts/ensure-chromium.sh
+
+test: install browser ## Run the whole test suite (SQLite, and PostgreSQL when one answers)
+	@echo "Databases: SQLite$${TEST_DATABASE_URL:+ and $$TEST_DATABASE_URL}"
+	$(BIN)/pytest
+
+test-fast: install ## The suite without the browser tests
+	$(BIN)/pytest -m "not browser"
+
+lint: install ## ruff, mypy, bandit and the schema check
+	$(BIN)/ruff check survey instruments analysis tests bench migrations wsgi.py
+	$(BIN)/mypy
+	$(BIN)/bandit -q -c pyproject.toml -r survey instruments analysis
+	$(BIN)/python -m instruments check
+	rm -f /tmp/peerpulse-lint.db && DATABASE_URL=sqlite:////tmp/peerpulse-lint.db PEERPULSE_DEMO=1 $(BIN)/flask db upgrade >/dev/null && DATABASE_URL=sqlite:////tmp/peerpulse-lint.db PEERPULSE_DEMO=1 $(BIN)/flask db check
+
+bench: install ## Benchmarks (print their numbers)
+	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/fit.py
+
+clean: ## Remove the virtualenv, caches and the local database
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

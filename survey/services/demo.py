@@ -1,0 +1,238 @@
+"""A living demo: two trusts, six teams, ~80 participants, one study, four waves, answers.
+
+The synthetic answers follow a growth model (peer workers start lower on equality and
+empowerment and improve over the year; colleagues rate peer roles higher and change less),
+with missing waves and occasional "does not apply", so dashboards and models show something
+real. Loading twice changes nothing but the printed respondent links.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from instruments import Instrument, load_instrument, score_scales
+from survey.db import utcnow
+from survey.models import (
+    Answer,
+    ConsentDecision,
+    Contact,
+    Invitation,
+    InvitationStatus,
+    LinkToken,
+    Organisation,
+    Participant,
+    Response,
+    Role,
+    ScaleScore,
+    StaffRole,
+    Study,
+    StudyInstrument,
+    Team,
+    User,
+    Wave,
+)
+from survey.services import tokens
+from survey.services.audit import record_event
+
+STUDY_CODE = "demo"
+DEMO_PASSWORD = "peerpulse-demo"  # noqa: S105 - printed for the local demo only
+TRUSTS = {
+    "NRT": ("North Riverside NHS Foundation Trust", [
+        ("NRT-CMHT", "Riverside Community Mental Health Team", "community"),
+        ("NRT-WARD", "Willow Ward (acute inpatient)", "inpatient"),
+        ("NRT-EIP", "Early Intervention in Psychosis", "early intervention"),
+    ]),
+    "SHP": ("South Hills Mental Health Partnership", [
+        ("SHP-CRISIS", "Crisis Resolution and Home Treatment", "crisis"),
+        ("SHP-REC", "Recovery College", "recovery college"),
+        ("SHP-CMHT", "Hillside Community Mental Health Team", "community"),
+    ]),
+}
+# Per team: peer workers, colleagues, managers.
+TEAM_MIX = ((Role.PEER_WORKER, 4), (Role.COLLEAGUE, 7), (Role.MANAGER, 2))
+WAVES = ((1, "Baseline", 0), (2, "3 months", 91), (3, "6 months", 182), (4, "9 months", 273))
+# (baseline mean, change per month) of each scale, as peer workers and as colleagues see it.
+GROWTH = {
+    Role.PEER_WORKER: {"identity": (3.3, 0.03), "support": (3.0, 0.05), "equality": (2.6, 0.06),
+                       "empowerment": (2.8, 0.05), "role_clarity": (2.9, 0.05),
+                       "peer_practice": (3.1, 0.04)},
+    Role.COLLEAGUE: {"identity": (3.6, 0.02), "support": (3.4, 0.02), "equality": (3.3, 0.02),
+                     "empowerment": (3.3, 0.02), "role_clarity": (3.3, 0.03)},
+}
+DEFAULT_GROWTH = (3.2, 0.02)
+
+
+@dataclasses.dataclass
+class DemoSummary:
+    """What the demo holds, for printing."""
+
+    created: bool
+    participants: int
+    responses: int
+    links: list[tuple[str, str, str]]  # (participant code, role, token)
+    staff: list[tuple[str, str]]
+
+    def render(self, base_url: str) -> str:
+        """A newcomer's guide to the demo."""
+        lines = [
+            "PeerPulse demo " + ("loaded." if self.created else "was already loaded; nothing duplicated."),
+            f"  {self.participants} participants, {self.responses} completed responses.",
+            "",
+            f"Open {base_url}/staff/login and sign in (password for all: {DEMO_PASSWORD}):",
+        ]
+        lines += [f"  {role:<14} {email}" for email, role in self.staff]
+        lines += ["", "Respondent links (each is one person's personal survey link):"]
+        lines += [f"  {role:<12} {code}  {tokens.survey_url(base_url, token)}"
+                  for code, role, token in self.links]
+        return "\n".join(lines)
+
+
+def load_demo(db: Session, seed: int = 2013, today: dt.date | None = None) -> DemoSummary:
+    """Create the demo data unless it exists; always mint fresh respondent links."""
+    today = today or utcnow().date()
+    study = db.scalar(select(Study).where(Study.code == STUDY_CODE))
+    created = study is None
+    if study is None:
+        study = _create(db, random.Random(seed), today)
+    staff = _ensure_staff(db)
+    links = _fresh_links(db, study)
+    participants = db.scalar(select(func.count()).where(Participant.study_id == study.id)) or 0
+    responses = db.scalar(
+        select(func.count(Response.id)).join(Invitation).join(Participant)
+        .where(Participant.study_id == study.id, Response.submitted_at.is_not(None))
+    ) or 0
+    return DemoSummary(created, participants, responses, links, staff)
+
+
+def _create(db: Session, rng: random.Random, today: dt.date) -> Study:
+    """Trusts, teams, study, waves, participants and their past answers."""
+    study = Study(code=STUDY_CODE, name="Peer worker roles: integration over the first year")
+    db.add(study)
+    for role, instrument_id in ((Role.PEER_WORKER, "peer_worker"), (Role.COLLEAGUE, "colleague"),
+                                (Role.MANAGER, "colleague")):
+        db.add(StudyInstrument(study=study, role=role, instrument_id=instrument_id,
+                               instrument_version=1))
+    waves = [Wave(study=study, index=i, label=label, offset_days=offset, window_days=21,
+                  reminder_offsets=[3, 7]) for i, label, offset in WAVES]
+    db.add_all(waves)
+    instruments = {name: load_instrument(name, 1) for name in ("peer_worker", "colleague")}
+    number = 0
+    for org_code, (org_name, teams) in TRUSTS.items():
+        organisation = Organisation(code=org_code, name=org_name)
+        db.add(organisation)
+        for team_code, team_name, service in teams:
+            team = Team(organisation=organisation, code=team_code, name=team_name,
+                        service_type=service)
+            db.add(team)
+            team_effect = rng.gauss(0, 0.15)
+            for role, count in TEAM_MIX:
+                for _ in range(count):
+                    number += 1
+                    participant = _participant(db, rng, study, team, role, number, today)
+                    instrument = instruments["peer_worker" if role == Role.PEER_WORKER else "colleague"]
+                    _history(db, rng, participant, waves, instrument, team_effect, today)
+    db.flush()
+    record_event(db, None, "demo.load", "study", study.code, actor="demo")
+    return study
+
+
+def _participant(db: Session, rng: random.Random, study: Study, team: Team, role: Role,
+                 number: int, today: dt.date) -> Participant:
+    """One participant, anchored about nine months ago, with contact details apart."""
+    anchor = today - dt.timedelta(days=273 + rng.randint(-3, 12))
+    participant = Participant(
+        study=study, team=team, role=role, code=f"D{number:03d}{rng.randrange(16**4):04X}",
+        anchor_date=anchor,
+    )
+    participant.contact = Contact(study=study, external_id=f"DEMO-{number:03d}",
+                                  email=f"participant{number:03d}@example.org",
+                                  name=f"Demo Participant {number}")
+    db.add(participant)
+    return participant
+
+
+def _history(db: Session, rng: random.Random, participant: Participant, waves: list[Wave],
+             instrument: Instrument, team_effect: float, today: dt.date) -> None:
+    """Invitations for waves that have opened; answers for most past ones."""
+    growth = GROWTH[Role.PEER_WORKER if participant.role == Role.PEER_WORKER else Role.COLLEAGUE]
+    intercept_shift = rng.gauss(0, 0.45) + team_effect
+    slope_shift = rng.gauss(0, 0.02)
+    consent_at = None
+    for wave in waves:
+        opens_on = participant.anchor_date + dt.timedelta(days=wave.offset_days or 0)
+        if opens_on > today:
+            continue
+        opens_at = dt.datetime.combine(opens_on, dt.time(9, 0), dt.UTC)
+        closes_at = opens_at + dt.timedelta(days=wave.window_days)
+        invitation = Invitation(participant=participant, wave=wave, opens_at=opens_at,
+                                closes_at=closes_at, sent_at=opens_at)
+        db.add(invitation)
+        still_open = closes_at.date() > today
+        if still_open or rng.random() < 0.13:  # the current wave, and ~13% missed waves
+            invitation.status = InvitationStatus.SENT if still_open else InvitationStatus.EXPIRED
+            continue
+        submitted = opens_at + dt.timedelta(days=rng.randint(0, 9), hours=rng.randint(1, 8))
+        consent_at = consent_at or submitted - dt.timedelta(minutes=9)
+        invitation.status = InvitationStatus.COMPLETED
+        invitation.completed_at = submitted
+        months = (opens_on - participant.anchor_date).days / 30.4375
+        answers: dict[str, int | None] = {}
+        for item in instrument.items_for(first_wave=wave.index == 1):
+            base, slope = growth.get(item.scale, DEFAULT_GROWTH)
+            latent = base + intercept_shift + (slope + slope_shift) * months
+            value = min(5, max(1, round(latent + rng.gauss(0, 0.7))))
+            if rng.random() < 0.03 and instrument.not_applicable_label:
+                answers[item.id] = None
+            else:
+                answers[item.id] = 6 - value if item.reverse else value
+        response = Response(invitation=invitation, instrument_id=instrument.id,
+                            instrument_version=instrument.version,
+                            instrument_hash=instrument.content_hash,
+                            started_at=submitted - dt.timedelta(minutes=7),
+                            updated_at=submitted, submitted_at=submitted)
+        response.answers = [Answer(item_id=k, value=v, answered_at=submitted)
+                            for k, v in answers.items()]
+        response.scores = [ScaleScore(scale=s.scale, score=s.score, items_answered=s.items_answered)
+                           for s in score_scales(instrument, answers).values()]
+        db.add(response)
+    if consent_at is not None:
+        participant.consent_decision = ConsentDecision.GIVEN
+        participant.consent_at = consent_at
+        participant.consent_version = participant.study.consent_version
+
+
+def _ensure_staff(db: Session) -> list[tuple[str, str]]:
+    """An admin, a researcher and a monitor per trust, all with the demo password."""
+    wanted: list[tuple[str, StaffRole, str | None]] = [
+        ("admin@example.org", StaffRole.ADMIN, None),
+        ("researcher@example.org", StaffRole.RESEARCHER, None),
+    ] + [(f"monitor.{code.lower()}@example.org", StaffRole.TRUST_MONITOR, code) for code in TRUSTS]
+    for email, role, org_code in wanted:
+        if db.scalar(select(User).where(User.email == email)) is None:
+            user = User(email=email, role=role, password_hash="")
+            if org_code:
+                user.organisation = db.scalar(select(Organisation).where(Organisation.code == org_code))
+            user.set_password(DEMO_PASSWORD)
+            db.add(user)
+    return [(email, role.value) for email, role, _ in wanted]
+
+
+def _fresh_links(db: Session, study: Study) -> list[tuple[str, str, str]]:
+    """New links for a few open invitations (their old demo links stop working)."""
+    links: list[tuple[str, str, str]] = []
+    for role, count in ((Role.PEER_WORKER, 2), (Role.COLLEAGUE, 1), (Role.MANAGER, 1)):
+        invitations = db.scalars(
+            select(Invitation).join(Participant)
+            .where(Participant.study_id == study.id, Participant.role == role,
+                   Invitation.status.in_([InvitationStatus.SENT, InvitationStatus.STARTED]))
+            .order_by(Participant.code).limit(count)
+        ).all()
+        for invitation in invitations:
+            db.execute(delete(LinkToken).where(LinkToken.invitation_id == invitation.id))
+            links.append((invitation.participant.code, role.value, tokens.issue_token(db, invitation)))
+    return links

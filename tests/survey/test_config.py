@@ -1,0 +1,42 @@
+"""Configuration: environment variables with documented defaults; no secret key, no start."""
+
+from __future__ import annotations
+
+import pytest
+
+from survey import create_app
+from survey.config import Config, ConfigError
+
+
+def test_defaults_are_documented_values() -> None:
+    config = Config(environ={})
+    assert config.DATABASE_URL.startswith("sqlite:///") and config.DATABASE_URL.endswith("instance/peerpulse.db")
+    assert config.TIMEZONE == "Europe/London"
+    assert config.MAIL_BACKEND == "file"
+    assert config.SESSION_COOKIE_SECURE is False
+
+
+def test_https_base_url_makes_cookies_secure() -> None:
+    config = Config(environ={"BASE_URL": "https://pulse.example.org/"})
+    assert config.BASE_URL == "https://pulse.example.org"
+    assert config.SESSION_COOKIE_SECURE is True
+
+
+def test_production_without_secret_key_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SECRET_KEY", "FLASK_DEBUG", "PEERPULSE_DEMO"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        create_app({"DATABASE_URL": "sqlite:///:memory:"})
+
+
+def test_demo_mode_gets_a_development_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("PEERPULSE_DEMO", "1")
+    app = create_app({"DATABASE_URL": "sqlite:///:memory:"})
+    assert app.config["SECRET_KEY"]
+
+
+def test_given_secret_key_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "s3cret-from-env")
+    app = create_app({"DATABASE_URL": "sqlite:///:memory:"})
+    assert app.config["SECRET_KEY"] == "s3cret-from-env"
