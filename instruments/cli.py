@@ -14,8 +14,9 @@ from .model import Instrument, InstrumentError, Theme
 from .readability import measure
 
 
-def run_check(directory: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_check(directory: Path, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Check every instrument file and themes.yaml in `directory`; 1 if anything is wrong."""
+    out, err = out or sys.stdout, err or sys.stderr
     problems = check_directory(directory)
     if problems:
         for problem in problems:
@@ -38,9 +39,10 @@ def _loaded(directory: Path, err: TextIO) -> tuple[list[Instrument], dict[str, T
 
 
 def run_codebook(
-    directory: Path, out_dir: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    directory: Path, out_dir: Path, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     """Write codebook.csv and codebook.md for the instruments in `directory`."""
+    out, err = out or sys.stdout, err or sys.stderr
     loaded = _loaded(directory, err)
     if loaded is None:
         return 1
@@ -49,8 +51,9 @@ def run_codebook(
     return 0
 
 
-def run_readability(directory: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_readability(directory: Path, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Print Flesch Reading Ease, Flesch-Kincaid grade and length figures per instrument."""
+    out, err = out or sys.stdout, err or sys.stderr
     loaded = _loaded(directory, err)
     if loaded is None:
         return 1
@@ -70,8 +73,9 @@ def run_readability(directory: Path, out: TextIO = sys.stdout, err: TextIO = sys
     return 0
 
 
-def run_summary(directory: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_summary(directory: Path, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Print each instrument's scales with their item counts and themes."""
+    out, err = out or sys.stdout, err or sys.stderr
     loaded = _loaded(directory, err)
     if loaded is None:
         return 1
