@@ -1,0 +1,290 @@
+"""Email: rendering invitations and reminders, and the transports that deliver them (SMTP, file).
+
+Rendering uses its own Jinja environment over survey/templates/mail, so the scheduler and the
+CLI can render without a Flask request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from survey.services.tokens import survey_url, withdraw_url
+
+TEMPLATE_DIR = Path(__file__).parent / "templates" / "mail"
+SURVEY_MINUTES = "5 to 8"
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How and from whom mail is sent, read once from the app's configuration."""
+
+    base_url: str = "http://127.0.0.1:5000"
+    sender: str = "PeerPulse <peerpulse@localhost>"
+    backend: str = "file"
+    file_dir: str = "instance/mail"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = 10.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
+        """Settings from a Flask config mapping (see survey/config.py)."""
+        return cls(
+            base_url=config.get("BASE_URL", cls.base_url),
+            sender=config.get("MAIL_FROM", cls.sender),
+            backend=config.get("MAIL_BACKEND", cls.backend),
+            file_dir=config.get("MAIL_FILE_DIR", cls.file_dir),
+            smtp_host=config.get("SMTP_HOST", cls.smtp_host),
+            smtp_port=int(config.get("SMTP_PORT", cls.smtp_port)),
+            smtp_starttls=bool(config.get("SMTP_STARTTLS", False)),
+            smtp_ssl=bool(config.get("SMTP_SSL", False)),
+            smtp_user=config.get("SMTP_USER", ""),
+            smtp_password=config.get("SMTP_PASSWORD", ""),
+            smtp_timeout=float(config.get("SMTP_TIMEOUT", cls.smtp_timeout)),
+        )
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """Subject and both bodies of one email."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def render_survey_email(
+    kind: str,
+    *,
+    settings: MailSettings,
+    token: str,
+    study_name: str,
+    wave_label: str,
+    recipient_name: str,
+    closes_at: dt.datetime,
+    zone: ZoneInfo,
+    first_wave: bool,
+) -> RenderedEmail:
+    """Render an invitation (kind "invite") or a reminder (kind "remind") with its personal links."""
+    if kind not in ("invite", "remind"):
+        raise ValueError(f"unknown email kind '{kind}'")
+    # The window closes at the start of the sending slot; the last full day is the day before.
+    last_day = (closes_at.astimezone(zone) - dt.timedelta(minutes=1)).date()
+    context = {
+        "study_name": study_name,
+        "wave_label": wave_label,
+        "name": recipient_name.strip(),
+        "survey_link": survey_url(settings.base_url, token),
+        "withdraw_link": withdraw_url(settings.base_url, token),
+        "last_day": f"{last_day:%A} {last_day.day} {last_day:%B %Y}",
+        "minutes": SURVEY_MINUTES,
+        "first_wave": first_wave,
+    }
+    subject = _env.get_template(f"{kind}.subject.txt").render(context).strip()
+    return RenderedEmail(
+        subject=subject,
+        text=_env.get_template(f"{kind}.txt").render(context),
+        html=_env.get_template(f"{kind}.html").render(context),
+    )
+
+
+def build_message(
+    settings: MailSettings, *, recipient: str, subject: str, text: str, html: str, message_key: str,
+    when: dt.datetime,
+) -> EmailMessage:
+    """A multipart/alternative message; its Message-ID is stable per outbox message."""
+    message = EmailMessage()
+    message["From"] = settings.sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message["Date"] = format_datetime(when.astimezone(dt.UTC))
+    # The same outbox message always carries the same Message-ID, so that if a crash makes us
+    # hand it to the server twice, receiving systems can recognise the copy.
+    domain = settings.sender.rsplit("@", 1)[-1].strip(" >") or "peerpulse.localhost"
+    message["Message-ID"] = f"<{message_key.replace(':', '.')}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+class TemporaryFailure(Exception):
+    """Delivery failed but may work later (server down, 4xx reply)."""
+
+
+class ConnectionFailure(TemporaryFailure):
+    """The server could not be reached or dropped the connection: no message will get through."""
+
+
+class PermanentFailure(Exception):
+    """Delivery will not work for this message (5xx reply)."""
+
+
+class Transport(Protocol):
+    """Something that hands one message over for delivery."""
+
+    def send(self, message: EmailMessage) -> None:
+        """Deliver the message or raise TemporaryFailure / PermanentFailure."""
+
+    def close(self) -> None:
+        """Release the connection."""
+
+
+class FileTransport:
+    """Writes each message as an .eml file (the demo default: nothing leaves the machine)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+
+    def send(self, message: EmailMessage) -> None:
+        """Write the message atomically under the mail directory."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            stem = str(message["Message-ID"]).strip("<>").split("@", 1)[0]
+            final = self.directory / f"{stem}.eml"
+            partial = self.directory / f".{stem}.{os.getpid()}.tmp"
+            partial.write_bytes(message.as_bytes())
+            partial.replace(final)
+        except OSError as exc:
+            raise TemporaryFailure(f"cannot write {self.directory}: {exc}") from exc
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class SmtpTransport:
+    """One SMTP connection, opened lazily and reused for a batch of messages."""
+
+    def __init__(self, settings: MailSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        try:
+            smtp: smtplib.SMTP
+            if s.smtp_ssl:
+                smtp = smtplib.SMTP_SSL(
+                    s.smtp_host, s.smtp_port, timeout=s.smtp_timeout,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+                if s.smtp_starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+            if s.smtp_user:
+                smtp.login(s.smtp_user, s.smtp_password)
+        except smtplib.SMTPResponseException as exc:
+            # Even a 5xx at connect or login is a server or configuration problem, not a
+            # problem with this message: retry later rather than fail every message.
+            raise ConnectionFailure(
+                f"SMTP {exc.smtp_code} on connect: {_text(exc.smtp_error)}"
+            ) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ConnectionFailure(f"cannot connect to {s.smtp_host}:{s.smtp_port}: {exc}") from exc
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        """Send over the open connection, classifying failures as temporary or permanent."""
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            refused = self._smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            self._reset()
+            codes = [code for code, _msg in exc.recipients.values()]
+            detail = "; ".join(f"{code} {_text(msg)}" for code, msg in exc.recipients.values())
+            if all(code >= 500 for code in codes):
+                raise PermanentFailure(f"recipient refused: {detail}") from exc
+            raise TemporaryFailure(f"recipient deferred: {detail}") from exc
+        except smtplib.SMTPResponseException as exc:
+            self._reset()
+            text = f"SMTP {exc.smtp_code}: {_text(exc.smtp_error)}"
+            if exc.smtp_code >= 500:
+                raise PermanentFailure(text) from exc
+            raise TemporaryFailure(text) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise ConnectionFailure(f"connection lost: {exc}") from exc
+        if refused:  # pragma: no cover - only with several recipients
+            raise PermanentFailure(f"refused: {refused}")
+
+    def _reset(self) -> None:
+        """After a refused message, make the connection ready for the next one."""
+        if self._smtp is not None:
+            try:
+                self._smtp.rset()
+            except (OSError, smtplib.SMTPException):
+                self.close()
+
+    def close(self) -> None:
+        """Quit politely; a dead connection is simply dropped."""
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self._smtp.close()
+            self._smtp = None
+
+    def __enter__(self) -> SmtpTransport:
+        return self
+
+    def __exit__(
+        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def make_transport(settings: MailSettings) -> Transport:
+    """The transport the settings name ("smtp" or "file")."""
+    if settings.backend == "smtp":
+        return SmtpTransport(settings)
+    if settings.backend == "file":
+        return FileTransport(settings.file_dir)
+    raise ValueError(f"MAIL_BACKEND must be 'smtp' or 'file', not '{settings.backend}'")
+
+
+__all__ = [
+    "ConnectionFailure",
+    "FileTransport",
+    "MailSettings",
+    "PermanentFailure",
+    "RenderedEmail",
+    "SmtpTransport",
+    "TemporaryFailure",
+    "Transport",
+    "build_message",
+    "make_transport",
+    "render_survey_email",
+]

@@ -1,0 +1,85 @@
+"""Commands: `participants import FILE --study CODE`, `scheduler`, `dispatch --once`."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from survey.db import session_scope
+from survey.models import Study
+from survey.services.enrolment import EnrolmentError, import_csv
+
+participants_cli = AppGroup("participants", help="Enrol participants in a study.")
+
+
+@participants_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--study", "study_code", required=True, help="The study's code.")
+def import_participants(file: Path, study_code: str) -> None:
+    """Enrol or update the participants listed in a CSV FILE (all or nothing)."""
+    with session_scope() as db:
+        study = db.scalar(select(Study).where(Study.code == study_code))
+        if study is None:
+            raise click.BadParameter(f"no study with code '{study_code}'", param_hint="--study")
+        try:
+            result = import_csv(db, study, file.read_bytes())
+        except EnrolmentError as exc:
+            click.echo(f"{file}: rejected, nothing was written. Problems:", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {file}: {problem}", err=True)
+            sys.exit(1)
+    click.echo(f"{file}: {result.summary()} in study {study_code}.")
+
+
+@click.command("scheduler")
+def run_scheduler() -> None:
+    """Run the scheduler (invite, remind, expire, deliver) until Ctrl-C or SIGTERM."""
+    from survey.scheduler import JOB_INTERVALS, build_scheduler
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    scheduler = build_scheduler(app, blocking=True)
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    jobs = ", ".join(f"{name} every {seconds}s" for name, seconds in JOB_INTERVALS.items())
+    click.echo(f"Scheduler running ({jobs}). Stop with Ctrl-C.")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+    click.echo("Scheduler stopped.")
+
+
+@click.command("dispatch")
+@click.option("--once", is_flag=True, help="Run one pass of every step and exit (for cron).")
+def dispatch(once: bool) -> None:
+    """Materialise, open, remind, expire and deliver: one pass, then print what was done."""
+    from survey.scheduler import run_pass
+
+    if not once:
+        raise click.UsageError("use --once (for cron), or `flask scheduler` to keep running")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    report = run_pass(app)
+    for line in report.lines():
+        click.echo(line)
+    for error in report.delivery.errors[:10]:
+        click.echo(f"delivery problem: {error}", err=True)
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(participants_cli)
+    app.cli.add_command(run_scheduler)
+    app.cli.add_command(dispatch)

@@ -1,0 +1,313 @@
+"""Enrolment: checking a participants CSV (all or nothing) and applying it as an upsert.
+
+The file's header is `external_id,email,name,role,team_code,anchor_date`. Every problem is
+reported with its line and column; if there is any, nothing is written. Importing the same
+file again updates the people already enrolled (matched by the trust's external_id) and
+never duplicates them. Contact details go only into Contact.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from survey.models import Contact, Participant, Role, Study, Team, User
+from survey.services.audit import record_event
+from survey.services.invitations import reschedule_participant
+
+COLUMNS = ("external_id", "email", "name", "role", "team_code", "anchor_date")
+ROLES = tuple(role.value for role in Role)
+MAX_LENGTHS = {"external_id": 80, "email": 254, "name": 200, "team_code": 40}
+TEMPLATE_ROWS = (
+    ("E1001", "sam.peer@example.nhs.uk", "Sam Peer", "peer_worker", "TEAM001", "2026-01-05"),
+    ("E1002", "alex.colleague@example.nhs.uk", "", "colleague", "TEAM001", "2026-01-05"),
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, and where."""
+
+    line: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class EnrolmentError(ValueError):
+    """The input was rejected; nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class EnrolmentRow:
+    """One checked participant."""
+
+    line: int | None
+    external_id: str
+    email: str
+    name: str
+    role: Role
+    team: Team
+    anchor_date: dt.date
+
+
+@dataclass
+class ImportResult:
+    """What an import changed."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    participants: list[Participant] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """A one-line account for people."""
+        return f"{self.created} added, {self.updated} updated, {self.unchanged} unchanged"
+
+
+def template_csv() -> str:
+    """The downloadable template: the header and two example rows."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(TEMPLATE_ROWS)
+    return out.getvalue()
+
+
+def check_values(
+    values: Mapping[str, str | None], teams: Mapping[str, Team], line: int | None = None
+) -> tuple[EnrolmentRow | None, list[Problem]]:
+    """Check one participant's values; the row, or None and the problems found."""
+    problems: list[Problem] = []
+    v = {name: (values.get(name) or "").strip() for name in COLUMNS}
+    for name in ("external_id", "email", "role", "team_code", "anchor_date"):
+        if not v[name]:
+            problems.append(Problem(line, name, "is empty; a value is needed"))
+    for name, limit in MAX_LENGTHS.items():
+        if len(v[name]) > limit:
+            problems.append(Problem(line, name, f"is longer than {limit} characters"))
+    email = v["email"]
+    if email and len(email) <= MAX_LENGTHS["email"]:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            problems.append(Problem(line, "email", f"'{v['email']}' is not a valid email address"))
+    if v["role"] and v["role"] not in ROLES:
+        problems.append(
+            Problem(line, "role", f"'{v['role']}' is not a role; use one of {', '.join(ROLES)}")
+        )
+    team = teams.get(v["team_code"])
+    if v["team_code"] and team is None:
+        problems.append(Problem(line, "team_code", f"there is no team with code '{v['team_code']}'"))
+    anchor: dt.date | None = None
+    if v["anchor_date"]:
+        try:
+            anchor = dt.date.fromisoformat(v["anchor_date"])
+        except ValueError:
+            problems.append(
+                Problem(line, "anchor_date",
+                        f"'{v['anchor_date']}' is not a date in ISO 8601 form (YYYY-MM-DD)")
+            )
+    if problems or team is None or anchor is None:
+        return None, problems
+    row = EnrolmentRow(line, v["external_id"], email, v["name"], Role(v["role"]), team, anchor)
+    return row, []
+
+
+def _teams(db: Session) -> dict[str, Team]:
+    return {team.code: team for team in db.scalars(select(Team))}
+
+
+def _contacts(db: Session, study: Study) -> dict[str, Contact]:
+    return {
+        c.external_id: c
+        for c in db.scalars(
+            select(Contact).where(Contact.study_id == study.id).options(joinedload(Contact.participant))
+        )
+    }
+
+
+def parse_csv(db: Session, data: bytes | str, study: Study) -> list[EnrolmentRow]:
+    """Check a whole file; the rows, or EnrolmentError listing every problem."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise EnrolmentError(
+                [Problem(None, None, f"the file is not UTF-8 text (byte {exc.start}); "
+                                     "save it as 'CSV UTF-8' and try again")]
+            ) from exc
+    else:
+        text = data.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise EnrolmentError([Problem(None, None, "the file is empty")]) from None
+    except csv.Error as exc:
+        raise EnrolmentError([Problem(1, None, f"cannot read the header: {exc}")]) from exc
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [h for h in header if h not in COLUMNS]
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    header_problems = []
+    if missing:
+        header_problems.append(Problem(1, None, f"missing column(s): {', '.join(missing)}"))
+    if unknown:
+        header_problems.append(Problem(1, None, f"unknown column(s): {', '.join(unknown)}"))
+    if duplicated:
+        header_problems.append(Problem(1, None, f"repeated column(s): {', '.join(duplicated)}"))
+    if header_problems:
+        header_problems.append(Problem(1, None, f"the header must be {','.join(COLUMNS)}"))
+        raise EnrolmentError(header_problems)
+
+    teams = _teams(db)
+    contacts = _contacts(db, study)
+    owner_of_email = {c.email.lower(): c.external_id for c in contacts.values()}
+    problems: list[Problem] = []
+    rows: list[EnrolmentRow] = []
+    seen_ids: dict[str, int] = {}
+    seen_emails: dict[str, int] = {}
+    try:
+        for values in reader:
+            line = reader.line_num
+            if not any(value.strip() for value in values):
+                continue
+            if len(values) != len(header):
+                problems.append(
+                    Problem(line, None, f"expected {len(header)} values, found {len(values)}")
+                )
+                continue
+            row, row_problems = check_values(dict(zip(header, values, strict=True)), teams, line)
+            problems.extend(row_problems)
+            if row is None:
+                continue
+            if row.external_id in seen_ids:
+                problems.append(Problem(line, "external_id",
+                                        f"'{row.external_id}' is also on line {seen_ids[row.external_id]}"))
+            if row.email.lower() in seen_emails:
+                problems.append(Problem(line, "email",
+                                        f"'{row.email}' is also on line {seen_emails[row.email.lower()]}"))
+            owner = owner_of_email.get(row.email.lower())
+            if owner is not None and owner != row.external_id:
+                problems.append(Problem(line, "email", f"'{row.email}' already belongs to the "
+                                        f"participant with external_id '{owner}'"))
+            seen_ids.setdefault(row.external_id, line)
+            seen_emails.setdefault(row.email.lower(), line)
+            rows.append(row)
+    except csv.Error as exc:
+        problems.append(Problem(reader.line_num, None, f"cannot read this line: {exc}"))
+    if not rows and not problems:
+        problems.append(Problem(None, None, "the file has a header but no participants"))
+    if problems:
+        raise EnrolmentError(problems)
+    return rows
+
+
+def new_code(taken: set[str]) -> str:
+    """A fresh pseudonymous participant code (random, meaningless)."""
+    while True:
+        code = "P" + secrets.token_hex(5).upper()
+        if code not in taken:
+            taken.add(code)
+            return code
+
+
+def apply_rows(
+    db: Session, study: Study, rows: Iterable[EnrolmentRow], user: User | None = None,
+    source: str = "import",
+) -> ImportResult:
+    """Create or update participants by (study, external_id); flushes, the caller commits."""
+    contacts = _contacts(db, study)
+    taken = set(db.scalars(select(Participant.code)))
+    result = ImportResult()
+    moved: list[Participant] = []
+    for row in rows:
+        contact = contacts.get(row.external_id)
+        if contact is None:
+            participant = Participant(
+                study=study, code=new_code(taken), team=row.team, role=row.role,
+                anchor_date=row.anchor_date,
+            )
+            participant.contact = Contact(
+                study_id=study.id, external_id=row.external_id, email=row.email, name=row.name
+            )
+            db.add(participant)
+            result.created += 1
+        else:
+            participant = contact.participant
+            before = (participant.team_id, participant.role, participant.anchor_date,
+                      contact.email, contact.name)
+            participant.team = row.team
+            participant.role = row.role
+            anchor_changed = participant.anchor_date != row.anchor_date
+            participant.anchor_date = row.anchor_date
+            contact.email, contact.name = row.email, row.name
+            after = (row.team.id, row.role, row.anchor_date, row.email, row.name)
+            if before == after:
+                result.unchanged += 1
+            else:
+                result.updated += 1
+            if anchor_changed:
+                moved.append(participant)
+        result.participants.append(participant)
+    db.flush()
+    for participant in moved:
+        reschedule_participant(db, participant)
+    record_event(
+        db, user, f"participants.{source}", "study", study.code,
+        {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+        actor=None if user else "cli",
+    )
+    return result
+
+
+def import_csv(db: Session, study: Study, data: bytes | str, user: User | None = None) -> ImportResult:
+    """Check and apply a participants file, all or nothing; commits on success."""
+    rows = parse_csv(db, data, study)
+    result = apply_rows(db, study, rows, user)
+    db.commit()
+    return result
+
+
+def save_participant(
+    db: Session, study: Study, values: Mapping[str, str | None], user: User | None = None,
+    participant: Participant | None = None,
+) -> tuple[Participant | None, list[Problem]]:
+    """Add one participant, or edit one (team, role, anchor date, contact); commits on success."""
+    values = dict(values)
+    if participant is not None:
+        assert participant.contact is not None
+        values["external_id"] = participant.contact.external_id
+    row, problems = check_values(values, _teams(db))
+    if row is None:
+        return None, problems
+    contacts = _contacts(db, study)
+    if participant is None and row.external_id in contacts:
+        return None, [Problem(None, "external_id",
+                              f"'{row.external_id}' is already enrolled in this study")]
+    for contact in contacts.values():
+        if contact.email.lower() == row.email.lower() and contact.external_id != row.external_id:
+            return None, [Problem(None, "email", f"'{row.email}' already belongs to the "
+                                  f"participant with external_id '{contact.external_id}'")]
+    result = apply_rows(db, study, [row], user, source="add" if participant is None else "edit")
+    db.commit()
+    return result.participants[0], []

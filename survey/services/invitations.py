@@ -1,0 +1,340 @@
+"""Invitations: materialise participant × wave rows, open them, queue reminders, expire them.
+
+Exactly once, even with several schedulers on one PostgreSQL database:
+- materialise inserts with ON CONFLICT DO NOTHING on the (participant, wave) unique constraint;
+- open and remind claim rows with UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
+  guarded by the row's state, so a row is claimed by one transaction only; the email is written
+  to the outbox in that same transaction, under a unique dedupe_key ("invite:<id>",
+  "remind:<id>:<n>"). On SQLite (one writer at a time) the same statement is a plain guarded
+  UPDATE. Each batch is committed on its own, so a crash loses at most the batch in flight,
+  which is rolled back whole and redone by the next pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVarTuple
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from survey.db import utcnow
+from survey.mail import MailSettings, render_survey_email
+from survey.models import (
+    ConsentDecision,
+    Contact,
+    Invitation,
+    InvitationStatus,
+    OutboxMessage,
+    Participant,
+    ParticipantStatus,
+    Study,
+    StudyStatus,
+    Wave,
+)
+from survey.services import schedule
+from survey.services.tokens import issue_token
+
+BATCH_SIZE = 500
+INSERT_CHUNK = 2000
+OPEN_STATES = (InvitationStatus.SENT, InvitationStatus.STARTED)
+
+_Ts = TypeVarTuple("_Ts")
+
+
+def participant_is_active() -> ColumnElement[bool]:
+    """SQL form of Participant.is_active: not withdrawn and not declined."""
+    return and_(
+        Participant.status == ParticipantStatus.ACTIVE,
+        or_(
+            Participant.consent_decision.is_(None),
+            Participant.consent_decision != ConsentDecision.DECLINED,
+        ),
+    )
+
+
+def _sendable(query: Select[*_Ts]) -> Select[*_Ts]:
+    """Restrict a query over Invitation to active participants with a contact, in active studies."""
+    return (
+        query.join(Participant, Participant.id == Invitation.participant_id)
+        .join(Contact, Contact.participant_id == Participant.id)
+        .join(Wave, Wave.id == Invitation.wave_id)
+        .join(Study, Study.id == Wave.study_id)
+        .where(participant_is_active(), Study.status == StudyStatus.ACTIVE)
+    )
+
+
+def _insert_ignoring_duplicates(db: Session, rows: list[dict[str, Any]]) -> None:
+    """INSERT invitations, skipping (participant, wave) pairs that already exist."""
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(Invitation).on_conflict_do_nothing(
+            index_elements=["participant_id", "wave_id"]
+        )
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(Invitation).on_conflict_do_nothing(
+            index_elements=["participant_id", "wave_id"]
+        )
+    else:  # pragma: no cover - PeerPulse supports SQLite and PostgreSQL
+        raise NotImplementedError(f"materialise does not support {dialect}")
+    for start in range(0, len(rows), INSERT_CHUNK):
+        db.execute(stmt, rows[start : start + INSERT_CHUNK])
+
+
+def materialise(db: Session, now: dt.datetime | None = None) -> int:
+    """Create the missing invitation of every active participant for every wave; commits.
+
+    Idempotent: running it again, or in two processes at once, creates nothing twice.
+    Returns the number of invitations created by this call.
+    """
+    now = now or utcnow()
+    created = 0
+    for study in db.scalars(select(Study).order_by(Study.id)).all():
+        rules = schedule.SendingRules.for_study(study)
+        waves = list(study.waves)
+        if not waves:
+            continue
+        people = db.execute(
+            select(Participant.id, Participant.anchor_date).where(
+                Participant.study_id == study.id, participant_is_active()
+            )
+        ).all()
+        existing = set(
+            db.execute(
+                select(Invitation.participant_id, Invitation.wave_id)
+                .join(Wave, Wave.id == Invitation.wave_id)
+                .where(Wave.study_id == study.id)
+            ).tuples()
+        )
+        windows: dict[tuple[int, dt.date], tuple[dt.datetime, dt.datetime]] = {}
+        rows: list[dict[str, Any]] = []
+        for wave in waves:
+            for participant_id, anchor in people:
+                if (participant_id, wave.id) in existing:
+                    continue
+                key = (wave.id, schedule.wave_date(wave, anchor))
+                if key not in windows:
+                    windows[key] = schedule.window(rules, wave, anchor)
+                opens_at, closes_at = windows[key]
+                rows.append(
+                    {
+                        "participant_id": participant_id,
+                        "wave_id": wave.id,
+                        "status": InvitationStatus.SCHEDULED,
+                        "opens_at": opens_at,
+                        "closes_at": closes_at,
+                        "reminders_sent": 0,
+                        "created_at": now,
+                    }
+                )
+        if not rows:
+            continue
+        count_query = (
+            select(func.count(Invitation.id))
+            .join(Wave, Wave.id == Invitation.wave_id)
+            .where(Wave.study_id == study.id)
+        )
+        before = db.scalar(count_query) or 0
+        _insert_ignoring_duplicates(db, rows)
+        created += (db.scalar(count_query) or 0) - before
+        db.commit()
+    return created
+
+
+def reschedule_participant(db: Session, participant: Participant) -> int:
+    """Recompute the windows of a participant's not-yet-opened invitations (anchor changed)."""
+    rules = schedule.SendingRules.for_study(participant.study)
+    changed = 0
+    for invitation in db.scalars(
+        select(Invitation).where(
+            Invitation.participant_id == participant.id,
+            Invitation.status == InvitationStatus.SCHEDULED,
+        )
+    ):
+        opens_at, closes_at = schedule.window(rules, invitation.wave, participant.anchor_date)
+        if (opens_at, closes_at) != (invitation.opens_at, invitation.closes_at):
+            invitation.opens_at, invitation.closes_at = opens_at, closes_at
+            changed += 1
+    return changed
+
+
+def _load(db: Session, ids: Sequence[int]) -> list[Invitation]:
+    """The claimed invitations with what their emails need, fresh from the database."""
+    return list(
+        db.scalars(
+            select(Invitation)
+            .where(Invitation.id.in_(ids))
+            .options(
+                joinedload(Invitation.participant).joinedload(Participant.contact),
+                joinedload(Invitation.wave).joinedload(Wave.study),
+            )
+            .order_by(Invitation.id)
+            .execution_options(populate_existing=True)
+        ).unique()
+    )
+
+
+def _queue_email(
+    db: Session, settings: MailSettings, invitation: Invitation, kind: str, dedupe_key: str,
+    now: dt.datetime,
+) -> None:
+    """Issue a fresh personal link and put the email in the outbox (same transaction)."""
+    contact = invitation.participant.contact
+    assert contact is not None  # guaranteed by the claim's join on Contact
+    study = invitation.wave.study
+    token = issue_token(db, invitation)
+    email = render_survey_email(
+        kind,
+        settings=settings,
+        token=token,
+        study_name=study.name,
+        wave_label=invitation.wave.label,
+        recipient_name=contact.name,
+        closes_at=invitation.closes_at,
+        zone=schedule.SendingRules.for_study(study).zone,
+        first_wave=invitation.wave.is_baseline,
+    )
+    db.add(
+        OutboxMessage(
+            dedupe_key=dedupe_key,
+            kind=kind,
+            invitation_id=invitation.id,
+            recipient=contact.email,
+            subject=email.subject,
+            body_text=email.text,
+            body_html=email.html,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
+def _claim(
+    db: Session, candidates: Select[Any], guard: Iterable[ColumnElement[bool]], values: dict[str, Any]
+) -> list[int]:
+    """Atomically move the candidate rows (locked, skipping rows others hold) to new values."""
+    locked = candidates.with_for_update(skip_locked=True, of=Invitation.__table__)
+    stmt = (
+        update(Invitation)
+        .where(Invitation.id.in_(locked.scalar_subquery()), *guard)
+        .values(**values)
+        .returning(Invitation.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(db.scalars(stmt).all())
+
+
+def open_due(
+    db: Session, settings: MailSettings, now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE
+) -> int:
+    """Open every invitation whose window has begun, queueing its email; commits per batch."""
+    now = now or utcnow()
+    opened = 0
+    while True:
+        candidates = (
+            _sendable(select(Invitation.id))
+            .where(
+                Invitation.status == InvitationStatus.SCHEDULED,
+                Invitation.opens_at <= now,
+                Invitation.closes_at > now,
+            )
+            .order_by(Invitation.id)
+            .limit(batch_size)
+        )
+        ids = _claim(
+            db, candidates, [Invitation.status == InvitationStatus.SCHEDULED],
+            {"status": InvitationStatus.SENT, "sent_at": now},
+        )
+        if not ids:
+            db.commit()
+            return opened
+        for invitation in _load(db, ids):
+            _queue_email(db, settings, invitation, "invite", f"invite:{invitation.id}", now)
+        db.commit()
+        opened += len(ids)
+
+
+def queue_reminders(
+    db: Session, settings: MailSettings, now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE
+) -> int:
+    """Queue the reminders that are due for open, unanswered invitations; commits per batch.
+
+    When several reminders have fallen due (the scheduler was stopped), only the latest is
+    sent: a person never gets more than the configured number, nor two at once.
+    """
+    now = now or utcnow()
+    queued = 0
+    for wave in db.scalars(
+        select(Wave).join(Study).where(Study.status == StudyStatus.ACTIVE).order_by(Wave.id)
+    ).all():
+        offsets = [int(x) for x in wave.reminder_offsets or []]
+        if not offsets:
+            continue
+        rules = schedule.SendingRules.for_study(wave.study)
+        rows = db.execute(
+            _sendable(
+                select(Invitation.id, Invitation.sent_at, Invitation.opens_at,
+                       Invitation.closes_at, Invitation.reminders_sent)
+            ).where(
+                Invitation.wave_id == wave.id,
+                Invitation.status.in_(OPEN_STATES),
+                Invitation.closes_at > now,
+                Invitation.reminders_sent < len(offsets),
+            )
+        ).all()
+        due: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for inv_id, sent_at, opens_at, closes_at, sent_count in rows:
+            number = schedule.reminders_due(rules, sent_at or opens_at, offsets, closes_at, now)
+            if number > sent_count:
+                due[(sent_count, number)].append(inv_id)
+        for (old, new), ids in due.items():
+            for start in range(0, len(ids), batch_size):
+                chunk = ids[start : start + batch_size]
+                candidates = select(Invitation.id).where(
+                    Invitation.id.in_(chunk), Invitation.reminders_sent == old,
+                    Invitation.status.in_(OPEN_STATES),
+                )
+                claimed = _claim(
+                    db, candidates,
+                    [Invitation.reminders_sent == old, Invitation.status.in_(OPEN_STATES)],
+                    {"reminders_sent": new, "last_reminder_at": now},
+                )
+                for invitation in _load(db, claimed):
+                    _queue_email(
+                        db, settings, invitation, "remind", f"remind:{invitation.id}:{new}", now
+                    )
+                db.commit()
+                queued += len(claimed)
+    return queued
+
+
+def expire(db: Session, now: dt.datetime | None = None) -> int:
+    """Close windows that have ended, and cancel unopened invitations of people who left; commits."""
+    now = now or utcnow()
+    expired = db.execute(
+        update(Invitation)
+        .where(
+            Invitation.status.in_((InvitationStatus.SCHEDULED, *OPEN_STATES)),
+            Invitation.closes_at <= now,
+        )
+        .values(status=InvitationStatus.EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+    inactive = select(Participant.id).where(~participant_is_active())
+    db.execute(
+        update(Invitation)
+        .where(
+            Invitation.status == InvitationStatus.SCHEDULED,
+            Invitation.participant_id.in_(inactive),
+        )
+        .values(status=InvitationStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+    return int(getattr(expired, "rowcount", 0) or 0)

@@ -1,0 +1,288 @@
+"""Delivering the outbox: claim due messages with a lease, re-check, send, record the outcome.
+
+At the SMTP boundary the guarantee is "at least once, and almost always exactly once": each
+message is committed as sent right after the server accepts it, so only a crash in the
+milliseconds between the server's 250 reply and that commit can hand the same message over
+twice — and then only after its lease has run out, with the same Message-ID header, so the
+copy can be recognised. Two workers never hold the same message: claims use
+FOR UPDATE SKIP LOCKED on PostgreSQL and a guarded UPDATE on SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from survey.db import utcnow
+from survey.mail import (
+    ConnectionFailure,
+    MailSettings,
+    PermanentFailure,
+    TemporaryFailure,
+    Transport,
+    build_message,
+    make_transport,
+)
+from survey.models import (
+    Invitation,
+    OutboxMessage,
+    OutboxStatus,
+    Participant,
+    Study,
+    StudyStatus,
+    Wave,
+)
+from survey.services import schedule
+from survey.services.invitations import OPEN_STATES
+
+BATCH_SIZE = 100
+LEASE = dt.timedelta(minutes=5)
+BACKOFF_BASE = dt.timedelta(minutes=1)
+BACKOFF_CAP = dt.timedelta(hours=6)
+MAX_ATTEMPTS = 10
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery pass did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    deferred: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before the next try after `attempts` failures: 1, 2, 4 ... minutes, capped."""
+    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
+
+
+def _paused(message_table: Any = OutboxMessage) -> Any:
+    """SQL: the message belongs to an invitation of a paused study."""
+    return exists(
+        select(Invitation.id)
+        .join(Wave, Wave.id == Invitation.wave_id)
+        .join(Study, Study.id == Wave.study_id)
+        .where(Invitation.id == message_table.invitation_id, Study.status == StudyStatus.PAUSED)
+    )
+
+
+def claim(
+    db: Session, now: dt.datetime, worker: str, *, lease: dt.timedelta = LEASE,
+    batch_size: int = BATCH_SIZE,
+) -> list[int]:
+    """Take a lease on up to batch_size due messages no one else holds; commits."""
+    candidates = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until <= now),
+            ~_paused(),
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True, of=OutboxMessage.__table__)
+    )
+    ids = list(
+        db.scalars(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(candidates.scalar_subquery()),
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(claimed_by=worker, claimed_until=now + lease)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    )
+    db.commit()
+    return sorted(ids)
+
+
+def _finish(db: Session, message_id: int, worker: str, **values: Any) -> bool:
+    """Record an outcome and release the lease, only if this worker still holds it; commits."""
+    result = db.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
+        .values(claimed_by=None, claimed_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _recheck(db: Session, message: OutboxMessage, now: dt.datetime) -> tuple[str, str | dt.datetime]:
+    """Just before sending: ("send", recipient), ("cancel", reason) or ("defer", until)."""
+    if message.invitation_id is None:
+        return "send", message.recipient
+    invitation = db.scalar(
+        select(Invitation)
+        .where(Invitation.id == message.invitation_id)
+        .options(
+            joinedload(Invitation.participant).joinedload(Participant.contact),
+            joinedload(Invitation.wave).joinedload(Wave.study),
+        )
+        .execution_options(populate_existing=True)
+    )
+    if invitation is None:
+        return "cancel", "the invitation no longer exists"
+    participant = invitation.participant
+    if not participant.is_active:
+        return "cancel", f"participant {participant.code} is no longer taking part"
+    if participant.contact is None:
+        return "cancel", f"participant {participant.code} has no contact details"
+    if invitation.status not in OPEN_STATES:
+        return "cancel", f"the invitation is {invitation.status.value}"
+    if invitation.closes_at <= now:
+        return "cancel", "the answer window has closed"
+    study = invitation.wave.study
+    rules = schedule.SendingRules.for_study(study)
+    if study.status != StudyStatus.ACTIVE:
+        return "defer", now
+    if not schedule.is_allowed(rules, now):
+        return "defer", schedule.next_allowed(rules, now)
+    return "send", participant.contact.email
+
+
+def _deliver_one(
+    db: Session, transport: Transport, settings: MailSettings, message_id: int, worker: str,
+    now: dt.datetime, report: DeliveryReport, max_attempts: int,
+) -> None:
+    """Re-check, send and record one claimed message (raises ConnectionFailure after recording)."""
+    message = db.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker,
+               OutboxMessage.status == OutboxStatus.PENDING)
+        .execution_options(populate_existing=True)
+    )
+    if message is None:
+        return
+    verdict, detail = _recheck(db, message, now)
+    if verdict == "cancel":
+        _finish(db, message_id, worker, status=OutboxStatus.CANCELLED, last_error=str(detail),
+                body_text="", body_html="")
+        report.cancelled += 1
+        return
+    if verdict == "defer":
+        assert isinstance(detail, dt.datetime)
+        _finish(db, message_id, worker, next_attempt_at=detail)
+        report.deferred += 1
+        return
+    recipient = str(detail)
+    email = build_message(
+        settings, recipient=recipient, subject=message.subject, text=message.body_text,
+        html=message.body_html, message_key=f"{message.dedupe_key}.{message.id}", when=now,
+    )
+    attempts = message.attempts + 1
+    try:
+        transport.send(email)
+    except PermanentFailure as exc:
+        _finish(db, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
+                last_error=str(exc)[:2000])
+        report.failed += 1
+        report.errors.append(str(exc))
+    except TemporaryFailure as exc:
+        if attempts >= max_attempts:
+            _finish(db, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
+                    last_error=f"gave up after {attempts} attempts: {exc}"[:2000])
+            report.failed += 1
+        else:
+            _finish(db, message_id, worker, attempts=attempts, last_error=str(exc)[:2000],
+                    next_attempt_at=now + backoff(attempts))
+            report.retrying += 1
+        report.errors.append(str(exc))
+        if isinstance(exc, ConnectionFailure):
+            raise
+    else:
+        # Committed at once: the window in which a crash could cause a second copy is tiny.
+        # The bodies hold live personal links; once delivered they are not kept.
+        _finish(db, message_id, worker, status=OutboxStatus.SENT, sent_at=now, attempts=attempts,
+                last_error=None, recipient=recipient, body_text="", body_html="")
+        report.sent += 1
+
+
+def deliver(
+    db: Session,
+    settings: MailSettings,
+    now: dt.datetime | None = None,
+    *,
+    transport: Transport | None = None,
+    batch_size: int = BATCH_SIZE,
+    lease: dt.timedelta = LEASE,
+    max_attempts: int = MAX_ATTEMPTS,
+    worker: str | None = None,
+) -> DeliveryReport:
+    """Deliver every due pending message once; commits after each message."""
+    now = now or utcnow()
+    worker = worker or uuid.uuid4().hex[:16]
+    transport = transport or make_transport(settings)
+    report = DeliveryReport()
+    try:
+        while True:
+            ids = claim(db, now, worker, lease=lease, batch_size=batch_size)
+            if not ids:
+                break
+            started = time.monotonic()
+            for position, message_id in enumerate(ids):
+                if time.monotonic() - started > lease.total_seconds() / 2:
+                    # Never send under a lease that might run out: hand the rest back.
+                    _release(db, ids[position:], worker)
+                    break
+                try:
+                    _deliver_one(db, transport, settings, message_id, worker, now, report,
+                                 max_attempts)
+                except ConnectionFailure as exc:
+                    # The server is unreachable: the rest of the batch failed this attempt too.
+                    for other in ids[position + 1 :]:
+                        _retry_unsent(db, other, worker, now, str(exc), report, max_attempts)
+                    return report
+    finally:
+        transport.close()
+    return report
+
+
+def _release(db: Session, ids: list[int], worker: str) -> None:
+    """Give back claimed messages untouched."""
+    db.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker)
+        .values(claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+
+
+def _retry_unsent(
+    db: Session, message_id: int, worker: str, now: dt.datetime, error: str,
+    report: DeliveryReport, max_attempts: int,
+) -> None:
+    """Count a failed attempt for a claimed message the server could not be reached for."""
+    attempts = db.scalar(select(OutboxMessage.attempts).where(OutboxMessage.id == message_id))
+    attempts = (attempts or 0) + 1
+    if attempts >= max_attempts:
+        _finish(db, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
+                last_error=f"gave up after {attempts} attempts: {error}"[:2000])
+        report.failed += 1
+    else:
+        _finish(db, message_id, worker, attempts=attempts, last_error=error[:2000],
+                next_attempt_at=now + backoff(attempts))
+        report.retrying += 1
+
+
+def status_counts(db: Session) -> dict[str, int]:
+    """How many messages are in each state (for the admin page)."""
+    counts = {status.value: 0 for status in OutboxStatus}
+    for status, count in db.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).tuples():
+        counts[OutboxStatus(status).value] = count
+    return counts
