@@ -1,0 +1,74 @@
+"""Small server-rendered SVG line charts (no script, no inline style: CSP-safe, print-safe)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+# Colour-blind-safe pair with distinct markers and dashes, so colour is never the only cue.
+SERIES_STYLES = (
+    {"colour": "#1d4f91", "dash": "", "marker": "circle"},
+    {"colour": "#b35c00", "dash": "6 4", "marker": "square"},
+    {"colour": "#3a7d44", "dash": "2 3", "marker": "circle"},
+)
+
+
+@dataclasses.dataclass
+class Series:
+    """One line: its label, its points in pixels, and how it is drawn."""
+
+    label: str
+    points: list[tuple[float, float]]
+    colour: str
+    dash: str
+    marker: str
+
+    @property
+    def polyline(self) -> str:
+        """The `points` attribute of the SVG polyline."""
+        return " ".join(f"{x:.1f},{y:.1f}" for x, y in self.points)
+
+
+@dataclasses.dataclass
+class LineChart:
+    """Everything the `line_chart` macro draws."""
+
+    title: str
+    width: int
+    height: int
+    x_ticks: list[tuple[float, str]]
+    y_ticks: list[tuple[float, str]]
+    series: list[Series]
+    plot_left: int
+    plot_right: int
+    plot_top: int
+    plot_bottom: int
+
+
+def line_chart(
+    title: str,
+    x_labels: Sequence[str],
+    values: Mapping[str, Sequence[float | None]],
+    y_min: float = 1.0,
+    y_max: float = 5.0,
+    width: int = 320,
+    height: int = 200,
+) -> LineChart:
+    """Lay out series of values (None = a gap) against categorical x labels."""
+    left, right, top, bottom = 36, width - 12, 12, height - 28
+    count = max(len(x_labels), 1)
+    step = (right - left) / max(count - 1, 1)
+
+    def x_at(i: int) -> float:
+        return left + step * i if count > 1 else (left + right) / 2
+
+    def y_at(v: float) -> float:
+        return bottom - (v - y_min) / (y_max - y_min) * (bottom - top)
+
+    series = []
+    for (label, row), style in zip(values.items(), SERIES_STYLES, strict=False):
+        points = [(x_at(i), y_at(v)) for i, v in enumerate(row) if v is not None]
+        series.append(Series(label, points, style["colour"], style["dash"], style["marker"]))
+    y_ticks = [(y_at(v), f"{v:g}") for v in range(int(y_min), int(y_max) + 1)]
+    x_ticks = [(x_at(i), label) for i, label in enumerate(x_labels)]
+    return LineChart(title, width, height, x_ticks, y_ticks, series, left, right, top, bottom)

@@ -1,0 +1,183 @@
+"""Trust dashboard figures: response rates, scale means over time and the perception gap.
+
+Every figure is computed here, with suppression applied before anything reaches a page:
+a cell describing fewer than `min_group` people is withheld, and when exactly one cell of a
+breakdown would be withheld, the next smallest is withheld too, so that no hidden value can be
+worked out from a total and the other cells (secondary suppression).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey.models import (
+    Invitation,
+    InvitationStatus,
+    Participant,
+    Response,
+    Role,
+    ScaleScore,
+    Study,
+    Team,
+    Wave,
+)
+
+PEERS = "peer_workers"
+COLLEAGUES = "colleagues"
+GROUP_LABELS = {PEERS: "Peer workers", COLLEAGUES: "Colleagues and managers"}
+CORE_SCALES = ("identity", "support", "equality", "empowerment")
+INVITED = (InvitationStatus.SENT, InvitationStatus.STARTED, InvitationStatus.COMPLETED,
+           InvitationStatus.EXPIRED)
+
+
+def role_group(role: Role) -> str:
+    """Managers answer the colleague survey and are counted with colleagues."""
+    return PEERS if role == Role.PEER_WORKER else COLLEAGUES
+
+
+@dataclasses.dataclass
+class Cell:
+    """One figure and the number of people behind it; value None when suppressed."""
+
+    n: int
+    value: float | None
+    suppressed: bool = False
+
+
+@dataclasses.dataclass
+class RateRow:
+    """Response rate of one wave (and team, when broken down)."""
+
+    wave: int
+    label: str
+    team: str | None
+    invited: int
+    completed: int
+    suppressed: bool = False
+
+    @property
+    def rate(self) -> float | None:
+        """Share of invited people who completed, or None when withheld."""
+        if self.suppressed or not self.invited:
+            return None
+        return self.completed / self.invited
+
+
+@dataclasses.dataclass
+class TrustDashboard:
+    """Everything the dashboard page shows for one trust and study."""
+
+    study: Study
+    min_group: int
+    waves: list[Wave]
+    rates: list[RateRow]
+    team_rates: list[RateRow]
+    # scale -> group -> wave index -> Cell
+    trends: dict[str, dict[str, dict[int, Cell]]]
+    # scale -> team name -> (peer Cell, colleague Cell, gap or None), at the latest wave with data
+    gaps: dict[str, dict[str, tuple[Cell, Cell, float | None]]]
+    gap_wave: int | None
+
+
+def suppress(cells: Iterable[Cell], min_group: int) -> None:
+    """Withhold small cells of one breakdown, and more until no hidden value can be derived.
+
+    Once anything is withheld, at least two cells covering at least `min_group` people
+    together are withheld, so subtracting the shown cells from a total never reveals a group
+    smaller than `min_group`. Works in place.
+    """
+    cells = [c for c in cells if c.n > 0]
+    for cell in cells:
+        if cell.n < min_group:
+            cell.value, cell.suppressed = None, True
+    shown = sorted((c for c in cells if not c.suppressed), key=lambda c: c.n)
+    withheld = [c for c in cells if c.suppressed]
+    while withheld and shown and (len(withheld) < 2 or sum(c.n for c in withheld) < min_group):
+        cell = shown.pop(0)
+        cell.value, cell.suppressed = None, True
+        withheld.append(cell)
+
+
+def _mean_cell(values: list[float]) -> Cell:
+    return Cell(n=len(values), value=statistics.fmean(values) if values else None)
+
+
+def build(db: Session, study: Study, organisation_id: int, min_group: int) -> TrustDashboard:
+    """Compute the dashboard of one trust in one study, suppressed."""
+    waves = list(study.waves)
+    labels = {w.index: w.label for w in waves}
+    invitations = db.execute(
+        select(Wave.index, Team.name, Invitation.status)
+        .join(Invitation.wave).join(Invitation.participant).join(Participant.team)
+        .where(Wave.study_id == study.id, Team.organisation_id == organisation_id,
+               Invitation.status.in_(INVITED))
+    ).all()
+    totals: dict[tuple[int, str | None], list[int]] = defaultdict(lambda: [0, 0])
+    for wave_index, team_name, status in invitations:
+        for key in ((wave_index, None), (wave_index, team_name)):
+            totals[key][0] += 1
+            totals[key][1] += status == InvitationStatus.COMPLETED
+    rates = [RateRow(w, labels[w], None, *totals[(w, None)]) for w in sorted(labels)
+             if (w, None) in totals]
+    team_rates = [RateRow(w, labels[w], t, *v) for (w, t), v in sorted(
+        totals.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")) if t is not None]
+    for wave_index in labels:
+        rows = [r for r in team_rates if r.wave == wave_index]
+        cells = [Cell(n=r.invited, value=0.0) for r in rows]
+        suppress(cells, min_group)
+        for row, cell in zip(rows, cells, strict=True):
+            row.suppressed = cell.suppressed
+
+    scores = db.execute(
+        select(Wave.index, Team.name, Participant.role, ScaleScore.scale, ScaleScore.score)
+        .join(Response, ScaleScore.response_id == Response.id)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Invitation.wave).join(Invitation.participant).join(Participant.team)
+        .where(Wave.study_id == study.id, Team.organisation_id == organisation_id,
+               Response.submitted_at.is_not(None), ScaleScore.score.is_not(None))
+    ).all()
+    by_group: dict[tuple[str, str, int], list[float]] = defaultdict(list)
+    by_team: dict[tuple[str, str, int, str], list[float]] = defaultdict(list)
+    for wave_index, team_name, role, scale, score in scores:
+        group = role_group(role)
+        by_group[(scale, group, wave_index)].append(score)
+        by_team[(scale, group, wave_index, team_name)].append(score)
+
+    trends: dict[str, dict[str, dict[int, Cell]]] = {}
+    for scale in _scales_in(by_group):
+        trends[scale] = {}
+        for group in (PEERS, COLLEAGUES):
+            row = {w: _mean_cell(by_group.get((scale, group, w), [])) for w in sorted(labels)}
+            for cell in row.values():
+                if cell.n and cell.n < min_group:
+                    cell.value, cell.suppressed = None, True
+            trends[scale][group] = row
+
+    gap_wave = max((w for (_, _, w) in by_group), default=None)
+    gaps: dict[str, dict[str, tuple[Cell, Cell, float | None]]] = {}
+    if gap_wave is not None:
+        teams = sorted({t for (_, _, w, t) in by_team if w == gap_wave})
+        for scale in [s for s in CORE_SCALES if s in trends]:
+            peer_cells = [_mean_cell(by_team.get((scale, PEERS, gap_wave, t), [])) for t in teams]
+            colleague_cells = [_mean_cell(by_team.get((scale, COLLEAGUES, gap_wave, t), []))
+                               for t in teams]
+            suppress(peer_cells, min_group)
+            suppress(colleague_cells, min_group)
+            gaps[scale] = {}
+            for team, peer, colleague in zip(teams, peer_cells, colleague_cells, strict=True):
+                gap = (colleague.value - peer.value
+                       if peer.value is not None and colleague.value is not None else None)
+                gaps[scale][team] = (peer, colleague, gap)
+    return TrustDashboard(study, min_group, waves, rates, team_rates, trends, gaps, gap_wave)
+
+
+def _scales_in(by_group: dict[tuple[str, str, int], list[float]]) -> list[str]:
+    """Core scales first, then any others the instruments add, in a stable order."""
+    present = {scale for scale, _, _ in by_group}
+    return [s for s in CORE_SCALES if s in present] + sorted(present - set(CORE_SCALES))

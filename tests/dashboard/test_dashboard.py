@@ -1,0 +1,149 @@
+"""The trust dashboard: right figures, small groups withheld, each trust sees only itself."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from survey import models as m
+from survey.db import utcnow
+from survey.services.dashboard import Cell, build, suppress
+from tests import factories as f
+from tests.conftest import StaffLogin
+
+
+def _answered(db: Session, participant: m.Participant, wave: m.Wave, scores: dict[str, float]) -> None:
+    """A completed invitation whose response has these scale scores."""
+    invitation = f.InvitationFactory(participant=participant, wave=wave,
+                                     status=m.InvitationStatus.COMPLETED, completed_at=utcnow())
+    response = m.Response(invitation=invitation, instrument_id="x", instrument_version=1,
+                          instrument_hash="0" * 64, submitted_at=utcnow())
+    response.scores = [m.ScaleScore(scale=s, score=v, items_answered=5) for s, v in scores.items()]
+    db.add(response)
+
+
+@pytest.fixture
+def trust(db: Session) -> dict[str, object]:
+    """One trust: a big team (6 peers, 6 colleagues), a small team (2 peers, 5 colleagues)."""
+    org = f.OrganisationFactory(code="NRT", name="North Riverside")
+    study = f.StudyFactory()
+    w1 = f.WaveFactory(study=study, index=1, label="Baseline")
+    w2 = f.WaveFactory(study=study, index=2, label="3 months")
+    big = f.TeamFactory(organisation=org, name="Big team")
+    small = f.TeamFactory(organisation=org, name="Small team")
+    for team, peers, colleagues in ((big, 6, 6), (small, 2, 5)):
+        for i in range(peers):
+            p = f.ParticipantFactory(study=study, team=team)
+            _answered(db, p, w1, {"equality": 2.0 + i * 0.1, "support": 3.0})
+            _answered(db, p, w2, {"equality": 3.0 + i * 0.1, "support": 3.5})
+        for i in range(colleagues):
+            c = f.ParticipantFactory(study=study, team=team, colleague=True)
+            _answered(db, c, w1, {"equality": 4.0 + i * 0.01, "support": 4.0})
+    # One invited peer worker who never answered wave 1.
+    f.InvitationFactory(participant=f.ParticipantFactory(study=study, team=big), wave=w1,
+                        status=m.InvitationStatus.EXPIRED)
+    other = f.OrganisationFactory(code="SHP", name="South Hills")
+    f.ParticipantFactory(study=study, team=f.TeamFactory(organisation=other))
+    db.commit()
+    return {"org": org, "other": other, "study": study}
+
+
+def test_suppress_withholds_small_cells_and_one_more() -> None:
+    cells = [Cell(3, 2.0), Cell(12, 3.0), Cell(6, 4.0), Cell(0, None)]
+    suppress(cells, 5)
+    assert [c.suppressed for c in cells] == [True, False, True, False]
+    assert cells[0].value is None and cells[2].value is None and cells[1].value == 3.0
+
+
+def test_suppress_keeps_withholding_until_the_hidden_total_is_safe() -> None:
+    cells = [Cell(1, 2.0), Cell(2, 2.5), Cell(5, 3.0), Cell(9, 4.0)]
+    suppress(cells, 5)
+    # 1 + 2 = 3 people hidden could be derived from a total: the 5 is withheld too.
+    assert [c.suppressed for c in cells] == [True, True, True, False]
+
+
+def test_suppress_leaves_large_groups_alone() -> None:
+    cells = [Cell(5, 2.0), Cell(8, 3.0)]
+    suppress(cells, 5)
+    assert not any(c.suppressed for c in cells)
+
+
+def test_figures_are_right_and_small_groups_withheld(db: Session, trust: dict[str, object]) -> None:
+    org, study = trust["org"], trust["study"]
+    assert isinstance(org, m.Organisation) and isinstance(study, m.Study)
+    board = build(db, study, org.id, min_group=5)
+    # Wave 1: 8 peers + 11 colleagues answered, one more peer invited.
+    wave1 = board.rates[0]
+    assert (wave1.invited, wave1.completed) == (20, 19)
+    peers_equality = board.trends["equality"]["peer_workers"]
+    expected = sum([2.0 + i * 0.1 for i in range(6)] + [2.0, 2.1]) / 8
+    assert peers_equality[1].value == pytest.approx(expected)
+    assert peers_equality[1].n == 8
+    # Colleagues answered only wave 1: wave 2 has no cell.
+    assert board.trends["equality"]["colleagues"][2].n == 0
+    # Gap table at wave 2 (latest): only peers answered, small team's 2 peers withheld,
+    # and the big team too (else the small team could be derived from the trust mean).
+    gaps = board.gaps["equality"]
+    assert gaps["Small team"][0].suppressed and gaps["Big team"][0].suppressed
+    assert board.gap_wave == 2
+
+
+def _signed_in(client: FlaskClient, auth: StaffLogin, db: Session, **traits: object) -> m.User:
+    user = f.UserFactory(**traits)
+    db.commit()
+    auth.login(user.email)
+    return user
+
+
+def test_monitor_sees_own_trust_and_no_small_group(db: Session, client: FlaskClient, auth: StaffLogin,
+                                                   trust: dict[str, object]) -> None:
+    org = trust["org"]
+    assert isinstance(org, m.Organisation)
+    _signed_in(client, auth, db, role=m.StaffRole.TRUST_MONITOR, organisation=org)
+    response = client.get("/dashboard/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard/NRT")
+    page = client.get("/dashboard/NRT").get_data(as_text=True)
+    assert "North Riverside" in page
+    assert "withheld" in page
+    # No figure is printed for any group smaller than five people.
+    assert not re.search(r"\(n=[1-4]\)", page)
+    assert "95%" in page  # 19 of 20 invited answered wave 1
+
+
+def test_monitor_cannot_open_another_trust(db: Session, client: FlaskClient, auth: StaffLogin,
+                                           trust: dict[str, object]) -> None:
+    _signed_in(client, auth, db, role=m.StaffRole.TRUST_MONITOR, organisation=trust["org"])
+    assert client.get("/dashboard/SHP").status_code == 403
+
+
+@pytest.mark.parametrize("role", [m.StaffRole.RESEARCHER, m.StaffRole.ADMIN])
+def test_study_staff_see_every_trust(db: Session, client: FlaskClient, auth: StaffLogin,
+                                     trust: dict[str, object], role: m.StaffRole) -> None:
+    _signed_in(client, auth, db, role=role)
+    index = client.get("/dashboard/").get_data(as_text=True)
+    assert "North Riverside" in index and "South Hills" in index
+    assert client.get("/dashboard/SHP").status_code == 200
+
+
+def test_dashboard_needs_sign_in(client: FlaskClient, app: Flask) -> None:
+    for url in ("/dashboard/", "/dashboard/NRT"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+
+
+def test_unknown_trust_is_404(db: Session, client: FlaskClient, auth: StaffLogin) -> None:
+    _signed_in(client, auth, db, role=m.StaffRole.ADMIN)
+    assert client.get("/dashboard/NOPE").status_code == 404
+
+
+def test_dashboard_page_shows_chart_and_table(db: Session, client: FlaskClient, auth: StaffLogin,
+                                              trust: dict[str, object]) -> None:
+    _signed_in(client, auth, db, role=m.StaffRole.RESEARCHER)
+    page = client.get("/dashboard/NRT").get_data(as_text=True)
+    assert '<svg class="chart"' in page and "<polyline" in page
+    assert 'id="table-equality"' in page
+    assert "style=" not in page  # CSP: no inline styles
