@@ -104,6 +104,11 @@ def suppress(cells: Iterable[Cell], min_group: int) -> None:
         withheld.append(cell)
 
 
+def _pair(counts: list[int]) -> tuple[int, int]:
+    """(invited, completed) from a running tally."""
+    return counts[0], counts[1]
+
+
 def _mean_cell(values: list[float]) -> Cell:
     return Cell(n=len(values), value=statistics.fmean(values) if values else None)
 
@@ -123,16 +128,16 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int) -> Tr
         for key in ((wave_index, None), (wave_index, team_name)):
             totals[key][0] += 1
             totals[key][1] += status == InvitationStatus.COMPLETED
-    rates = [RateRow(w, labels[w], None, *totals[(w, None)]) for w in sorted(labels)
+    rates = [RateRow(w, labels[w], None, *_pair(totals[(w, None)])) for w in sorted(labels)
              if (w, None) in totals]
-    team_rates = [RateRow(w, labels[w], t, *v) for (w, t), v in sorted(
+    team_rates = [RateRow(w, labels[w], t, *_pair(v)) for (w, t), v in sorted(
         totals.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")) if t is not None]
     for wave_index in labels:
-        rows = [r for r in team_rates if r.wave == wave_index]
-        cells = [Cell(n=r.invited, value=0.0) for r in rows]
+        wave_rows = [r for r in team_rates if r.wave == wave_index]
+        cells = [Cell(n=r.invited, value=0.0) for r in wave_rows]
         suppress(cells, min_group)
-        for row, cell in zip(rows, cells, strict=True):
-            row.suppressed = cell.suppressed
+        for rate_row, cell in zip(wave_rows, cells, strict=True):
+            rate_row.suppressed = cell.suppressed
 
     scores = db.execute(
         select(Wave.index, Team.name, Participant.role, ScaleScore.scale, ScaleScore.score)
@@ -145,6 +150,7 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int) -> Tr
     by_group: dict[tuple[str, str, int], list[float]] = defaultdict(list)
     by_team: dict[tuple[str, str, int, str], list[float]] = defaultdict(list)
     for wave_index, team_name, role, scale, score in scores:
+        assert score is not None  # filtered in the query
         group = role_group(role)
         by_group[(scale, group, wave_index)].append(score)
         by_team[(scale, group, wave_index, team_name)].append(score)
@@ -153,11 +159,11 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int) -> Tr
     for scale in _scales_in(by_group):
         trends[scale] = {}
         for group in (PEERS, COLLEAGUES):
-            row = {w: _mean_cell(by_group.get((scale, group, w), [])) for w in sorted(labels)}
-            for cell in row.values():
+            by_wave = {w: _mean_cell(by_group.get((scale, group, w), [])) for w in sorted(labels)}
+            for cell in by_wave.values():
                 if cell.n and cell.n < min_group:
                     cell.value, cell.suppressed = None, True
-            trends[scale][group] = row
+            trends[scale][group] = by_wave
 
     gap_wave = max((w for (_, _, w) in by_group), default=None)
     gaps: dict[str, dict[str, tuple[Cell, Cell, float | None]]] = {}
