@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from survey import models as m
 from survey.db import utcnow
 
-DEFAULT_PASSWORD = "correct horse battery"  # noqa: S105 - test accounts only
+DEFAULT_PASSWORD = "correct horse battery"
 
 _ALL: list[type[SQLAlchemyModelFactory]] = []
 
@@ -68,7 +68,7 @@ class StudyFactory(_Base):
         paused = factory.Trait(status=m.StudyStatus.PAUSED)
 
     @factory.post_generation
-    def instruments(obj: m.Study, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
+    def instruments(obj: m.Study, create: bool, extracted: object, **kwargs: object) -> None:
         """Peer workers answer peer_worker v1; colleagues and managers colleague v1."""
         if not create or extracted is False:
             return
@@ -178,3 +178,13 @@ def _hashed_default() -> str:
 
         _HASH.append(generate_password_hash(DEFAULT_PASSWORD))
     return _HASH[0]
+
+
+@_register
+class OpenInvitationFactory(InvitationFactory):
+    """A sent invitation, open now, at the first wave, of a consented participant."""
+
+    participant = factory.SubFactory(ParticipantFactory, consented=True)
+    wave = factory.SubFactory(WaveFactory, study=factory.SelfAttribute("..participant.study"), index=1)
+    status = m.InvitationStatus.SENT
+    sent_at = factory.LazyFunction(utcnow)

@@ -1,0 +1,62 @@
+"""Questionnaire pages: shown with earlier answers filled in, saved on every post."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from survey.db import get_session
+from survey.respondent import bp
+from survey.respondent.forms import form_values, page_answers, page_form_class, validated_post
+from survey.respondent.links import require_open, token_route
+from survey.services.responses import (
+    complete,
+    find_response,
+    questionnaire,
+    save_page,
+    saved_answers,
+    start_or_resume,
+)
+
+
+def _to_page(token: str, number: int) -> WerkzeugResponse:
+    """Redirect to a page of the questionnaire."""
+    return redirect(url_for("respondent.page", token=token, number=number), 303)
+
+
+@bp.route("/<token>/page/<int:number>", methods=["GET", "POST"])
+@token_route
+def page(token: str, number: int) -> str | WerkzeugResponse:
+    """One page: GET shows it (pages after the first unsaved one are not reachable yet)."""
+    invitation = require_open(token)
+    db = get_session()
+    response = find_response(db, invitation)
+    plan = questionnaire(invitation, response)
+    reachable = (plan.first_unsaved(response) if response is not None else 1) or plan.total
+    if not 1 <= number <= reachable:
+        return _to_page(token, reachable)
+    current = plan.page(number)
+    form_class = page_form_class(plan.instrument, current)
+    form = form_class()
+    if form.is_submitted():
+        if not validated_post(form):  # only the CSRF token can be missing here: a 400 above
+            return _to_page(token, number)
+        answers = page_answers(form, current)
+        response = start_or_resume(db, invitation)
+        if not save_page(db, response, plan, number, answers):
+            db.rollback()
+            return redirect(url_for("respondent.thanks", token=token), 303)
+        if number == plan.total:
+            complete(db, response, plan)
+            db.commit()
+            return redirect(url_for("respondent.thanks", token=token), 303)
+        db.commit()
+        return _to_page(token, number + 1)
+    if response is None:
+        response = start_or_resume(db, invitation)
+        db.commit()
+    form = form_class(formdata=None, data=form_values(saved_answers(response), current))
+    return render_template(
+        "respondent/page.html", form=form, token=token, plan=plan, page=current,
+        number=number, fields=[form[item.id] for item in current.items],
+    )

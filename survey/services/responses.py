@@ -1,0 +1,272 @@
+"""Responses: start or resume one pinned to its instrument, save its pages, complete it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from instruments import Instrument, Page, load_instrument, score_scales
+from survey.db import utcnow
+from survey.models import (
+    Answer,
+    Invitation,
+    InvitationStatus,
+    Participant,
+    Response,
+    ScaleScore,
+    Wave,
+)
+
+
+class AnswerError(ValueError):
+    """An answer the questionnaire page does not allow (unknown item or value out of range)."""
+
+
+class InstrumentChanged(RuntimeError):
+    """The instrument file a response is pinned to no longer has the content it was started with."""
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """The pages one response asks, in order, from its pinned instrument."""
+
+    instrument: Instrument
+    pages: tuple[Page, ...]
+
+    @property
+    def total(self) -> int:
+        """How many pages there are."""
+        return len(self.pages)
+
+    def page(self, number: int) -> Page:
+        """Page `number`, counting from 1; IndexError outside 1..total."""
+        if not 1 <= number <= self.total:
+            raise IndexError(f"page {number} is not between 1 and {self.total}")
+        return self.pages[number - 1]
+
+    def first_unsaved(self, response: Response) -> int | None:
+        """The number of the first page not saved yet, or None when every page is."""
+        saved = set(response.pages_saved or [])
+        for number, page in enumerate(self.pages, start=1):
+            if page.id not in saved:
+                return number
+        return None
+
+    def asked_item_ids(self) -> set[str]:
+        """Ids of every item on these pages."""
+        return {item.id for page in self.pages for item in page.items}
+
+
+def assigned_instrument(invitation: Invitation) -> Instrument:
+    """The instrument the study gives to this participant's role."""
+    participant = invitation.participant
+    assignment = participant.study.instrument_for(participant.role)
+    if assignment is None:
+        raise LookupError(
+            f"study {participant.study.code!r} has no instrument for the role "
+            f"{participant.role.value!r}; add one to the study's instruments"
+        )
+    return load_instrument(assignment.instrument_id, assignment.instrument_version)
+
+
+def pinned_instrument(response: Response) -> Instrument:
+    """The instrument a response was started with; InstrumentChanged if its file was edited."""
+    instrument = load_instrument(response.instrument_id, response.instrument_version)
+    if instrument.content_hash != response.instrument_hash:
+        raise InstrumentChanged(
+            f"{instrument.key} changed after response {response.id} started on it "
+            f"(hash {response.instrument_hash[:12]} now {instrument.content_hash[:12]}); "
+            "restore the file and put changes in a new version"
+        )
+    return instrument
+
+
+def questionnaire(invitation: Invitation, response: Response | None = None) -> Questionnaire:
+    """The pages an invitation asks (the response's pinned instrument once started).
+
+    Baseline-only items appear only at the first wave.
+    """
+    instrument = (
+        pinned_instrument(response) if response is not None else assigned_instrument(invitation)
+    )
+    return Questionnaire(instrument, tuple(instrument.pages(invitation.wave.is_baseline)))
+
+
+def find_response(db: Session, invitation: Invitation) -> Response | None:
+    """The invitation's response, if one was started."""
+    return db.scalar(select(Response).where(Response.invitation_id == invitation.id))
+
+
+def start_or_resume(
+    db: Session, invitation: Invitation, now: dt.datetime | None = None
+) -> Response:
+    """The invitation's response, created (pinned to its instrument) on the first visit."""
+    existing = find_response(db, invitation)
+    if existing is not None:
+        return existing
+    instrument = assigned_instrument(invitation)
+    response = Response(
+        invitation_id=invitation.id,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        instrument_hash=instrument.content_hash,
+        started_at=now or utcnow(),
+        updated_at=now or utcnow(),
+        pages_saved=[],
+    )
+    try:
+        with db.begin_nested():
+            db.add(response)
+    except IntegrityError:
+        # Another request started it a moment ago: there is only ever one.
+        existing = find_response(db, invitation)
+        if existing is None:
+            raise
+        return existing
+    db.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status == InvitationStatus.SENT)
+        .values(status=InvitationStatus.STARTED)
+    )
+    return response
+
+
+def saved_answers(response: Response) -> dict[str, int | None]:
+    """The answers stored so far, by item id (None means "does not apply")."""
+    return {answer.item_id: answer.value for answer in response.answers}
+
+
+def check_page_answers(
+    instrument: Instrument, page: Page, answers: Mapping[str, int | None]
+) -> None:
+    """Raise AnswerError unless every answer names an item of the page with an allowed value."""
+    on_page = {item.id for item in page.items}
+    for item_id, value in answers.items():
+        if item_id not in on_page:
+            raise AnswerError(f"item {item_id!r} is not on page {page.id!r}")
+        if value is None:
+            if instrument.not_applicable_label is None:
+                raise AnswerError(f"{instrument.key} has no 'does not apply' answer ({item_id!r})")
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value not in instrument.values:
+            raise AnswerError(f"answer {value!r} to {item_id!r} is not one of {instrument.values}")
+
+
+def _claim_unsubmitted(db: Session, response: Response, now: dt.datetime, **values: object) -> bool:
+    """Write to the response row only while it is unsubmitted; this also locks the row."""
+    result = cast(
+        CursorResult[object],
+        db.execute(
+            update(Response)
+            .where(Response.id == response.id, Response.submitted_at.is_(None))
+            .values(updated_at=now, **values)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if result.rowcount == 0:
+        return False
+    db.expire(response)
+    return True
+
+
+def save_page(
+    db: Session,
+    response: Response,
+    plan: Questionnaire,
+    number: int,
+    answers: Mapping[str, int | None],
+    now: dt.datetime | None = None,
+) -> bool:
+    """Store a page's answers exactly as given (items left out are unanswered); idempotent.
+
+    Returns False, changing nothing, when the response was already submitted.
+    """
+    now = now or utcnow()
+    page = plan.page(number)
+    check_page_answers(plan.instrument, page, answers)
+    if not _claim_unsubmitted(db, response, now):
+        return False
+    on_page = {item.id for item in page.items}
+    stored = {a.item_id: a for a in response.answers if a.item_id in on_page}
+    for item in page.items:
+        if item.id in answers:
+            row = stored.get(item.id)
+            if row is None:
+                response.answers.append(
+                    Answer(item_id=item.id, value=answers[item.id], answered_at=now)
+                )
+            elif row.value != answers[item.id]:
+                row.value = answers[item.id]
+                row.answered_at = now
+        elif item.id in stored:
+            # The page is stored as sent: an item left blank has no answer.
+            response.answers.remove(stored[item.id])
+    if page.id not in response.pages_saved:
+        response.pages_saved = [*response.pages_saved, page.id]
+    db.flush()
+    return True
+
+
+def complete(
+    db: Session, response: Response, plan: Questionnaire, now: dt.datetime | None = None
+) -> bool:
+    """Submit: write scale scores and mark the invitation completed; a second call is a no-op.
+
+    Raises ValueError if a page has not been saved yet. The caller commits (one transaction).
+    """
+    now = now or utcnow()
+    missing = plan.first_unsaved(response)
+    if missing is not None:
+        raise ValueError(f"page {missing} of response {response.id} has not been saved")
+    if not _claim_unsubmitted(db, response, now, submitted_at=now):
+        return False
+    asked = plan.asked_item_ids()
+    answers = {k: v for k, v in saved_answers(response).items() if k in asked}
+    asked_scales = {plan.instrument.item(item_id).scale for item_id in asked}
+    for scale_id, result in score_scales(plan.instrument, answers).items():
+        if scale_id in asked_scales:
+            db.add(
+                ScaleScore(
+                    response_id=response.id, scale=scale_id, score=result.score,
+                    items_answered=result.items_answered,
+                )
+            )
+    db.execute(
+        update(Invitation)
+        .where(Invitation.id == response.invitation_id)
+        .values(status=InvitationStatus.COMPLETED, completed_at=now)
+    )
+    db.flush()
+    db.expire(response.invitation)
+    return True
+
+
+@dataclass(frozen=True)
+class WaveScores:
+    """One completed wave's scale scores for one participant."""
+
+    wave_index: int
+    wave_label: str
+    scores: dict[str, float | None]
+
+
+def own_scores(db: Session, participant: Participant) -> list[WaveScores]:
+    """A participant's scale scores for each wave they completed, earliest first."""
+    rows = db.execute(
+        select(Wave.index, Wave.label, ScaleScore.scale, ScaleScore.score)
+        .join(Invitation, Invitation.wave_id == Wave.id)
+        .join(Response, Response.invitation_id == Invitation.id)
+        .join(ScaleScore, ScaleScore.response_id == Response.id)
+        .where(Invitation.participant_id == participant.id, Response.submitted_at.is_not(None))
+        .order_by(Wave.index, ScaleScore.scale)
+    ).all()
+    waves: dict[int, WaveScores] = {}
+    for index, label, scale, score in rows:
+        waves.setdefault(index, WaveScores(index, label, {})).scores[scale] = score
+    return list(waves.values())
