@@ -105,13 +105,14 @@ def materialise(db: Session, now: dt.datetime | None = None) -> int:
                 Participant.study_id == study.id, participant_is_active()
             )
         ).all()
-        existing = set(
-            db.execute(
+        existing = {
+            (participant_id, wave_id)
+            for participant_id, wave_id in db.execute(
                 select(Invitation.participant_id, Invitation.wave_id)
                 .join(Wave, Wave.id == Invitation.wave_id)
                 .where(Wave.study_id == study.id)
-            ).tuples()
-        )
+            )
+        }
         windows: dict[tuple[int, dt.date], tuple[dt.datetime, dt.datetime]] = {}
         rows: list[dict[str, Any]] = []
         for wave in waves:

@@ -283,6 +283,6 @@ def status_counts(db: Session) -> dict[str, int]:
     counts = {status.value: 0 for status in OutboxStatus}
     for status, count in db.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    ).tuples():
+    ):
         counts[OutboxStatus(status).value] = count
     return counts

@@ -1,0 +1,179 @@
+"""Fixtures for scheduling: a real SMTP server on 127.0.0.1, a PostgreSQL-only app, a study."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from sqlalchemy import make_url, text
+
+from survey import create_app
+from survey import models as m
+from survey.db import get_engine, make_engine
+from survey.services import migrations
+from tests import factories as f
+from tests.conftest import IN_CI, PG_URL, _create_pg_database, empty_all_tables
+
+UTC = dt.UTC
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (aiosmtpd cannot use port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Recorder:
+    """An aiosmtpd handler that keeps what it receives and can refuse on demand."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    temporary_failures: int = 0  # answer the next N DATA commands with 451
+    refuse: set[str] = field(default_factory=set)  # recipients answered with 550
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: Any) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self.lock:
+            if self.temporary_failures > 0:
+                self.temporary_failures -= 1
+                return "451 4.3.0 Please try again later"
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages received for one address."""
+        return [msg for msg in self.messages if msg["To"] == address]
+
+
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1 that can be stopped and started again on its port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.handler = Recorder()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.handler.messages
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A running SMTP server on a free port."""
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stopped_smtp_server() -> Iterator[SmtpServer]:
+    """An SMTP server on a free port that is not running yet (start it in the test)."""
+    server = SmtpServer(free_port())
+    yield server
+    server.stop()
+
+
+def smtp_config(server: SmtpServer) -> dict[str, Any]:
+    """App settings that send through the test SMTP server."""
+    return {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": server.port,
+            "SMTP_TIMEOUT": 5.0, "MAIL_FROM": "PeerPulse study team <study@peerpulse.test>"}
+
+
+# A Monday in winter (GMT): 09:00 London is 09:00 UTC.
+ANCHOR = dt.date(2026, 1, 5)
+OPENS = dt.datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def make_study(n_people: int = 3, *, reminders: list[int] | None = None, waves: int = 1,
+               anchor: dt.date = ANCHOR, **study_kwargs: Any) -> tuple[m.Study, list[m.Participant]]:
+    """A study with waves every 90 days and n active participants (anchor date ANCHOR)."""
+    study = f.StudyFactory(**study_kwargs)
+    team = f.TeamFactory()
+    for index in range(1, waves + 1):
+        f.WaveFactory(study=study, index=index, offset_days=(index - 1) * 90, window_days=21,
+                      reminder_offsets=[3, 7] if reminders is None else reminders)
+    people = [f.ParticipantFactory(study=study, team=team, anchor_date=anchor)
+              for _ in range(n_people)]
+    return study, people
+
+
+# --- PostgreSQL only -------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh migrated PostgreSQL database; skipped only outside CI when none is configured."""
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI=true but TEST_DATABASE_URL is not set")
+        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL-only test; required under CI)")
+    url, admin = _create_pg_database(PG_URL)
+    engine = make_engine(url)
+    migrations.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def make_pg_app(pg_database_url: str, tmp_path: Any) -> Iterator[Callable[..., Flask]]:
+    """Build apps (one engine each, like separate processes) on the PostgreSQL database."""
+    apps: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        config = {"TESTING": True, "DATABASE_URL": pg_database_url, "SECRET_KEY": "test",
+                  "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+                  "BASE_URL": "http://localhost", "MAIL_BACKEND": "file",
+                  "MAIL_FILE_DIR": str(tmp_path / "mail")}
+        config.update(overrides)
+        application = create_app(config)
+        apps.append(application)
+        return application
+
+    yield factory
+    if apps:
+        empty_all_tables(get_engine(apps[0]))
+    for application in apps:
+        get_engine(application).dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read a developer's real mail settings."""
+    for key in list(os.environ):
+        if key.startswith("SMTP_") or key.startswith("MAIL_"):
+            monkeypatch.delenv(key)
