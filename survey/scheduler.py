@@ -63,17 +63,21 @@ def run_step(app: Flask, name: str, now: dt.datetime | None = None) -> int | out
     """Run one step in its own session."""
     now = now or utcnow()
     settings = MailSettings.from_config(app.config)
+    batch = int(app.config.get("INVITATION_BATCH_SIZE", invitations.BATCH_SIZE))
     with session_scope(app) as db:
         if name == "materialise":
             return invitations.materialise(db, now)
         if name == "open_due":
-            return invitations.open_due(db, settings, now)
+            return invitations.open_due(db, settings, now, batch_size=batch)
         if name == "reminders":
-            return invitations.queue_reminders(db, settings, now)
+            return invitations.queue_reminders(db, settings, now, batch_size=batch)
         if name == "expire":
             return invitations.expire(db, now)
         if name == "deliver":
-            return outbox.deliver(db, settings, now)
+            return outbox.deliver(
+                db, settings, now,
+                batch_size=int(app.config.get("OUTBOX_BATCH_SIZE", outbox.BATCH_SIZE)),
+            )
     raise ValueError(f"unknown step '{name}'")
 
 

@@ -45,14 +45,14 @@ class Recorder:
     refuse: set[str] = field(default_factory=set)  # recipients answered with 550
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: Any) -> str:
         if address in self.refuse:
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             if self.temporary_failures > 0:
                 self.temporary_failures -= 1
@@ -175,5 +175,5 @@ def make_pg_app(pg_database_url: str, tmp_path: Any) -> Iterator[Callable[..., F
 def _no_stray_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never read a developer's real mail settings."""
     for key in list(os.environ):
-        if key.startswith("SMTP_") or key.startswith("MAIL_"):
+        if key.startswith(("SMTP_", "MAIL_")):
             monkeypatch.delenv(key)

@@ -48,7 +48,7 @@ def test_materialise_one_invitation_per_participant_and_wave_idempotently(db: Se
 
 
 def test_open_due_queues_one_email_with_a_working_link(db: Session) -> None:
-    study, people = make_study(2)
+    study, _people = make_study(2)
     db.commit()
     invitations.materialise(db, OPENS - DAY)
     assert invitations.open_due(db, SETTINGS, OPENS - dt.timedelta(minutes=1)) == 0
@@ -76,7 +76,7 @@ def test_open_due_queues_one_email_with_a_working_link(db: Session) -> None:
 
 def test_paused_studies_withdrawn_and_declined_people_get_nothing(db: Session) -> None:
     paused, _ = make_study(2, paused=True)
-    active, people = make_study(3)
+    _active, people = make_study(3)
     people[0].status = m.ParticipantStatus.WITHDRAWN
     people[1].consent_decision = m.ConsentDecision.DECLINED
     db.commit()
@@ -93,7 +93,7 @@ def reminder_keys(db: Session) -> list[str]:
 
 
 def test_reminders_at_most_configured_none_after_completion(db: Session) -> None:
-    _study, people = make_study(2, reminders=[3, 7])
+    _study, _people = make_study(2, reminders=[3, 7])
     db.commit()
     invitations.materialise(db, OPENS - DAY)
     invitations.open_due(db, SETTINGS, OPENS)
@@ -133,7 +133,7 @@ def test_catch_up_sends_only_the_latest_reminder(db: Session) -> None:
 
 
 def test_expire_closes_windows_and_stops_reminders(db: Session) -> None:
-    _study, people = make_study(2, reminders=[3, 30])
+    _study, _people = make_study(2, reminders=[3, 30])
     db.commit()
     invitations.materialise(db, OPENS - DAY)
     invitations.open_due(db, SETTINGS, OPENS)
