@@ -104,14 +104,20 @@ def post_form(client: FlaskClient, path: str, data: dict[str, str] | None = None
     return client.post(path, data=data or {}, content_type=FORM)
 
 
+def see_committed(db: Session) -> None:
+    """End the test session's read snapshot and reload, to see what the requests committed."""
+    db.rollback()
+    db.expire_all()
+
+
 def stored_answers(db: Session, invitation: m.Invitation) -> dict[str, int | None]:
     """The answers stored for an invitation, read fresh from the database."""
     from sqlalchemy import select
 
-    db.expire_all()
+    see_committed(db)
     rows = db.execute(
         select(m.Answer.item_id, m.Answer.value)
         .join(m.Response)
         .where(m.Response.invitation_id == invitation.id)
     ).all()
-    return {item_id: value for item_id, value in rows}
+    return dict(rows)  # type: ignore[arg-type]
