@@ -58,9 +58,9 @@ TEAM_MIX = ((Role.PEER_WORKER, 4), (Role.COLLEAGUE, 7), (Role.MANAGER, 2))
 WAVES = ((1, "Baseline", 0), (2, "3 months", 91), (3, "6 months", 182), (4, "9 months", 273))
 # (baseline mean, change per month) of each scale, as peer workers and as colleagues see it.
 GROWTH = {
-    Role.PEER_WORKER: {"identity": (3.3, 0.03), "support": (3.0, 0.05), "equality": (2.6, 0.06),
-                       "empowerment": (2.8, 0.05), "role_clarity": (2.9, 0.05),
-                       "peer_practice": (3.1, 0.04)},
+    Role.PEER_WORKER: {"identity": (3.3, 0.05), "support": (3.0, 0.07), "equality": (2.6, 0.09),
+                       "empowerment": (2.8, 0.08), "role_clarity": (2.9, 0.07),
+                       "peer_practice": (3.1, 0.05)},
     Role.COLLEAGUE: {"identity": (3.6, 0.02), "support": (3.4, 0.02), "equality": (3.3, 0.02),
                      "empowerment": (3.3, 0.02), "role_clarity": (3.3, 0.03)},
 }

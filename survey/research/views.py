@@ -1,0 +1,159 @@
+"""Research pages for researchers and admins."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from flask import Response, abort, render_template, request, url_for
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from analysis import AnalysisError, reliability_table
+from instruments import load_instrument
+from survey.auth.access import current_user, require_role
+from survey.db import get_session
+from survey.models import StaffRole, Study
+from survey.research import bp
+from survey.research.forms import ModelForm
+from survey.services import datasets, exports
+from survey.services.models_run import ModelChoice, fit_study_model
+
+RESEARCH = (StaffRole.ADMIN, StaffRole.RESEARCHER)
+
+
+def _study(code: str) -> Study:
+    study = get_session().scalar(select(Study).where(Study.code == code))
+    if study is None:
+        abort(404)
+    return study
+
+
+@bp.route("/")
+@require_role(*RESEARCH)
+def index() -> str:
+    """The studies, with their analyses and export."""
+    studies = get_session().scalars(select(Study).order_by(Study.name)).all()
+    return render_template("research/index.html", studies=studies)
+
+
+def _choice(study: Study) -> tuple[ModelForm, ModelChoice | None]:
+    """Read the model chooser from the query string."""
+    form = ModelForm(request.args)
+    scales = sorted(set(datasets.long_scores(get_session(), study)["scale"]))
+    form.scale.choices = [SelectChoice(s, s.replace("_", " ").capitalize()) for s in scales]
+    if not request.args or not form.validate():
+        if request.args:
+            return form, None
+        form.scale.data = "equality" if "equality" in scales else (scales[0] if scales else None)
+        form.by.data, form.method.data = "role_group", "REML"
+        return form, None
+    return form, ModelChoice(form.scale.data or "", form.by.data or None,
+                             bool(form.team_level.data), form.method.data or "REML")
+
+
+@bp.route("/<code>/model")
+@require_role(*RESEARCH)
+def model(code: str) -> str:
+    """Choose a scale and model; see the estimates, the plot and the downloads."""
+    study = _study(code)
+    form, choice = _choice(study)
+    results, error = None, None
+    if choice is not None:
+        try:
+            results = fit_study_model(get_session(), study, choice)
+        except AnalysisError as exc:
+            error = str(exc)
+    return render_template("research/model.html", study=study, form=form, choice=choice,
+                           results=results, error=error)
+
+
+@bp.route("/<code>/model.json")
+@require_role(*RESEARCH)
+def model_json(code: str) -> Response:
+    """The fitted model as the JSON object of `python -m analysis fit --json`."""
+    study = _study(code)
+    _form, choice = _choice(study)
+    if choice is None:
+        abort(400)
+    try:
+        results = fit_study_model(get_session(), study, choice)
+    except AnalysisError as exc:
+        return Response(_json({"error": str(exc)}), status=422, mimetype="application/json")
+    response = Response(_json(results.to_dict()), mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{study.code}-{choice.scale}-model.json"')
+    return response
+
+
+@bp.route("/<code>/model.<any(png, svg):fmt>")
+@require_role(*RESEARCH)
+def model_plot(code: str, fmt: str) -> Response:
+    """Predicted trajectories with confidence bands beside the observed means."""
+    study = _study(code)
+    _form, choice = _choice(study)
+    if choice is None:
+        abort(400)
+    try:
+        results = fit_study_model(get_session(), study, choice)
+    except AnalysisError:
+        abort(422)
+    figure = results.plot_trajectories()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=120)
+    mimetype = "image/svg+xml" if fmt == "svg" else "image/png"
+    return Response(buffer.getvalue(), mimetype=mimetype)
+
+
+@bp.route("/<code>/reliability")
+@require_role(*RESEARCH)
+def reliability(code: str) -> str:
+    """Cronbach's alpha (Feldt 95% CI) and McDonald's omega per scale, wave and role group."""
+    study = _study(code)
+    db = get_session()
+    tables = []
+    versions = sorted({(si.instrument_id, si.instrument_version) for si in study.instruments})
+    for instrument_id, version in versions:
+        instrument = load_instrument(instrument_id, version)
+        answers = datasets.item_answers(db, study, instrument_id, version)
+        for scale in instrument.scales.values():
+            items = [i for i in scale.items if i in answers.columns]
+            if answers.empty or len(items) < 3:
+                continue
+            rows = []
+            for (wave, role), part in answers.groupby(["wave", "role"], sort=True):
+                try:
+                    row = reliability_table(part, items).iloc[0].to_dict()
+                except AnalysisError as exc:
+                    row = {"n": len(part), "error": str(exc)}
+                rows.append({"wave": wave, "role": role, **row})
+            tables.append((instrument, scale, rows))
+    return render_template("research/reliability.html", study=study, tables=tables)
+
+
+@bp.route("/<code>/export.zip")
+@require_role(*RESEARCH)
+def export(code: str) -> Response:
+    """The pseudonymous export with its codebook (the download is audited)."""
+    study = _study(code)
+    db = get_session()
+    payload = exports.build_export(db, study, current_user())
+    db.commit()
+    response = Response(payload, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="peerpulse-{study.code}.zip"'
+    return response
+
+
+def _json(data: object) -> str:
+    """Strict JSON (no NaN)."""
+    return json.dumps(data, indent=2, allow_nan=False, default=float)
+
+
+def model_url(study: Study, choice: ModelChoice, endpoint: str, **extra: str) -> str:
+    """A link to one of the model endpoints with the same choice."""
+    values: dict[str, Any] = {"code": study.code, **choice.as_query(), **extra}
+    return url_for(endpoint, **values)
+
+
+bp.add_app_template_global(model_url, "model_url")

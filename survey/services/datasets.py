@@ -1,0 +1,91 @@
+"""Analysis data sets from the database: pseudonymous long and item-level tables.
+
+Only the participant's random code leaves the database; contact details are never read.
+Participants who withdrew and asked for their answers to be deleted have no answers left;
+those who declined consent never had any.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from survey.models import (
+    Answer,
+    Invitation,
+    Organisation,
+    Participant,
+    Response,
+    Role,
+    ScaleScore,
+    Study,
+    Team,
+    Wave,
+)
+
+DAYS_PER_MONTH = 365.25 / 12
+LONG_COLUMNS = ["participant", "team", "trust", "role", "role_group", "wave", "months", "scale",
+                "score", "items_answered"]
+
+
+def _submitted(study: Study) -> Select:
+    """The shared join: submitted responses of a study with participant, team, trust, wave."""
+    return (
+        select(Participant.code, Team.code, Organisation.code, Participant.role, Wave.index,
+               Participant.anchor_date, Response.submitted_at, Response.id)
+        .select_from(Response)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Wave, Invitation.wave_id == Wave.id)
+        .join(Participant, Invitation.participant_id == Participant.id)
+        .join(Team, Participant.team_id == Team.id)
+        .join(Organisation, Team.organisation_id == Organisation.id)
+        .where(Wave.study_id == study.id, Response.submitted_at.is_not(None))
+    )
+
+
+def _role_group(role: Role) -> str:
+    return "peer_worker" if role == Role.PEER_WORKER else "colleague"
+
+
+def long_scores(db: Session, study: Study, scale: str | None = None) -> pd.DataFrame:
+    """One row per participant × wave × scale (the long format of the analysis package)."""
+    query = _submitted(study).add_columns(ScaleScore.scale, ScaleScore.score,
+                                          ScaleScore.items_answered)
+    query = query.join(ScaleScore, ScaleScore.response_id == Response.id)
+    if scale is not None:
+        query = query.where(ScaleScore.scale == scale)
+    rows = [
+        (code, team, trust, role.value, _role_group(role), wave,
+         round((submitted.date() - anchor).days / DAYS_PER_MONTH, 4), scale_id, score, answered)
+        for code, team, trust, role, wave, anchor, submitted, _rid, scale_id, score, answered
+        in db.execute(query.order_by(Participant.code, Wave.index, ScaleScore.scale))
+    ]
+    frame = pd.DataFrame(rows, columns=LONG_COLUMNS)
+    frame["score"] = frame["score"].astype(float)
+    return frame
+
+
+def item_answers(db: Session, study: Study, instrument_id: str, version: int) -> pd.DataFrame:
+    """One row per response of one instrument version, one column per item (NaN = missing)."""
+    responses = db.execute(
+        _submitted(study).where(Response.instrument_id == instrument_id,
+                                Response.instrument_version == version)
+        .order_by(Participant.code, Wave.index)
+    ).all()
+    answers = db.execute(
+        select(Answer.response_id, Answer.item_id, Answer.value)
+        .join(Response, Answer.response_id == Response.id)
+        .where(Response.id.in_([r[-1] for r in responses]))
+    ).all() if responses else []
+    wide = (
+        pd.DataFrame(answers, columns=["response_id", "item_id", "value"])
+        .pivot(index="response_id", columns="item_id", values="value")
+        .astype(float)
+    )
+    meta = pd.DataFrame(
+        [(rid, code, team, trust, role.value, _role_group(role), wave)
+         for code, team, trust, role, wave, _anchor, _at, rid in responses],
+        columns=["response_id", "participant", "team", "trust", "role", "role_group", "wave"],
+    ).set_index("response_id")
+    return meta.join(wide).reset_index(drop=True)

@@ -1,0 +1,135 @@
+"""Research pages: data sets from the database, model fits, reliability, the export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+
+import pandas as pd
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey import models as m
+from survey.services import datasets
+from survey.services.demo import load_demo
+from tests import factories as f
+from tests.conftest import StaffLogin
+
+MODEL = "/research/demo/model?scale=equality&by=role_group&method=REML"
+
+
+@pytest.fixture
+def demo(db: Session) -> m.Study:
+    """The demo study (78 participants, three answered waves)."""
+    load_demo(db, today=dt.date(2026, 11, 26))
+    db.commit()
+    return db.scalars(select(m.Study)).one()
+
+
+@pytest.fixture
+def researcher(db: Session, auth: StaffLogin) -> m.User:
+    user = f.UserFactory(role=m.StaffRole.RESEARCHER)
+    db.commit()
+    auth.login(user.email)
+    return user
+
+
+def test_long_scores_are_pseudonymous_and_timed(db: Session) -> None:
+    study = f.StudyFactory()
+    wave = f.WaveFactory(study=study, index=2)
+    p = f.ParticipantFactory(study=study, anchor_date=dt.date(2026, 1, 1))
+    inv = f.InvitationFactory(participant=p, wave=wave, status=m.InvitationStatus.COMPLETED)
+    response = m.Response(invitation=inv, instrument_id="peer_worker", instrument_version=1,
+                          instrument_hash="0" * 64,
+                          submitted_at=dt.datetime(2026, 4, 2, 10, tzinfo=dt.UTC))
+    response.scores = [m.ScaleScore(scale="equality", score=3.5, items_answered=7)]
+    unsubmitted = m.Response(invitation=f.InvitationFactory(participant=f.ParticipantFactory(study=study), wave=wave),
+                             instrument_id="peer_worker", instrument_version=1, instrument_hash="0" * 64)
+    unsubmitted.scores = [m.ScaleScore(scale="equality", score=1.0, items_answered=7)]
+    db.add_all([response, unsubmitted])
+    db.commit()
+    frame = datasets.long_scores(db, study)
+    assert list(frame.columns) == datasets.LONG_COLUMNS
+    assert len(frame) == 1
+    row = frame.iloc[0]
+    assert row.participant == p.code and row.wave == 2 and row.role_group == "peer_worker"
+    assert row.months == pytest.approx(91 / (365.25 / 12), abs=1e-3)
+    assert row.score == 3.5
+    assert p.contact is not None
+    assert p.contact.email not in frame.to_csv()
+
+
+def test_research_pages_need_a_researcher(db: Session, client: FlaskClient, auth: StaffLogin) -> None:
+    assert client.get("/research/").status_code == 302
+    monitor = f.UserFactory(monitor=True)
+    db.commit()
+    auth.login(monitor.email)
+    for url in ("/research/", MODEL, "/research/demo/export.zip", "/research/demo/reliability"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_model_page_fits_and_downloads_agree(demo: m.Study, researcher: m.User, client: FlaskClient) -> None:
+    page = client.get(MODEL)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "months:role_group[T.peer_worker]" in text
+    assert "did not converge" not in text
+    data = json.loads(client.get(MODEL.replace("/model?", "/model.json?")).data)
+    assert set(data) == {"formula", "method", "n_obs", "n_subjects", "n_groups", "fixed_effects",
+                         "random_effects", "residual_sd", "loglik", "aic", "bic", "converged", "warnings"}
+    assert data["method"] == "REML" and data["converged"] is True
+    assert data["n_subjects"] == 78
+    slope = next(fe for fe in data["fixed_effects"] if fe["term"] == "months:role_group[T.peer_worker]")
+    assert f"{slope['estimate']:.4f}" in text
+    # The demo's peer workers start lower on equality than colleagues see them.
+    group = next(fe for fe in data["fixed_effects"] if fe["term"] == "role_group[T.peer_worker]")
+    assert group["ci_high"] < 0
+    svg = client.get(MODEL.replace("/model?", "/model.svg?"))
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    png = client.get(MODEL.replace("/model?", "/model.png?"))
+    assert png.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_team_level_model_reports_teams(demo: m.Study, researcher: m.User, client: FlaskClient) -> None:
+    data = json.loads(client.get(MODEL.replace("/model?", "/model.json?") + "&team_level=y").data)
+    assert data["n_groups"] == 6
+    assert data["random_effects"]["group"] is not None
+
+
+def test_model_without_data_says_so(db: Session, researcher: m.User, client: FlaskClient) -> None:
+    f.StudyFactory(code="empty")
+    db.commit()
+    page = client.get("/research/empty/model")
+    assert page.status_code == 200
+    response = client.get("/research/empty/model.json?scale=equality&by=&method=REML")
+    assert response.status_code == 400
+
+
+def test_reliability_page_lists_each_scale(demo: m.Study, researcher: m.User, client: FlaskClient) -> None:
+    page = client.get("/research/demo/reliability").get_data(as_text=True)
+    assert "Peer worker survey – Equality" in page
+    assert "Alpha (95% CI)" in page
+
+
+def test_export_has_data_and_codebook_but_no_contact_details(
+    db: Session, demo: m.Study, researcher: m.User, client: FlaskClient
+) -> None:
+    response = client.get("/research/demo/export.zip")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    names = set(archive.namelist())
+    assert {"README.txt", "long.csv", "wide.csv", "codebook.csv", "codebook.md",
+            "items_peer_worker_v1.csv", "items_colleague_v1.csv"} <= names
+    long = pd.read_csv(archive.open("long.csv"))
+    assert long["participant"].nunique() == 78
+    everything = b"".join(archive.read(n) for n in names).decode()
+    for contact in db.scalars(select(m.Contact)):
+        assert contact.email not in everything and contact.external_id not in everything
+    items = pd.read_csv(archive.open("items_peer_worker_v1.csv"))
+    assert "pw_eq_1" in items.columns or any(c.startswith("pw_") for c in items.columns)
+    event = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "export")).one()
+    assert event.user_id == researcher.id and event.detail["participants"] == 78
