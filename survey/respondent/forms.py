@@ -70,7 +70,7 @@ def page_answers(form: FlaskForm, page: Page) -> dict[str, int | None]:
     answers: dict[str, int | None] = {}
     for item in page.items:
         value = form[item.id].data
-        if value is None or value == "":
+        if value is None or not str(value).strip():
             continue
         answers[item.id] = None if value == NOT_APPLICABLE else int(value)
     return answers

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from survey import models as m
+from survey.db import get_sessionmaker
 from survey.services.tokens import issue_token
 from tests import factories as f
 
@@ -45,6 +46,17 @@ def make_link(db: Session, invitation: m.Invitation | None = None, **kwargs: Any
     token = issue_token(db, invitation)
     db.commit()
     return PersonalLink(invitation, token)
+
+
+def link_in(app: Flask, **kwargs: Any) -> PersonalLink:
+    """An open personal link made in the database of an app built with make_app(...)."""
+    session = get_sessionmaker(app)()
+    f.bind(session)
+    try:
+        return make_link(session, **kwargs)
+    finally:
+        f.bind(None)
+        session.close()
 
 
 @pytest.fixture

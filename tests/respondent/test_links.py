@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from survey import models as m
 from survey.db import utcnow
 from tests import factories as f
-from tests.respondent.conftest import PersonalLink, make_link
+from tests.respondent.conftest import PersonalLink, link_in, make_link
 
 UNKNOWN = "/r/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
@@ -81,16 +81,8 @@ def test_guessing_links_is_rate_limited(make_app: Any) -> None:
 
 
 def test_ordinary_use_of_a_real_link_does_not_count_as_guessing(make_app: Any) -> None:
-    from survey.db import get_sessionmaker
-
     app = make_app(RATELIMIT_ENABLED=True, RESPONDENT_GUESS_LIMIT="5 per minute")
-    session = get_sessionmaker(app)()
-    f.bind(session)
-    try:
-        real = make_link(session)
-    finally:
-        f.bind(None)
-        session.close()
+    real = link_in(app)
     client = app.test_client()
     codes = {client.get(f"{real.url}/page/1").status_code for _ in range(12)}
     assert codes == {200}
