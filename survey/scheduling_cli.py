@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from pathlib import Path
 from types import FrameType
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from survey.db import session_scope
@@ -39,31 +40,36 @@ def import_participants(file: Path, study_code: str) -> None:
 
 
 @click.command("scheduler")
+@with_appcontext
 def run_scheduler() -> None:
     """Run the scheduler (invite, remind, expire, deliver) until Ctrl-C or SIGTERM."""
     from survey.scheduler import JOB_INTERVALS, build_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    scheduler = build_scheduler(app, blocking=True)
+    scheduler = build_scheduler(app, blocking=False)
+    stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        stop.set()  # only set a flag here; the main thread shuts down cleanly
 
     signal.signal(signal.SIGTERM, _stop)
+    scheduler.start()
     jobs = ", ".join(f"{name} every {seconds}s" for name, seconds in JOB_INTERVALS.items())
     click.echo(f"Scheduler running ({jobs}). Stop with Ctrl-C.")
     try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
         pass
     finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=True)
+        click.echo("Stopping: waiting for running jobs to finish ...")
+        scheduler.shutdown(wait=True)
     click.echo("Scheduler stopped.")
 
 
 @click.command("dispatch")
 @click.option("--once", is_flag=True, help="Run one pass of every step and exit (for cron).")
+@with_appcontext
 def dispatch(once: bool) -> None:
     """Materialise, open, remind, expire and deliver: one pass, then print what was done."""
     from survey.scheduler import run_pass
