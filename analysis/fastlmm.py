@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import linalg, optimize
 
-Array = NDArray[np.float64]
+Array = NDArray[np.floating[Any]]
 
 #: lme4's tolerance for calling a fit singular (a diagonal element of Lambda near zero).
 SINGULAR_TOL = 1e-4
@@ -55,7 +56,8 @@ class SufficientStats:
         ztz = np.add.reduceat(zs[:, :, None] * zs[:, None, :], starts, axis=0)
         ztx = np.add.reduceat(zs[:, :, None] * xs[:, None, :], starts, axis=0)
         zty = np.add.reduceat(zs * ys[:, None], starts, axis=0)
-        assert ztz.shape[1:] == (q, q) and ztx.shape[1:] == (q, p)
+        assert ztz.shape[1:] == (q, q)
+        assert ztx.shape[1:] == (q, p)
         return cls(ztz, ztx, zty, x.T @ x, x.T @ y, float(y @ y), len(y))
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import keyword
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import patsy
+import patsy  # type: ignore[import-untyped]
 import statsmodels.api as sm
 
 from analysis import fastlmm
@@ -336,10 +336,10 @@ def _is_retry_chatter(message: str) -> bool:
     )
 
 
-def _gls_vcov(model: sm.MixedLM, result: object) -> np.ndarray:
+def _gls_vcov(model: sm.MixedLM, result: Any) -> np.ndarray:
     """Return (X' V^-1 X)^-1 at the estimates, as lme4's vcov() (not the inverse Hessian)."""
-    scale = float(result.scale)  # type: ignore[attr-defined]
-    cov_re = np.asarray(result.cov_re, dtype=float)  # type: ignore[attr-defined]
+    scale = float(result.scale)
+    cov_re = np.asarray(result.cov_re, dtype=float)
     vcomp = np.asarray(getattr(result, "vcomp", np.zeros(0)), dtype=float)
     info = np.zeros((model.k_fe, model.k_fe))
     for g in range(len(model.group_labels)):

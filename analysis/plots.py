@@ -12,7 +12,7 @@ import pandas as pd
 from analysis.errors import AnalysisError
 
 mpl.use("Agg")  # no display: files only
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     from analysis.results import GrowthResults

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import patsy
+import patsy  # type: ignore[import-untyped]
 from scipy import stats
 
 from analysis.errors import AnalysisError
@@ -118,9 +118,9 @@ class GrowthResults:
         """Raise an AnalysisError if the optimiser did not converge."""
         if not self.converged:
             raise AnalysisError(
-                "the model did not converge, so no estimates are reported. "
-                f"{self.optimizer}. Try --ml/--reml the other way, rescaling time "
-                "(e.g. years instead of months), or dropping the team level."
+                f"the model did not converge, so no estimates are reported ({self.optimizer}). "
+                "Try a higher iteration limit (--max-iter), time in larger units (e.g. years "
+                "instead of months), or a simpler model (without the team level or 'by')."
             )
 
     def to_dict(self) -> dict[str, Any]:

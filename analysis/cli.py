@@ -1,0 +1,133 @@
+"""Command line: ``python -m analysis fit ...`` and ``python -m analysis reliability ...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from analysis.datasets import read_csv, require_columns
+from analysis.errors import AnalysisError
+from analysis.growth import fit_growth
+from analysis.reliability import (
+    cronbach_alpha,
+    item_total_correlations,
+    mcdonald_omega,
+    reliability_table,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with the fit and reliability commands."""
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis", description="Growth models and reliability for CSV files."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    fit = commands.add_parser("fit", help="fit a growth model (random intercept and slope)")
+    fit.add_argument("data", metavar="DATA.csv", help="long data, one row per occasion")
+    fit.add_argument("--outcome", required=True, metavar="COL", help="score column")
+    fit.add_argument("--time", required=True, metavar="COL", help="numeric time, e.g. months")
+    fit.add_argument("--subject", required=True, metavar="COL", help="participant column")
+    fit.add_argument("--group", metavar="COL", help="team column: adds a team level")
+    fit.add_argument("--by", metavar="COL", help="between-subject factor, e.g. role")
+    fit.add_argument("--ml", action="store_true", help="maximum likelihood instead of REML")
+    fit.add_argument("--json", action="store_true", help="print one JSON object")
+    fit.add_argument(
+        "--engine", choices=("auto", "fast", "statsmodels"), default="auto",
+        help="fitting engine (default: fast when there is no team level)",
+    )
+    fit.add_argument("--plot", metavar="FILE", help="save trajectories as .png or .svg")
+    fit.add_argument("--max-iter", type=int, default=1000, metavar="N",
+                     help="optimiser iteration limit (default 1000)")
+    rel = commands.add_parser("reliability", help="Cronbach's alpha and McDonald's omega")
+    rel.add_argument("data", metavar="DATA.csv", help="one row per respondent, items as columns")
+    rel.add_argument("--items", required=True, nargs="+", metavar="COL", help="item columns")
+    rel.add_argument("--by", nargs="+", default=[], metavar="COL",
+                     help="report per group, e.g. --by wave role")
+    rel.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def run_fit(args: argparse.Namespace) -> str:
+    """Fit the model and return the text to print."""
+    df = read_csv(args.data)
+    results = fit_growth(
+        df, args.outcome, args.time, args.subject, group=args.group, by=args.by,
+        method="ML" if args.ml else "REML", engine=args.engine, max_iter=args.max_iter,
+    )
+    results.require_convergence()
+    if args.plot:
+        results.plot_trajectories(args.plot)
+    if args.json:
+        return json.dumps(results.to_dict(), indent=2)
+    return results.summary()
+
+
+def run_reliability(args: argparse.Namespace) -> str:
+    """Compute reliability and return the text to print."""
+    df = read_csv(args.data)
+    require_columns(df, [*args.items, *args.by])
+    if args.by:
+        table = reliability_table(df, args.items, args.by)
+        if args.json:
+            return json.dumps({"groups": _records(table.to_dict(orient="records"))}, indent=2)
+        return table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+    items = df[list(args.items)]
+    items.attrs = dict(df.attrs)
+    alpha = cronbach_alpha(items)
+    omega = mcdonald_omega(items)
+    itc = item_total_correlations(items)
+    if args.json:
+        return json.dumps(
+            {
+                "n": alpha.n,
+                "k": alpha.k,
+                "alpha": alpha.alpha,
+                "alpha_ci_low": alpha.ci_low,
+                "alpha_ci_high": alpha.ci_high,
+                "omega": omega.omega,
+                "items": _records(itc.reset_index().to_dict(orient="records")),
+            },
+            indent=2,
+        )
+    return "\n".join(
+        [
+            f"Complete rows: {alpha.n}   items: {alpha.k}",
+            f"Cronbach's alpha: {alpha.alpha:.4f} (95% CI, Feldt: "
+            f"{alpha.ci_low:.4f} to {alpha.ci_high:.4f})",
+            f"McDonald's omega total (one factor, minres): {omega.omega:.4f}",
+            "",
+            itc.to_string(float_format=lambda v: f"{v:.4f}"),
+        ]
+    )
+
+
+def _records(rows: list[dict[Any, Any]]) -> list[dict[str, Any]]:
+    """Make records JSON-safe: numpy scalars to Python, NaN to None."""
+    out = []
+    for row in rows:
+        clean: dict[str, Any] = {}
+        for key, value in row.items():
+            if isinstance(value, np.generic):
+                value = value.item()
+            if isinstance(value, float) and not np.isfinite(value):
+                value = None
+            clean[str(key)] = value
+        out.append(clean)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (1 on a data or model error)."""
+    args = build_parser().parse_args(argv)
+    try:
+        text = run_fit(args) if args.command == "fit" else run_reliability(args)
+    except AnalysisError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    sys.stdout.write(text + "\n")
+    return 0

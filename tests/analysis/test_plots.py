@@ -1,0 +1,45 @@
+"""Trajectory plots: files in both formats, and observed means beside the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import AnalysisError, fit_growth
+from analysis.plots import observed_means
+
+
+def test_png_and_svg_are_written(growth: pd.DataFrame, tmp_path: Path) -> None:
+    res = fit_growth(growth, "score", "months", "participant", by="role")
+    res.plot_trajectories(tmp_path / "t.png")
+    assert (tmp_path / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    fig = res.plot_trajectories(tmp_path / "t.svg")
+    assert "<svg" in (tmp_path / "t.svg").read_text()
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "peer_worker (model)" in labels
+    assert "colleague (observed mean)" in labels
+    with pytest.raises(AnalysisError, match=r"\.png or \.svg"):
+        res.plot_trajectories(tmp_path / "t.pdf")
+
+
+def test_observed_means_by_wave(growth: pd.DataFrame) -> None:
+    data = growth.copy()
+    res = fit_growth(data, "score", "months", "participant", by="role")
+    res.data["wave"] = data["wave"].to_numpy()  # rows kept in order: none were missing
+    obs = observed_means(res, observed_by="wave")
+    assert len(obs) == 10  # 2 roles x 5 waves
+    first = growth[(growth["wave"] == 1) & (growth["role"] == "colleague")]["score"]
+    row = obs[(obs["role"] == "colleague")].iloc[0]
+    assert row["mean"] == pytest.approx(first.mean())
+    assert row["n"] == len(first)
+
+
+def test_predicted_trajectories_have_bands(growth: pd.DataFrame) -> None:
+    res = fit_growth(growth, "score", "months", "participant", by="role")
+    pred = res.predict_trajectories([0.0, 12.0])
+    start = pred[(pred["role"] == "colleague") & (pred["months"] == 0.0)].iloc[0]
+    assert start["estimate"] == pytest.approx(res.fixed_effects.loc["Intercept", "estimate"])
+    assert start["se"] == pytest.approx(res.fixed_effects.loc["Intercept", "se"])
+    assert (pred["ci_low"] < pred["estimate"]).all()
