@@ -17,7 +17,7 @@ from tests.scheduling.conftest import OPENS, make_study
 
 SETTINGS = MailSettings(base_url="https://peerpulse.example")
 DAY = dt.timedelta(days=1)
-LINK = re.compile(r"https://peerpulse\.example/r/([A-Za-z0-9_-]+)(?!/withdraw)\b")
+LINK = re.compile(r"https://peerpulse\.example/r/([A-Za-z0-9_-]+)(?=\s)")
 
 
 def outbox(db: Session) -> list[m.OutboxMessage]:
