@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey.db import get_session
 from survey.respondent import bp
 from survey.respondent.forms import form_values, page_answers, page_form_class, validated_post
-from survey.respondent.links import require_open, token_route
+from survey.respondent.links import begin_writing, require_open, token_route
 from survey.services.responses import (
     complete,
     find_response,
@@ -42,6 +42,7 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
         if not validated_post(form):  # only the CSRF token can be missing here: a 400 above
             return _to_page(token, number)
         answers = page_answers(form, current)
+        begin_writing()
         response = start_or_resume(db, invitation)
         if not save_page(db, response, plan, number, answers):
             db.rollback()
@@ -53,6 +54,7 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
         db.commit()
         return _to_page(token, number + 1)
     if response is None:
+        begin_writing()
         response = start_or_resume(db, invitation)
         db.commit()
     form = form_class(formdata=None, data=form_values(saved_answers(response), current))

@@ -106,7 +106,16 @@ def find_response(db: Session, invitation: Invitation) -> Response | None:
 def start_or_resume(
     db: Session, invitation: Invitation, now: dt.datetime | None = None
 ) -> Response:
-    """The invitation's response, created (pinned to its instrument) on the first visit."""
+    """The invitation's response, created (pinned to its instrument) on the first visit.
+
+    The first statement is a write (sent -> started), which takes the row or database lock
+    before anything is read, so simultaneous first visits queue instead of colliding.
+    """
+    db.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status == InvitationStatus.SENT)
+        .values(status=InvitationStatus.STARTED)
+    )
     existing = find_response(db, invitation)
     if existing is not None:
         return existing
@@ -129,11 +138,6 @@ def start_or_resume(
         if existing is None:
             raise
         return existing
-    db.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.status == InvitationStatus.SENT)
-        .values(status=InvitationStatus.STARTED)
-    )
     return response
 
 
