@@ -1,0 +1,19 @@
+"""Helpers shared by the admin views."""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import select
+
+from survey.db import get_session
+from survey.models import StaffRole, Study
+
+STAFF = (StaffRole.ADMIN, StaffRole.RESEARCHER)
+
+
+def study_or_404(code: str) -> Study:
+    """The study with this code, or a 404 page."""
+    study = get_session().scalar(select(Study).where(Study.code == code))
+    if study is None:
+        abort(404)
+    return study

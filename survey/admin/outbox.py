@@ -1,0 +1,49 @@
+"""The outbox page for admins: messages by status, failures with their last error."""
+
+from __future__ import annotations
+
+from flask import render_template
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from survey.admin import bp
+from survey.auth.access import require_role
+from survey.db import get_session
+from survey.models import Invitation, OutboxMessage, OutboxStatus, StaffRole
+from survey.services.outbox import status_counts
+
+
+@bp.route("/outbox")
+@require_role(StaffRole.ADMIN)
+def outbox() -> str:
+    """Counts by status and the latest failed messages (no email addresses shown)."""
+    db = get_session()
+    failed = list(
+        db.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.FAILED)
+            .order_by(OutboxMessage.id.desc())
+            .limit(200)
+        )
+    )
+    invitation_ids = [msg.invitation_id for msg in failed if msg.invitation_id is not None]
+    invitations = {
+        inv.id: inv
+        for inv in db.scalars(
+            select(Invitation).where(Invitation.id.in_(invitation_ids)).options(
+                joinedload(Invitation.participant), joinedload(Invitation.wave)
+            )
+        )
+    }
+    retrying = list(
+        db.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts > 0)
+            .order_by(OutboxMessage.next_attempt_at)
+            .limit(50)
+        )
+    )
+    return render_template(
+        "admin/outbox.html", counts=status_counts(db), failed=failed, invitations=invitations,
+        retrying=retrying,
+    )

@@ -1,0 +1,148 @@
+"""Participants of a study: the list, CSV import with its template, add, edit and move."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import SelectChoice
+
+from survey.admin import bp
+from survey.admin.common import STAFF, study_or_404
+from survey.admin.forms import ImportForm, ParticipantForm
+from survey.auth.access import current_user, require_role
+from survey.db import get_session
+from survey.models import Invitation, InvitationStatus, Participant, Study, Team, Wave
+from survey.services import enrolment
+
+PAGE_SIZE = 100
+
+
+@bp.route("/studies/<code>/participants")
+@require_role(*STAFF)
+def participants(code: str) -> str:
+    """Participants by pseudonym with team, role, status and each wave's invitation status."""
+    db = get_session()
+    study = study_or_404(code)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total = db.scalar(select(func.count(Participant.id)).where(Participant.study_id == study.id)) or 0
+    people = list(
+        db.scalars(
+            select(Participant)
+            .where(Participant.study_id == study.id)
+            .options(joinedload(Participant.team))
+            .order_by(Participant.code)
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
+    )
+    statuses: dict[int, dict[int, InvitationStatus]] = defaultdict(dict)
+    for participant_id, wave_index, status in db.execute(
+        select(Invitation.participant_id, Wave.index, Invitation.status)
+        .join(Wave, Wave.id == Invitation.wave_id)
+        .where(Invitation.participant_id.in_([p.id for p in people]))
+    ):
+        statuses[participant_id][wave_index] = status
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return render_template(
+        "admin/participants.html", study=study, people=people, statuses=statuses, page=page,
+        pages=pages, total=total,
+    )
+
+
+@bp.route("/studies/<code>/participants/template.csv")
+@require_role(*STAFF)
+def template(code: str) -> Response:
+    """The CSV template: the header and two example rows."""
+    study_or_404(code)
+    return Response(
+        enrolment.template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=participants-template.csv"},
+    )
+
+
+@bp.route("/studies/<code>/participants/import", methods=["GET", "POST"])
+@require_role(*STAFF)
+def import_participants(code: str) -> str | WerkzeugResponse:
+    """Upload a CSV; on any problem nothing is written and every problem is listed."""
+    db = get_session()
+    study = study_or_404(code)
+    form = ImportForm()
+    problems: list[enrolment.Problem] = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            result = enrolment.import_csv(db, study, upload.read(), current_user())
+        except enrolment.EnrolmentError as exc:
+            db.rollback()
+            problems = exc.problems
+        else:
+            flash(f"Import done: {result.summary()}.", "info")
+            return redirect(url_for("admin.participants", code=study.code))
+    status = 400 if request.method == "POST" else 200
+    html = render_template(
+        "admin/import.html", study=study, form=form, problems=problems,
+        columns=enrolment.COLUMNS, roles=enrolment.ROLES,
+    )
+    return Response(html, status=status) if status != 200 else html
+
+
+def _team_choices() -> list[SelectChoice]:
+    teams = get_session().scalars(
+        select(Team).options(joinedload(Team.organisation)).order_by(Team.name)
+    )
+    return [SelectChoice(t.code, f"{t.name} ({t.organisation.name})") for t in teams]
+
+
+def _participant_form(study: Study, participant: Participant | None) -> str | WerkzeugResponse:
+    """Shared by add and edit: show the form, or save it through the enrolment service."""
+    db = get_session()
+    form = ParticipantForm()
+    form.team_code.choices = _team_choices()
+    if request.method == "GET" and participant is not None:
+        assert participant.contact is not None
+        form.external_id.data = participant.contact.external_id
+        form.email.data = participant.contact.email
+        form.name.data = participant.contact.name
+        form.role.data = participant.role.value
+        form.team_code.data = participant.team.code
+        form.anchor_date.data = participant.anchor_date.isoformat()
+    problems: list[enrolment.Problem] = []
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in enrolment.COLUMNS}
+        saved, problems = enrolment.save_participant(db, study, values, current_user(), participant)
+        if saved is not None:
+            flash(f"Saved participant {saved.code}.", "info")
+            return redirect(url_for("admin.participants", code=study.code))
+        db.rollback()
+        for problem in problems:
+            field = getattr(form, problem.column or "", None)
+            if field is not None:
+                field.errors = [*field.errors, problem.message]
+    html = render_template("admin/participant_form.html", study=study, form=form,
+                           participant=participant, problems=problems)
+    return Response(html, status=400) if problems or form.errors else html
+
+
+@bp.route("/studies/<code>/participants/new", methods=["GET", "POST"])
+@require_role(*STAFF)
+def new_participant(code: str) -> str | WerkzeugResponse:
+    """Add one participant."""
+    return _participant_form(study_or_404(code), None)
+
+
+@bp.route("/studies/<code>/participants/<pcode>/edit", methods=["GET", "POST"])
+@require_role(*STAFF)
+def edit_participant(code: str, pcode: str) -> str | WerkzeugResponse:
+    """Edit one participant's contact details, role, anchor date, or move them to another team."""
+    study = study_or_404(code)
+    participant = get_session().scalar(
+        select(Participant).where(Participant.study_id == study.id, Participant.code == pcode)
+    )
+    if participant is None or participant.contact is None:
+        abort(404)
+    return _participant_form(study, participant)
