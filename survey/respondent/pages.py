@@ -6,10 +6,12 @@ from flask import redirect, render_template, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.db import get_session
+from survey.models import Invitation
 from survey.respondent import bp
 from survey.respondent.forms import form_values, page_answers, page_form_class, validated_post
 from survey.respondent.links import begin_writing, require_open, token_route
 from survey.services.responses import (
+    Questionnaire,
     complete,
     find_response,
     questionnaire,
@@ -27,7 +29,7 @@ def _to_page(token: str, number: int) -> WerkzeugResponse:
 @bp.route("/<token>/page/<int:number>", methods=["GET", "POST"])
 @token_route
 def page(token: str, number: int) -> str | WerkzeugResponse:
-    """One page: GET shows it (pages after the first unsaved one are not reachable yet)."""
+    """One page; pages after the first unsaved one are not reachable yet."""
     invitation = require_open(token)
     db = get_session()
     response = find_response(db, invitation)
@@ -35,30 +37,38 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
     reachable = (plan.first_unsaved(response) if response is not None else 1) or plan.total
     if not 1 <= number <= reachable:
         return _to_page(token, reachable)
-    current = plan.page(number)
-    form_class = page_form_class(plan.instrument, current)
+    form_class = page_form_class(plan.instrument, plan.page(number))
     form = form_class()
     if form.is_submitted():
-        if not validated_post(form):  # only the CSRF token can be missing here: a 400 above
-            return _to_page(token, number)
-        answers = page_answers(form, current)
-        begin_writing()
-        response = start_or_resume(db, invitation)
-        if not save_page(db, response, plan, number, answers):
-            db.rollback()
-            return redirect(url_for("respondent.thanks", token=token), 303)
-        if number == plan.total:
-            complete(db, response, plan)
-            db.commit()
-            return redirect(url_for("respondent.thanks", token=token), 303)
-        db.commit()
-        return _to_page(token, number + 1)
+        # Every item is optional: a page post fails only by tampering, a 400 inside.
+        validated_post(form)
+        return _save(token, invitation, plan, number, page_answers(form, plan.page(number)))
     if response is None:
         begin_writing()
         response = start_or_resume(db, invitation)
         db.commit()
+    current = plan.page(number)
     form = form_class(formdata=None, data=form_values(saved_answers(response), current))
     return render_template(
         "respondent/page.html", form=form, token=token, plan=plan, page=current,
         number=number, fields=[form[item.id] for item in current.items],
     )
+
+
+def _save(
+    token: str, invitation: Invitation, plan: Questionnaire, number: int,
+    answers: dict[str, int | None],
+) -> WerkzeugResponse:
+    """Store a page in one transaction (completing on the last page), then redirect."""
+    db = get_session()
+    begin_writing()
+    response = start_or_resume(db, invitation)
+    if not save_page(db, response, plan, number, answers):
+        db.rollback()  # submitted meanwhile: nothing changes
+        return redirect(url_for("respondent.thanks", token=token), 303)
+    if number == plan.total:
+        complete(db, response, plan)
+        db.commit()
+        return redirect(url_for("respondent.thanks", token=token), 303)
+    db.commit()
+    return _to_page(token, number + 1)
