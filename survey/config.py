@@ -58,6 +58,9 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = True
         self.MIN_GROUP_SIZE = int(env.get("PEERPULSE_MIN_GROUP_SIZE", "5"))
+        # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust
+        # (rate limits and HTTPS detection need the client's real address and scheme).
+        self.PROXY_COUNT = int(env.get("PEERPULSE_PROXY_COUNT", "0"))
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as a plain mapping for Flask's config."""
@@ -66,6 +69,8 @@ class Config:
 
 def finalise(config: dict[str, Any]) -> None:
     """Check the merged configuration; refuse to start production without a secret key."""
+    if str(config.get("BASE_URL", "")).startswith("https://"):
+        config["SESSION_COOKIE_SECURE"] = True
     if not config.get("SECRET_KEY"):
         if config.get("DEBUG") or config.get("DEMO") or config.get("TESTING"):
             config["SECRET_KEY"] = DEV_SECRET_KEY

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from instruments import Instrument, InstrumentError, load_instrument
-from survey.models import Response, StudyInstrument
+from survey.models import Response, Study, StudyInstrument
+
+CONSENT_DIR = Path(__file__).resolve().parents[1] / "templates" / "respondent" / "consent"
 
 
 class InstrumentVersionChanged(RuntimeError):
@@ -62,4 +66,9 @@ def problems(db: Session) -> list[str]:
             found.append(f"study '{assignment.study.code}' gives {assignment.role.value}s "
                          f"instrument '{assignment.instrument_id}' version "
                          f"{assignment.instrument_version}, which cannot be loaded: {exc}")
+    for study in db.scalars(select(Study)):
+        if not (CONSENT_DIR / f"v{study.consent_version}.html").is_file():
+            found.append(f"study '{study.code}' asks for consent version {study.consent_version}, "
+                         f"but there is no text for it: add "
+                         f"survey/templates/respondent/consent/v{study.consent_version}.html")
     return found

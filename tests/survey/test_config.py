@@ -40,3 +40,23 @@ def test_given_secret_key_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_KEY", "s3cret-from-env")
     app = create_app({"DATABASE_URL": "sqlite:///:memory:"})
     assert app.config["SECRET_KEY"] == "s3cret-from-env"
+
+
+def test_https_base_url_given_as_mapping_also_secures_cookies() -> None:
+    app = create_app({"DATABASE_URL": "sqlite:///:memory:", "TESTING": True,
+                      "BASE_URL": "https://pulse.example.org"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_behind_a_proxy_the_client_address_is_trusted_once() -> None:
+    app = create_app({"DATABASE_URL": "sqlite:///:memory:", "TESTING": True, "PROXY_COUNT": 1})
+
+    @app.route("/whoami")
+    def whoami() -> str:
+        from flask import request
+
+        return f"{request.remote_addr} {request.scheme}"
+
+    response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7",
+                                                         "X-Forwarded-Proto": "https"})
+    assert response.get_data(as_text=True) == "203.0.113.7 https"

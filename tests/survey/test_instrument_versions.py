@@ -55,3 +55,11 @@ def test_study_naming_a_missing_instrument_is_reported(db: Session) -> None:
     db.commit()
     found = instrument_versions.problems(db)
     assert len(found) == 1 and "study 's1'" in found[0] and "version 9" in found[0]
+
+
+def test_study_consent_version_without_text_is_reported(db: Session) -> None:
+    f.StudyFactory(code="s2", consent_version="7")
+    db.commit()
+    found = instrument_versions.problems(db)
+    assert found == ["study 's2' asks for consent version 7, but there is no text for it: add "
+                     "survey/templates/respondent/consent/v7.html"]
