@@ -168,8 +168,9 @@ def prepare_data(df: pd.DataFrame, spec: GrowthSpec) -> tuple[pd.DataFrame, list
             f"{src}: column {spec.by!r} has a single value ({data[spec.by].iloc[0]!r}); "
             "leave out 'by' or use a column with two or more groups"
         )
-    if spec.by is not None and pd.api.types.is_numeric_dtype(data[spec.by]):
-        data[spec.by] = data[spec.by].astype(str)  # a factor, not a numeric covariate
+    if spec.by is not None:
+        # A factor, never a numeric covariate; categorical also spares patsy a slow scan.
+        data[spec.by] = data[spec.by].astype(str).astype("category")
     if spec.group is not None:
         _check_groups(data, spec, src)
     return data, notes
