@@ -140,11 +140,11 @@ def prepare_data(df: pd.DataFrame, spec: GrowthSpec) -> tuple[pd.DataFrame, list
     columns += [c for c in (spec.by, spec.group) if c is not None]
     require_columns(df, columns)
     src = source_of(df)
-    data = df[columns].copy()
+    data = df.copy()  # other columns (e.g. wave) stay for observed means in plots
     data[spec.outcome] = numeric_column(df, spec.outcome)
     data[spec.time] = numeric_column(df, spec.time)
     notes: list[str] = []
-    complete = data.notna().all(axis=1)
+    complete = data[columns].notna().all(axis=1)
     if not complete.all():
         notes.append(f"dropped {int((~complete).sum())} row(s) with a missing value")
         data = data.loc[complete]

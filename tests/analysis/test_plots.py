@@ -25,9 +25,7 @@ def test_png_and_svg_are_written(growth: pd.DataFrame, tmp_path: Path) -> None:
 
 
 def test_observed_means_by_wave(growth: pd.DataFrame) -> None:
-    data = growth.copy()
-    res = fit_growth(data, "score", "months", "participant", by="role")
-    res.data["wave"] = data["wave"].to_numpy()  # rows kept in order: none were missing
+    res = fit_growth(growth, "score", "months", "participant", by="role")
     obs = observed_means(res, observed_by="wave")
     assert len(obs) == 10  # 2 roles x 5 waves
     first = growth[(growth["wave"] == 1) & (growth["role"] == "colleague")]["score"]
