@@ -99,7 +99,7 @@ def model_plot(code: str, fmt: str) -> Response:
         results = fit_study_model(get_session(), study, choice)
     except AnalysisError:
         abort(422)
-    figure = results.plot_trajectories()
+    figure = results.plot_trajectories(observed_by="wave")
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, dpi=120)
     mimetype = "image/svg+xml" if fmt == "svg" else "image/png"
