@@ -22,6 +22,7 @@ from survey.models import (
     ScaleScore,
     Wave,
 )
+from survey.services.instrument_versions import ensure_unchanged
 
 
 class AnswerError(ValueError):
@@ -120,6 +121,8 @@ def start_or_resume(
     if existing is not None:
         return existing
     instrument = assigned_instrument(invitation)
+    # A version other people answered with different wording is frozen: refuse, never mix.
+    ensure_unchanged(db, instrument)
     response = Response(
         invitation_id=invitation.id,
         instrument_id=instrument.id,

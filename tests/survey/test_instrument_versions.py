@@ -63,3 +63,13 @@ def test_study_consent_version_without_text_is_reported(db: Session) -> None:
     found = instrument_versions.problems(db)
     assert found == ["study 's2' asks for consent version 7, but there is no text for it: add "
                      "survey/templates/respondent/consent/v7.html"]
+
+
+def test_a_new_response_on_an_edited_version_is_refused(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey.services import responses
+
+    _response(db, "f" * 64)  # someone answered version 1 when it had other content
+    invitation = f.InvitationFactory(sent=True)
+    db.commit()
+    with pytest.raises(instrument_versions.InstrumentVersionChanged):
+        responses.start_or_resume(db, invitation)
