@@ -12,8 +12,11 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.charset import QP, Charset
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
@@ -114,25 +117,47 @@ def render_survey_email(
     )
 
 
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """A message ready for the wire: envelope addresses and the serialised bytes."""
+
+    sender: str
+    recipient: str
+    message_id: str
+    data: bytes
+
+
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP  # readable bodies, links intact in the raw message
+
+
+def _header(value: str) -> Any:
+    """A header value, RFC 2047-encoded when it is not plain ASCII."""
+    return value if value.isascii() else Header(value, "utf-8")
+
+
 def build_message(
     settings: MailSettings, *, recipient: str, subject: str, text: str, html: str, message_key: str,
     when: dt.datetime,
-) -> EmailMessage:
+) -> OutgoingEmail:
     """A multipart/alternative message; its Message-ID is stable per outbox message."""
-    message = EmailMessage()
-    message["From"] = settings.sender
-    message["To"] = recipient
-    message["Subject"] = subject
-    message["Date"] = format_datetime(when.astimezone(dt.UTC))
+    sender_name, sender_address = parseaddr(settings.sender)
+    domain = sender_address.rsplit("@", 1)[-1] or "peerpulse.localhost"
     # The same outbox message always carries the same Message-ID, so that if a crash makes us
     # hand it to the server twice, receiving systems can recognise the copy.
-    domain = settings.sender.rsplit("@", 1)[-1].strip(" >") or "peerpulse.localhost"
-    message["Message-ID"] = f"<{message_key.replace(':', '.')}@{domain}>"
+    message_id = f"<{message_key.replace(':', '.')}@{domain}>"
+    message = MIMEMultipart("alternative")
+    message["From"] = formataddr((sender_name, sender_address), charset="utf-8")
+    message["To"] = recipient
+    message["Subject"] = _header(subject)
+    message["Date"] = format_datetime(when.astimezone(dt.UTC))
+    message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
+    message.attach(MIMEText(text, "plain", _UTF8_QP))  # type: ignore[arg-type]  # stubs: str only
     if html:
-        message.add_alternative(html, subtype="html")
-    return message
+        message.attach(MIMEText(html, "html", _UTF8_QP))  # type: ignore[arg-type]
+    data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))  # SMTP wants CRLF
+    return OutgoingEmail(sender_address, recipient, message_id, data)
 
 
 class TemporaryFailure(Exception):
@@ -150,7 +175,7 @@ class PermanentFailure(Exception):
 class Transport(Protocol):
     """Something that hands one message over for delivery."""
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingEmail) -> None:
         """Deliver the message or raise TemporaryFailure / PermanentFailure."""
 
     def close(self) -> None:
@@ -163,14 +188,14 @@ class FileTransport:
     def __init__(self, directory: str) -> None:
         self.directory = Path(directory)
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingEmail) -> None:
         """Write the message atomically under the mail directory."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            stem = str(message["Message-ID"]).strip("<>").split("@", 1)[0]
+            stem = message.message_id.strip("<>").split("@", 1)[0]
             final = self.directory / f"{stem}.eml"
             partial = self.directory / f".{stem}.{os.getpid()}.tmp"
-            partial.write_bytes(message.as_bytes())
+            partial.write_bytes(message.data)
             partial.replace(final)
         except OSError as exc:
             raise TemporaryFailure(f"cannot write {self.directory}: {exc}") from exc
@@ -211,12 +236,12 @@ class SmtpTransport:
             raise ConnectionFailure(f"cannot connect to {s.smtp_host}:{s.smtp_port}: {exc}") from exc
         return smtp
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingEmail) -> None:
         """Send over the open connection, classifying failures as temporary or permanent."""
         if self._smtp is None:
             self._smtp = self._connect()
         try:
-            refused = self._smtp.send_message(message)
+            refused = self._smtp.sendmail(message.sender, [message.recipient], message.data)
         except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
             codes = [code for code, _msg in exc.recipients.values()]
@@ -279,6 +304,7 @@ __all__ = [
     "ConnectionFailure",
     "FileTransport",
     "MailSettings",
+    "OutgoingEmail",
     "PermanentFailure",
     "RenderedEmail",
     "SmtpTransport",

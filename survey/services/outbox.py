@@ -11,13 +11,15 @@ FOR UPDATE SKIP LOCKED on PostgreSQL and a guarded UPDATE on SQLite.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from survey.db import utcnow
 from survey.mail import (
@@ -30,10 +32,14 @@ from survey.mail import (
     make_transport,
 )
 from survey.models import (
+    ConsentDecision,
+    Contact,
     Invitation,
+    InvitationStatus,
     OutboxMessage,
     OutboxStatus,
     Participant,
+    ParticipantStatus,
     Study,
     StudyStatus,
     Wave,
@@ -120,37 +126,84 @@ def _finish(db: Session, message_id: int, worker: str, **values: Any) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def _recheck(db: Session, message: OutboxMessage, now: dt.datetime) -> tuple[str, str | dt.datetime]:
+@dataclass(frozen=True)
+class _Claimed:
+    """A claimed message and, read fresh in the same query, what deciding to send it needs."""
+
+    id: int
+    dedupe_key: str
+    invitation_id: int | None
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str
+    attempts: int
+    invitation_status: InvitationStatus | None
+    closes_at: dt.datetime | None
+    participant_code: str | None
+    participant_status: ParticipantStatus | None
+    consent_decision: ConsentDecision | None
+    contact_email: str | None
+    study_status: StudyStatus | None
+    study_timezone: str | None
+    send_hour_start: int | None
+    send_hour_end: int | None
+    send_weekdays_only: bool | None
+
+
+_CLAIMED_COLUMNS = (
+    OutboxMessage.id, OutboxMessage.dedupe_key, OutboxMessage.invitation_id,
+    OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body_text,
+    OutboxMessage.body_html, OutboxMessage.attempts, Invitation.status, Invitation.closes_at,
+    Participant.code, Participant.status, Participant.consent_decision, Contact.email,
+    Study.status, Study.timezone, Study.send_hour_start, Study.send_hour_end,
+    Study.send_weekdays_only,
+)
+
+
+def _load_claimed(db: Session, message_id: int, worker: str) -> _Claimed | None:
+    """One query for the message this worker holds and the current state of its invitation."""
+    row = db.execute(
+        select(*_CLAIMED_COLUMNS)
+        .outerjoin(Invitation, Invitation.id == OutboxMessage.invitation_id)
+        .outerjoin(Participant, Participant.id == Invitation.participant_id)
+        .outerjoin(Contact, Contact.participant_id == Participant.id)
+        .outerjoin(Wave, Wave.id == Invitation.wave_id)
+        .outerjoin(Study, Study.id == Wave.study_id)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker,
+               OutboxMessage.status == OutboxStatus.PENDING)
+    ).first()
+    return None if row is None else _Claimed(*cast(tuple[Any, ...], row))
+
+
+def _recheck(message: _Claimed, now: dt.datetime) -> tuple[str, str | dt.datetime]:
     """Just before sending: ("send", recipient), ("cancel", reason) or ("defer", until)."""
     if message.invitation_id is None:
         return "send", message.recipient
-    invitation = db.scalar(
-        select(Invitation)
-        .where(Invitation.id == message.invitation_id)
-        .options(
-            joinedload(Invitation.participant).joinedload(Participant.contact),
-            joinedload(Invitation.wave).joinedload(Wave.study),
-        )
-        .execution_options(populate_existing=True)
-    )
-    if invitation is None:
+    if message.invitation_status is None:
         return "cancel", "the invitation no longer exists"
-    participant = invitation.participant
-    if not participant.is_active:
-        return "cancel", f"participant {participant.code} is no longer taking part"
-    if participant.contact is None:
-        return "cancel", f"participant {participant.code} has no contact details"
-    if invitation.status not in OPEN_STATES:
-        return "cancel", f"the invitation is {invitation.status.value}"
-    if invitation.closes_at <= now:
+    if message.participant_status != ParticipantStatus.ACTIVE or (
+        message.consent_decision == ConsentDecision.DECLINED
+    ):
+        return "cancel", f"participant {message.participant_code} is no longer taking part"
+    if message.contact_email is None:
+        return "cancel", f"participant {message.participant_code} has no contact details"
+    if message.invitation_status not in OPEN_STATES:
+        return "cancel", f"the invitation is {message.invitation_status.value}"
+    if message.closes_at is None or message.closes_at <= now:
         return "cancel", "the answer window has closed"
-    study = invitation.wave.study
-    rules = schedule.SendingRules.for_study(study)
-    if study.status != StudyStatus.ACTIVE:
+    if message.study_status != StudyStatus.ACTIVE:
         return "defer", now
+    rules = _rules(message.study_timezone or "Europe/London", message.send_hour_start or 0,
+                   message.send_hour_end or 24, bool(message.send_weekdays_only))
     if not schedule.is_allowed(rules, now):
         return "defer", schedule.next_allowed(rules, now)
-    return "send", participant.contact.email
+    return "send", message.contact_email
+
+
+@functools.lru_cache(maxsize=64)
+def _rules(zone: str, start: int, end: int, weekdays_only: bool) -> schedule.SendingRules:
+    return schedule.SendingRules(ZoneInfo(zone), start, end, weekdays_only)
 
 
 def _deliver_one(
@@ -158,15 +211,10 @@ def _deliver_one(
     now: dt.datetime, report: DeliveryReport, max_attempts: int,
 ) -> None:
     """Re-check, send and record one claimed message (raises ConnectionFailure after recording)."""
-    message = db.scalar(
-        select(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker,
-               OutboxMessage.status == OutboxStatus.PENDING)
-        .execution_options(populate_existing=True)
-    )
+    message = _load_claimed(db, message_id, worker)
     if message is None:
         return
-    verdict, detail = _recheck(db, message, now)
+    verdict, detail = _recheck(message, now)
     if verdict == "cancel":
         _finish(db, message_id, worker, status=OutboxStatus.CANCELLED, last_error=str(detail),
                 body_text="", body_html="")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from survey import models as m
 from survey.db import get_sessionmaker, session_scope
-from survey.mail import MailSettings, SmtpTransport
+from survey.mail import MailSettings, OutgoingEmail, SmtpTransport
 from survey.scheduler import run_pass
 from survey.services import invitations, outbox
 from tests import factories as f
@@ -151,7 +151,7 @@ class CrashingTransport(SmtpTransport):
         super().__init__(*args)
         self.crash_at, self.after_accept, self.count = crash_at, after_accept, 0
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingEmail) -> None:
         self.count += 1
         if self.count == self.crash_at and not self.after_accept:
             raise KeyboardInterrupt

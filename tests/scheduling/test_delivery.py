@@ -53,7 +53,7 @@ def test_invitations_arrive_by_smtp_and_the_link_opens_the_survey(
                                 send_hour_start=0, send_hour_end=24, send_weekdays_only=False)
     db.commit()
     report = run_pass(app, now)
-    assert (report.materialised, report.opened, report.delivery.sent) == (3, 3, 3)
+    assert (report.materialised, report.opened, report.delivery.sent) == (3, 3, 3), report
     assert sorted(msg["To"] for msg in smtp_server.messages) == sorted(
         p.contact.email for p in people
     )
@@ -223,3 +223,21 @@ def test_reminder_email_goes_out_and_no_reminder_after_completion(
     token = LINK.search(body_text(reminder))
     assert token is not None
     assert find_invitation(db, token.group(1)).participant_id == people[1].id  # type: ignore[union-attr]
+
+
+def test_non_ascii_names_survive_the_trip(
+    db: Session, make_app: Callable[..., Flask], smtp_server: SmtpServer
+) -> None:
+    app = make_app(**smtp_config(smtp_server) | {"MAIL_FROM": "Équipe PeerPulse <study@peerpulse.test>"})
+    settings = MailSettings.from_config(app.config)
+    _study, people = make_study(1, name="Étude des pairs – 2026")
+    assert people[0].contact is not None
+    people[0].contact.name = "Zoë Ní Bhriain"
+    db.commit()
+    queue_invites(db, settings)
+    assert outbox.deliver(db, settings, OPENS).sent == 1
+    [message] = smtp_server.messages
+    assert message["Subject"].startswith("Étude des pairs – 2026: your 5 to 8 minute survey")
+    assert message["From"] == "Équipe PeerPulse <study@peerpulse.test>"
+    assert body_text(message).startswith("Dear Zoë Ní Bhriain,")
+    assert message["Message-ID"].startswith("<invite.")
