@@ -138,6 +138,7 @@ class _Claimed:
     body_text: str
     body_html: str
     attempts: int
+    created_at: dt.datetime
     invitation_status: InvitationStatus | None
     closes_at: dt.datetime | None
     participant_code: str | None
@@ -154,7 +155,8 @@ class _Claimed:
 _CLAIMED_COLUMNS = (
     OutboxMessage.id, OutboxMessage.dedupe_key, OutboxMessage.invitation_id,
     OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body_text,
-    OutboxMessage.body_html, OutboxMessage.attempts, Invitation.status, Invitation.closes_at,
+    OutboxMessage.body_html, OutboxMessage.attempts, OutboxMessage.created_at,
+    Invitation.status, Invitation.closes_at,
     Participant.code, Participant.status, Participant.consent_decision, Contact.email,
     Study.status, Study.timezone, Study.send_hour_start, Study.send_hour_end,
     Study.send_weekdays_only,
@@ -226,9 +228,11 @@ def _deliver_one(
         report.deferred += 1
         return
     recipient = str(detail)
+    # Stable for this message (a resend carries the same Message-ID), unique across databases.
+    key = f"{message.dedupe_key}.{message.id}.{message.created_at:%Y%m%d%H%M%S%f}"
     email = build_message(
         settings, recipient=recipient, subject=message.subject, text=message.body_text,
-        html=message.body_html, message_key=f"{message.dedupe_key}.{message.id}", when=now,
+        html=message.body_html, message_key=key, when=now,
     )
     attempts = message.attempts + 1
     try:
