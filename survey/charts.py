@@ -55,7 +55,8 @@ def line_chart(
     height: int = 200,
 ) -> LineChart:
     """Lay out series of values (None = a gap) against categorical x labels."""
-    left, right, top, bottom = 36, width - 12, 12, height - 28
+    # Room for the y labels on the left and half an x label on the right.
+    left, right, top, bottom = 36, width - 36, 12, height - 28
     count = max(len(x_labels), 1)
     step = (right - left) / max(count - 1, 1)
 

@@ -59,6 +59,7 @@ class RateRow:
     team: str | None
     invited: int
     completed: int
+    still_open: int = 0
     suppressed: bool = False
 
     @property
@@ -104,9 +105,9 @@ def suppress(cells: Iterable[Cell], min_group: int) -> None:
         withheld.append(cell)
 
 
-def _pair(counts: list[int]) -> tuple[int, int]:
-    """(invited, completed) from a running tally."""
-    return counts[0], counts[1]
+def _tally(counts: list[int]) -> tuple[int, int, int]:
+    """(invited, completed, still open) from a running tally."""
+    return counts[0], counts[1], counts[2]
 
 
 def _mean_cell(values: list[float]) -> Cell:
@@ -123,14 +124,15 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int) -> Tr
         .where(Wave.study_id == study.id, Team.organisation_id == organisation_id,
                Invitation.status.in_(INVITED))
     ).all()
-    totals: dict[tuple[int, str | None], list[int]] = defaultdict(lambda: [0, 0])
+    totals: dict[tuple[int, str | None], list[int]] = defaultdict(lambda: [0, 0, 0])
     for wave_index, team_name, status in invitations:
         for key in ((wave_index, None), (wave_index, team_name)):
             totals[key][0] += 1
             totals[key][1] += status == InvitationStatus.COMPLETED
-    rates = [RateRow(w, labels[w], None, *_pair(totals[(w, None)])) for w in sorted(labels)
+            totals[key][2] += status in (InvitationStatus.SENT, InvitationStatus.STARTED)
+    rates = [RateRow(w, labels[w], None, *_tally(totals[(w, None)])) for w in sorted(labels)
              if (w, None) in totals]
-    team_rates = [RateRow(w, labels[w], t, *_pair(v)) for (w, t), v in sorted(
+    team_rates = [RateRow(w, labels[w], t, *_tally(v)) for (w, t), v in sorted(
         totals.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")) if t is not None]
     for wave_index in labels:
         wave_rows = [r for r in team_rates if r.wave == wave_index]
