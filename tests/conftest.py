@@ -23,6 +23,8 @@ from survey import create_app
 from survey.db import Base, get_engine, get_sessionmaker, make_engine
 from survey.services import migrations
 
+pytest_plugins = ["tests.browser_fixtures"]
+
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL or IN_CI else [])

@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from instruments import load_instrument, score_scales
 from survey import models as m
 from tests import factories as f
+from tests.browser_fixtures import AXE_OPTIONS
 from tests.respondent.conftest import make_link, stored_answers
 
 pytestmark = pytest.mark.browser
 
 PEER = load_instrument("peer_worker", 1)
 PAGES = PEER.pages(first_wave=True)
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
 AXE = Axe()
 PHONE = {"width": 390, "height": 844}
 NARROW = {"width": 320, "height": 640}
