@@ -17,7 +17,7 @@ from survey.db import get_session
 from survey.models import StaffRole, Study
 from survey.research import bp
 from survey.research.forms import ModelForm
-from survey.services import datasets, exports
+from survey.services import change_report, datasets, exports
 from survey.services.models_run import ModelChoice, fit_study_model
 
 RESEARCH = (StaffRole.ADMIN, StaffRole.RESEARCHER)
@@ -116,7 +116,7 @@ def reliability(code: str) -> str:
     versions = sorted({(si.instrument_id, si.instrument_version) for si in study.instruments})
     for instrument_id, version in versions:
         instrument = load_instrument(instrument_id, version)
-        answers = datasets.item_answers(db, study, instrument_id, version)
+        answers = datasets.item_answers(db, study, instrument_id, version, keyed=True)
         for scale in instrument.scales.values():
             items = [i for i in scale.items if i in answers.columns]
             if answers.empty or len(items) < 3:
@@ -130,6 +130,29 @@ def reliability(code: str) -> str:
                 rows.append({"wave": wave, "role": role, **row})
             tables.append((instrument, scale, rows))
     return render_template("research/reliability.html", study=study, tables=tables)
+
+
+@bp.route("/<code>/change")
+@require_role(*RESEARCH)
+def change(code: str) -> str:
+    """Reliable change per participant and estimated change per team between two waves."""
+    study = _study(code)
+    scales = sorted(set(datasets.long_scores(get_session(), study)["scale"]))
+    waves = [w.index for w in study.waves]
+    scale = request.args.get("scale", "equality")
+    wave_from = request.args.get("from", type=int, default=1)
+    wave_to = request.args.get("to", type=int, default=max(waves[:3], default=1))
+    report, error = None, None
+    if scale not in scales or wave_from not in waves or wave_to not in waves:
+        error = "Choose a scale and two waves from the lists."
+    else:
+        try:
+            report = change_report.build(get_session(), study, scale, wave_from, wave_to)
+        except AnalysisError as exc:
+            error = str(exc)
+    return render_template("research/change.html", study=study, scales=scales, waves=study.waves,
+                           scale=scale, wave_from=wave_from, wave_to=wave_to, report=report,
+                           error=error)
 
 
 @bp.route("/<code>/export.zip")

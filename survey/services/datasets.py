@@ -11,6 +11,8 @@ import pandas as pd
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from instruments import load_instrument
+from instruments.scoring import keyed_value
 from survey.models import (
     Answer,
     Invitation,
@@ -66,8 +68,13 @@ def long_scores(db: Session, study: Study, scale: str | None = None) -> pd.DataF
     return frame
 
 
-def item_answers(db: Session, study: Study, instrument_id: str, version: int) -> pd.DataFrame:
-    """One row per response of one instrument version, one column per item (NaN = missing)."""
+def item_answers(db: Session, study: Study, instrument_id: str, version: int,
+                 keyed: bool = False) -> pd.DataFrame:
+    """One row per response of one instrument version, one column per item (NaN = missing).
+
+    With `keyed`, reverse-keyed items are reversed as in scoring (for reliability analyses);
+    otherwise values are as answered (the export).
+    """
     responses = db.execute(
         _submitted(study).where(Response.instrument_id == instrument_id,
                                 Response.instrument_version == version)
@@ -88,4 +95,11 @@ def item_answers(db: Session, study: Study, instrument_id: str, version: int) ->
          for code, team, trust, role, wave, _anchor, _at, rid in responses],
         columns=["response_id", "participant", "team", "trust", "role", "role_group", "wave"],
     ).set_index("response_id")
-    return meta.join(wide).reset_index(drop=True)
+    frame = meta.join(wide).reset_index(drop=True)
+    if keyed:
+        instrument = load_instrument(instrument_id, version)
+        for item in instrument.items:
+            if item.reverse and item.id in frame.columns:
+                frame[item.id] = frame[item.id].map(
+                    lambda v, i=item.id: v if pd.isna(v) else keyed_value(instrument, i, int(v)))
+    return frame

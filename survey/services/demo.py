@@ -185,7 +185,7 @@ def _history(db: Session, rng: random.Random, participant: Participant, waves: l
         for item in instrument.items_for(first_wave=wave.index == 1):
             base, slope = growth.get(item.scale, DEFAULT_GROWTH)
             latent = base + intercept_shift + (slope + slope_shift) * months
-            value = min(5, max(1, round(latent + rng.gauss(0, 0.7))))
+            value = min(5, max(1, round(latent + rng.gauss(0, 0.55))))
             if rng.random() < 0.03 and instrument.not_applicable_label:
                 answers[item.id] = None
             else:

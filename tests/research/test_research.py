@@ -113,6 +113,21 @@ def test_reliability_page_lists_each_scale(demo: m.Study, researcher: m.User, cl
     page = client.get("/research/demo/reliability").get_data(as_text=True)
     assert "Peer worker survey – Equality" in page
     assert "Alpha (95% CI)" in page
+    # Reverse-keyed items are reversed first; unreversed, alpha of these scales falls below 0.
+    assert "<td>-0." not in page
+
+
+def test_item_answers_keyed_reverses_reverse_items(demo: m.Study, db: Session) -> None:
+    from instruments import load_instrument
+
+    instrument = load_instrument("peer_worker", 1)
+    reverse = next(i.id for i in instrument.items if i.reverse)
+    raw = datasets.item_answers(db, demo, "peer_worker", 1)
+    keyed = datasets.item_answers(db, demo, "peer_worker", 1, keyed=True)
+    answered = raw[reverse].notna()
+    assert ((raw[reverse] + keyed[reverse])[answered] == 6).all()
+    forward = next(i.id for i in instrument.items if not i.reverse)
+    assert raw[forward].equals(keyed[forward])
 
 
 def test_export_has_data_and_codebook_but_no_contact_details(
@@ -133,3 +148,20 @@ def test_export_has_data_and_codebook_but_no_contact_details(
     assert "pw_eq_1" in items.columns or any(c.startswith("pw_") for c in items.columns)
     event = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "export")).one()
     assert event.user_id == researcher.id and event.detail["participants"] == 78
+
+
+def test_change_page_reports_reliable_change_and_team_change(demo: m.Study, researcher: m.User,
+                                                             client: FlaskClient, db: Session) -> None:
+    from survey.services import change_report
+
+    report = change_report.build(db, demo, "equality", 1, 3)
+    assert {g.role_group for g in report.groups} == {"peer_worker", "colleague"}
+    for group in report.groups:
+        assert 0.5 < group.reliability < 1
+        assert sum(group.counts.values()) == len(group.table) > 0
+    assert report.teams is not None and len(report.teams) == 6
+    assert (report.teams["ci_low"] < report.teams["estimate"]).all()
+    page = client.get("/research/demo/change?scale=equality&from=1&to=3").get_data(as_text=True)
+    assert "Reliable change per person" in page and "Estimated change per team" in page
+    bad = client.get("/research/demo/change?scale=equality&from=3&to=1").get_data(as_text=True)
+    assert "choose a later wave" in bad
