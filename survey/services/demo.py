@@ -31,13 +31,13 @@ from survey.models import (
     ScaleScore,
     StaffRole,
     Study,
-    StudyInstrument,
     Team,
     User,
     Wave,
 )
 from survey.services import tokens
 from survey.services.audit import record_event
+from survey.services.study_setup import StudySpec, WaveSpec, apply_study
 
 STUDY_CODE = "demo"
 DEMO_PASSWORD = "peerpulse-demo"  # noqa: S105 - printed for the local demo only
@@ -55,7 +55,14 @@ TRUSTS = {
 }
 # Per team: peer workers, colleagues, managers.
 TEAM_MIX = ((Role.PEER_WORKER, 4), (Role.COLLEAGUE, 7), (Role.MANAGER, 2))
-WAVES = ((1, "Baseline", 0), (2, "3 months", 91), (3, "6 months", 182), (4, "9 months", 273))
+DEMO_STUDY = StudySpec(
+    code=STUDY_CODE,
+    name="Peer worker roles: integration over the first year",
+    instruments=((Role.PEER_WORKER, "peer_worker", 1), (Role.COLLEAGUE, "colleague", 1),
+                 (Role.MANAGER, "colleague", 1)),
+    waves=tuple(WaveSpec(index, label, offset, None, 21, (3, 7)) for index, label, offset in (
+        (1, "Baseline", 0), (2, "3 months", 91), (3, "6 months", 182), (4, "9 months", 273))),
+)
 # (baseline mean, change per month) of each scale, as peer workers and as colleagues see it.
 GROWTH = {
     Role.PEER_WORKER: {"identity": (3.3, 0.05), "support": (3.0, 0.07), "equality": (2.6, 0.09),
@@ -111,15 +118,8 @@ def load_demo(db: Session, seed: int = 2013, today: dt.date | None = None) -> De
 
 def _create(db: Session, rng: random.Random, today: dt.date) -> Study:
     """Trusts, teams, study, waves, participants and their past answers."""
-    study = Study(code=STUDY_CODE, name="Peer worker roles: integration over the first year")
-    db.add(study)
-    for role, instrument_id in ((Role.PEER_WORKER, "peer_worker"), (Role.COLLEAGUE, "colleague"),
-                                (Role.MANAGER, "colleague")):
-        db.add(StudyInstrument(study=study, role=role, instrument_id=instrument_id,
-                               instrument_version=1))
-    waves = [Wave(study=study, index=i, label=label, offset_days=offset, window_days=21,
-                  reminder_offsets=[3, 7]) for i, label, offset in WAVES]
-    db.add_all(waves)
+    study = apply_study(db, DEMO_STUDY)
+    waves = list(study.waves)
     instruments = {name: load_instrument(name, 1) for name in ("peer_worker", "colleague")}
     number = 0
     for org_code, (org_name, teams) in TRUSTS.items():
