@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from survey.admin import outbox, participants, studies  # noqa: E402,F401
+from survey.admin import audit, mail_settings, organisations, outbox, participants, staff_accounts, studies  # noqa: E402,F401

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import EqualTo
 
-from survey.models import Role
+from survey.models import Role, StaffRole
 
 
 class ActionForm(FlaskForm):
@@ -31,3 +32,70 @@ class ParticipantForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
     team_code = SelectField("Team", choices=[])
     anchor_date = StringField("Anchor date (start in role or enrolment), YYYY-MM-DD")
+
+
+# --- Trusts, teams and staff accounts (administrators only) ------------------------------------
+# The checks (code form, uniqueness, password length, trust scope) live in survey.services.
+# organisations and survey.services.staff, shared with the CLI; these forms only carry the values.
+
+
+def show_problems(form: FlaskForm, problems: dict[str, str]) -> None:
+    """Attach a service's problems (field name -> message) to the form's fields."""
+    for name, message in problems.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+class TrustForm(FlaskForm):
+    """Add a trust."""
+
+    code = StringField("Code (2–40 letters, digits or hyphens)")
+    name = StringField("Name")
+
+
+class TeamEditForm(FlaskForm):
+    """A team's name and service type."""
+
+    name = StringField("Team name")
+    service_type = StringField("Service type (optional, e.g. community, crisis, inpatient)")
+
+
+class TeamForm(TeamEditForm):
+    """Add a team to a trust."""
+
+    trust = SelectField("Trust", choices=[])
+    code = StringField("Team code (2–40 letters, digits or hyphens)")
+
+
+STAFF_ROLE_CHOICES = [SelectChoice(role.value, role.value.replace("_", " ").capitalize())
+                      for role in StaffRole]
+
+
+class StaffRoleForm(FlaskForm):
+    """A staff account's role, and its trust for trust monitors."""
+
+    role = SelectField("Role", choices=STAFF_ROLE_CHOICES)
+    trust = SelectField("Trust (trust monitors only)", choices=[])
+
+
+class StaffAccountForm(StaffRoleForm):
+    """Add a staff account with an initial password typed twice."""
+
+    email = EmailField("Email")
+    password = PasswordField("Initial password (at least 12 characters)")
+    password_again = PasswordField(
+        "Initial password again",
+        validators=[EqualTo("password", message="The two passwords are not the same.")],
+    )
+
+
+class AuditFilterForm(FlaskForm):
+    """Filter the audit log by action (a GET form, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", choices=[])

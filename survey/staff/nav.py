@@ -12,6 +12,10 @@ STAFF_LINKS: list[tuple[str, str, tuple[StaffRole, ...]]] = [
     ("dashboard.index", "Dashboard", (StaffRole.ADMIN, StaffRole.RESEARCHER, StaffRole.TRUST_MONITOR)),
     ("research.index", "Research", (StaffRole.ADMIN, StaffRole.RESEARCHER)),
     ("admin.index", "Participants & studies", (StaffRole.ADMIN, StaffRole.RESEARCHER)),
+    ("admin.trusts", "Trusts & teams", (StaffRole.ADMIN,)),
+    ("admin.staff", "Staff accounts", (StaffRole.ADMIN,)),
+    ("admin.mail", "Mail", (StaffRole.ADMIN,)),
+    ("admin.audit", "Audit log", (StaffRole.ADMIN,)),
 ]
 
 
