@@ -67,10 +67,9 @@ def create_organisation(db: Session, by: User | None, code: str, name: str,
                         actor: str | None = None) -> Organisation:
     """Add a trust; raises InputError (nothing added) on a bad or taken code or a bad name."""
     code, name = code.strip(), name.strip()
-    _checked({"code": code_problem(code), "name": text_problem(name, "trust's name", MAX_NAME)})
     taken = f"There is already a trust with code '{code}'."
-    if _code_taken(db, Organisation, code):
-        raise InputError({"code": taken})
+    code_message = code_problem(code) or (taken if _code_taken(db, Organisation, code) else None)
+    _checked({"code": code_message, "name": text_problem(name, "trust's name", MAX_NAME)})
     organisation = Organisation(code=code, name=name)
     db.add(organisation)
     _flush_unique(db, "code", taken)
@@ -97,11 +96,10 @@ def create_team(db: Session, by: User | None, organisation: Organisation, code: 
                 service_type: str = "", actor: str | None = None) -> Team:
     """Add a team to a trust; raises InputError (nothing added) on a bad or taken code or name."""
     code, name, service_type = code.strip(), name.strip(), service_type.strip()
-    _checked({"code": code_problem(code), **_team_fields(name, service_type)})
-    problems: dict[str, str | None] = {}
-    if _code_taken(db, Team, code):
+    problems = {"code": code_problem(code), **_team_fields(name, service_type)}
+    if problems["code"] is None and _code_taken(db, Team, code):
         problems["code"] = f"There is already a team with code '{code}'."
-    if _name_taken(db, organisation.id, name):
+    if problems["name"] is None and _name_taken(db, organisation.id, name):
         problems["name"] = f"{organisation.name} already has a team called '{name}'."
     _checked(problems)
     team = Team(organisation=organisation, code=code, name=name, service_type=service_type)

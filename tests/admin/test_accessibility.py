@@ -1,0 +1,62 @@
+"""The administrator's pages in a real browser at 320 px: axe-core finds no WCAG 2.1 A/AA violation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy.orm import Session
+
+from survey import models as m
+from tests import factories as f
+from tests.admin.conftest import new_trust, new_user
+from tests.browser_fixtures import AXE_OPTIONS
+
+PATHS = ["/admin/trusts", "/admin/staff", "/admin/audit", "/admin/mail", "/admin/teams/NRT-CR/edit"]
+
+
+def check(page: Any, what: str) -> None:
+    result = Axe().run(page, options=AXE_OPTIONS)
+    ids = [v["id"] for v in result.response["violations"]]
+    assert result.violations_count == 0, f"{what}: {ids}"
+
+
+@pytest.mark.browser
+def test_admin_pages_have_no_axe_violations_at_320px(db: Session, live_server: str, browser: Any) -> None:
+    trust = new_trust(code="NRT", name="North Trust")
+    team = f.TeamFactory(organisation=trust, code="NRT-CR", name="Crisis team", service_type="crisis")
+    f.ParticipantFactory(team=team)
+    admin = new_user(admin=True, email="admin@example.org")
+    new_user(role=m.StaffRole.TRUST_MONITOR, organisation=trust, email="monitor@example.org")
+    db.commit()
+    context = browser.new_context(viewport={"width": 320, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server}/staff/login")
+    page.fill("#email", admin.email)
+    page.fill("#password", f.DEFAULT_PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url(f"{live_server}/staff/")
+    for path in PATHS:
+        response = page.goto(live_server + path)
+        assert response is not None and response.status == 200, path
+        check(page, path)
+    # The forms with their errors shown: a refused trust, team and account.
+    page.goto(f"{live_server}/admin/trusts")
+    page.fill("#trust-code", "bad code")
+    page.click("text=Add trust")
+    assert page.locator("#trust-code-error").is_visible()
+    check(page, "trusts with an error")
+    page.fill("#team-code", "NRT-CR")
+    page.click("text=Add team")
+    assert page.locator("#team-code-error").is_visible()
+    check(page, "trusts with a team error")
+    page.goto(f"{live_server}/admin/staff")
+    page.fill("#email", "someone@example.org")
+    page.select_option("#role", "trust_monitor")
+    page.fill("#password", "short")
+    page.fill("#password_again", "other")
+    page.click("text=Add account")
+    assert page.locator("#password_again-error").is_visible()
+    check(page, "staff with errors")
+    context.close()

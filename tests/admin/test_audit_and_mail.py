@@ -1,0 +1,90 @@
+"""The audit log page (latest 200, newest first, filter by action) and the read-only mail page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from survey import models as m
+from tests import factories as f
+from tests.admin.conftest import SignIn, new_user
+
+UTC = dt.UTC
+
+
+def add_event(db: Session, action: str, at: dt.datetime, **fields: object) -> None:
+    db.add(m.AuditEvent(action=action, at=at, actor=str(fields.pop("actor", "system")), **fields))
+
+
+def test_audit_log_newest_first_limited_and_filtered(client: FlaskClient, db: Session,
+                                                     admin: m.User) -> None:
+    start = dt.datetime(2020, 3, 1, 8, 0, tzinfo=UTC)  # before the sign-in
+    for n in range(205):
+        add_event(db, "export" if n % 2 else "study.pause", start + dt.timedelta(minutes=n),
+                  target_type="study", target_id=f"s{n}", detail={"rows": n})
+    db.commit()
+    page = client.get("/admin/audit").get_data(as_text=True)
+    whens = re.findall(r'<th scope="row"><time datetime="([^"]+)">', page)
+    assert len(whens) == 200
+    # The sign-in of the admin is the newest event (now); then the added ones, newest first.
+    assert whens[1:4] == ["2020-03-01T11:24:00+00:00", "2020-03-01T11:23:00+00:00",
+                          "2020-03-01T11:22:00+00:00"]
+    assert '<option value="export">export</option>' in page and '<option value="login">login</option>' in page
+    page = client.get("/admin/audit?action=export").get_data(as_text=True)
+    rows = re.findall(r"<td>(export|study\.pause|login)</td>", page)
+    assert rows and set(rows) == {"export"} and len(rows) == 102
+    assert '<option selected value="export">export</option>' in page
+    assert "<td>study s203</td>" in page and "<dt>rows</dt><dd>203</dd>" in page
+
+
+def test_audit_detail_and_staff_targets_are_readable(client: FlaskClient, db: Session,
+                                                     admin: m.User) -> None:
+    other = new_user(email="other@example.org")
+    db.flush()
+    add_event(db, "user.update", dt.datetime(2026, 3, 1, 9, 30, 15, tzinfo=UTC), actor=admin.email,
+              user_id=admin.id, target_type="user", target_id=str(other.id),
+              detail={"role": ["researcher", "trust_monitor"], "trust": [None, "NRT"]})
+    db.commit()
+    page = client.get("/admin/audit?action=user.update").get_data(as_text=True)
+    assert '<time datetime="2026-03-01T09:30:15+00:00">2026-03-01T09:30:15+00:00</time>' in page
+    assert f"<td>{admin.email}</td>" in page
+    assert f"<td>user {other.id} (other@example.org)</td>" in page
+    assert "<dt>role</dt><dd>[&#34;researcher&#34;, &#34;trust_monitor&#34;]</dd>" in page
+    assert "<dt>trust</dt><dd>[null, &#34;NRT&#34;]</dd>" in page
+    assert "No events with this action." in client.get("/admin/audit?action=nothing").get_data(as_text=True)
+
+
+def test_mail_page_never_shows_the_smtp_password(make_app: Callable[..., Flask], db: Session) -> None:
+    app = make_app(MAIL_BACKEND="smtp", SMTP_HOST="smtp.trust.nhs.uk", SMTP_PORT=587,
+                   SMTP_STARTTLS=True, SMTP_USER="peerpulse-mailer",
+                   SMTP_PASSWORD="hunter2-very-secret", MAIL_FROM="Study <study@trust.nhs.uk>")
+    client = app.test_client()
+    user = new_user(admin=True)
+    db.add_all([m.OutboxMessage(dedupe_key=f"k{n}", kind="invite", recipient=f"p{n}@example.org",
+                                subject="s", body_text="b", status=status)
+                for n, status in enumerate([m.OutboxStatus.PENDING, m.OutboxStatus.PENDING,
+                                            m.OutboxStatus.FAILED])])
+    db.commit()
+    client.post("/staff/login", data={"email": user.email, "password": f.DEFAULT_PASSWORD})
+    page = client.get("/admin/mail").get_data(as_text=True)
+    assert "hunter2-very-secret" not in page and "peerpulse-mailer" not in page
+    for label, value in [("Backend", "smtp"), ("SMTP host", "smtp.trust.nhs.uk"), ("SMTP port", "587"),
+                         ("Encryption (STARTTLS or SSL)", "STARTTLS"), ("SMTP user set", "yes"),
+                         ("From address", "Study &lt;study@trust.nhs.uk&gt;")]:
+        assert f'<tr><th scope="row">{label}</th><td>{value}</td></tr>' in page
+    assert '<tr><th scope="row">pending</th><td>2</td></tr>' in page
+    assert '<tr><th scope="row">failed</th><td>1</td></tr>' in page
+    assert 'href="/admin/outbox"' in page
+
+
+def test_mail_page_with_the_file_backend(client: FlaskClient, sign_in: SignIn) -> None:
+    sign_in(admin=True)
+    page = client.get("/admin/mail").get_data(as_text=True)
+    assert '<tr><th scope="row">Backend</th><td>file</td></tr>' in page
+    assert '<tr><th scope="row">SMTP user set</th><td>no</td></tr>' in page
+    assert "emails are written there as files, not sent" in page
