@@ -4,8 +4,7 @@ set -euo pipefail
 host=${1:-127.0.0.1}
 port=${2:-5000}
 bin=.venv/bin
-trap 'kill 0' EXIT INT TERM
-if "$bin/flask" --help 2>/dev/null | grep -q '^  scheduler'; then
-  "$bin/flask" scheduler &
-fi
+"$bin/flask" scheduler &
+scheduler=$!
+trap 'kill "$scheduler" 2>/dev/null || true; wait "$scheduler" 2>/dev/null || true' EXIT INT TERM
 "$bin/flask" run --host "$host" --port "$port"

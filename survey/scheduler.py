@@ -129,7 +129,8 @@ def build_scheduler(app: Flask, *, blocking: bool = True) -> BaseScheduler:
         timezone=dt.UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
-    for name, seconds in JOB_INTERVALS.items():
+    start = dt.datetime.now(dt.UTC)
+    for position, (name, seconds) in enumerate(JOB_INTERVALS.items()):
         scheduler.add_job(
             f"survey.scheduler:{name}_job",
             "interval",
@@ -139,5 +140,7 @@ def build_scheduler(app: Flask, *, blocking: bool = True) -> BaseScheduler:
             replace_existing=True,
             coalesce=True,
             max_instances=1,
+            # Catch up at start-up, one step after another, rather than after a full interval.
+            next_run_time=start + dt.timedelta(seconds=2 * position),
         )
     return scheduler

@@ -58,6 +58,9 @@ TEAM_MIX = ((Role.PEER_WORKER, 4), (Role.COLLEAGUE, 7), (Role.MANAGER, 2))
 DEMO_STUDY = StudySpec(
     code=STUDY_CODE,
     name="Peer worker roles: integration over the first year",
+    # Any hour, any day: a newcomer sees the demo's emails at once (real studies: 9-17 weekdays).
+    send_hours=(0, 24),
+    weekdays_only=False,
     instruments=((Role.PEER_WORKER, "peer_worker", 1), (Role.COLLEAGUE, "colleague", 1),
                  (Role.MANAGER, "colleague", 1)),
     waves=tuple(WaveSpec(index, label, offset, None, 21, (3, 7)) for index, label, offset in (
