@@ -10,9 +10,9 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from survey.db import get_engine, session_scope
-from survey.models import Organisation, StaffRole, User
-from survey.services import migrations
-from survey.services.audit import record_event
+from survey.models import StaffRole, User
+from survey.services import migrations, staff
+from survey.services.errors import InputError
 
 db_cli = AppGroup("db", help="Database schema: upgrade, downgrade, check.")
 
@@ -57,33 +57,23 @@ def db_check() -> None:
 )
 @click.option("--trust", "trust_code", default=None, help="Trust code (for trust monitors).")
 def create_admin(email: str, password: str, role: str, trust_code: str | None) -> None:
-    """Create a staff account (or reset its password and role if it exists)."""
-    email = email.strip().lower()
-    if "@" not in email:
-        raise click.BadParameter(f"'{email}' is not an email address", param_hint="--email")
-    if len(password) < 10:
-        raise click.BadParameter("use at least 10 characters", param_hint="--password")
-    staff_role = StaffRole(role)
-    with session_scope() as db:
-        organisation = None
-        if trust_code:
-            organisation = db.scalar(select(Organisation).where(Organisation.code == trust_code))
-            if organisation is None:
-                raise click.BadParameter(f"no trust with code '{trust_code}'", param_hint="--trust")
-        if staff_role == StaffRole.TRUST_MONITOR and organisation is None:
-            raise click.BadParameter("a trust monitor needs --trust", param_hint="--trust")
-        user = db.scalar(select(User).where(func.lower(User.email) == email))
-        action = "user.update" if user else "user.create"
-        if user is None:
-            user = User(email=email, role=staff_role, password_hash="")
-            db.add(user)
-        user.role = staff_role
-        user.organisation = organisation
-        user.active = True
-        user.set_password(password)
-        db.flush()
-        record_event(db, None, action, "user", user.id, {"role": role}, actor="cli")
-    click.echo(f"{'Updated' if action == 'user.update' else 'Created'} {role} {email}")
+    """Create a staff account, or reset the password and role of an existing one."""
+    try:
+        with session_scope() as db:
+            user = db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+            if user is None:
+                staff.create_account(db, None, email=email, role=role, password=password,
+                                     trust_code=trust_code, actor="cli")
+                done = "Created"
+            else:
+                staff.reset_account(db, user, role=role, password=password,
+                                    trust_code=trust_code, actor="cli")
+                done = "Updated"
+    except InputError as exc:
+        for field, message in exc.problems.items():
+            click.echo(f"--{field}: {message}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{done} {role} {email.strip().lower()}")
 
 
 @click.command("demo")

@@ -12,7 +12,7 @@ from survey.auth.access import current_user, require_role
 from survey.db import get_session
 from survey.models import StaffRole
 from survey.services import organisations
-from survey.services.organisations import InputError
+from survey.services.errors import InputError
 
 
 def _page(trust_form: TrustForm, team_form: TeamForm) -> str | Response:

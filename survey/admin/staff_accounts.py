@@ -13,7 +13,7 @@ from survey.auth.access import current_user, require_role
 from survey.db import get_session
 from survey.models import Organisation, StaffRole, User
 from survey.services import staff as staff_service
-from survey.services.organisations import InputError
+from survey.services.errors import InputError
 
 
 def _with_trusts(form: StaffRoleForm) -> StaffRoleForm:

@@ -10,19 +10,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from survey.models import Organisation, Participant, Team, User
 from survey.services.audit import record_event
+from survey.services.errors import InputError
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9-]{2,40}")
 CODE_RULE = "use 2–40 letters, digits or hyphens"
 MAX_NAME = 200
 MAX_SERVICE_TYPE = 80
-
-
-class InputError(ValueError):
-    """Input was refused; nothing was written. `problems` maps each field name to its message."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{name}: {message}" for name, message in problems.items()))
-        self.problems = problems
 
 
 def code_problem(code: str) -> str | None:

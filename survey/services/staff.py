@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from survey.models import Organisation, StaffRole, User
 from survey.services.audit import record_event
-from survey.services.organisations import InputError, organisation_by_code
+from survey.services.errors import InputError
+from survey.services.organisations import organisation_by_code
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 200
@@ -121,6 +122,17 @@ def set_active(db: Session, by: User | None, user: User, active: bool,
     record_event(db, by, "user.reactivate" if active else "user.deactivate", "user", user.id,
                  actor=actor)
     return True
+
+
+def reset_account(db: Session, user: User, *, role: str, password: str,
+                  trust_code: str | None = None, actor: str | None = None) -> None:
+    """Give an existing account a new password (same rules), role and trust, and reactivate it."""
+    if (message := password_problem(password)) is not None:
+        raise InputError({"password": message})
+    change_role(db, None, user, role, trust_code, actor=actor)
+    set_active(db, None, user, True, actor=actor)
+    user.set_password(password)
+    record_event(db, None, "user.password_reset", "user", user.id, actor=actor)
 
 
 def all_accounts(db: Session) -> list[User]:

@@ -14,28 +14,45 @@ from survey.services.demo import load_demo
 
 
 def test_create_admin_then_sign_in(runner: FlaskCliRunner, app: Flask, db: Session) -> None:
-    result = runner.invoke(args=["create-admin", "--email", "Lead@Example.org", "--password", "long enough pw"])
+    result = runner.invoke(args=["create-admin", "--email", "Lead@Example.org", "--password", "long enough pw!"])
     assert result.exit_code == 0, result.output
     user = db.scalars(select(m.User)).one()
     assert user.email == "lead@example.org" and user.role == m.StaffRole.ADMIN
-    assert user.check_password("long enough pw")
+    assert user.check_password("long enough pw!")
     client = app.test_client()
-    client.post("/staff/login", data={"email": "lead@example.org", "password": "long enough pw"})
+    client.post("/staff/login", data={"email": "lead@example.org", "password": "long enough pw!"})
     assert client.get("/staff/").status_code == 200
 
 
 def test_create_admin_rejects_short_password_and_writes_nothing(runner: FlaskCliRunner, db: Session) -> None:
     result = runner.invoke(args=["create-admin", "--email", "a@example.org", "--password", "short"])
     assert result.exit_code != 0
-    assert "at least 10 characters" in result.output
+    assert "at least 12 characters" in result.output
     assert db.scalar(select(func.count(m.User.id))) == 0
 
 
 def test_monitor_needs_a_known_trust(runner: FlaskCliRunner, db: Session) -> None:
     result = runner.invoke(args=["create-admin", "--email", "m@example.org", "--password",
-                                 "long enough pw", "--role", "trust_monitor", "--trust", "NOPE"])
+                                 "long enough pw!", "--role", "trust_monitor", "--trust", "NOPE"])
     assert result.exit_code != 0
     assert "no trust with code 'NOPE'" in result.output
+
+
+def test_create_admin_twice_resets_password_and_reactivates(runner: FlaskCliRunner, db: Session) -> None:
+    args = ["create-admin", "--email", "a@example.org", "--password"]
+    assert runner.invoke(args=[*args, "first password 1"]).exit_code == 0
+    user = db.scalars(select(m.User)).one()
+    user.active = False
+    db.commit()
+    result = runner.invoke(args=[*args, "second password 2", "--role", "researcher"])
+    assert result.exit_code == 0, result.output
+    assert "Updated researcher a@example.org" in result.output
+    db.expire_all()
+    user = db.scalars(select(m.User)).one()
+    assert user.active and user.role == m.StaffRole.RESEARCHER
+    assert user.check_password("second password 2") and not user.check_password("first password 1")
+    actions = db.scalars(select(m.AuditEvent.action).order_by(m.AuditEvent.id)).all()
+    assert actions == ["user.create", "user.update", "user.reactivate", "user.password_reset"]
 
 
 def test_db_check_passes_on_the_migrated_schema(runner: FlaskCliRunner) -> None:
