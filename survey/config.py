@@ -8,7 +8,7 @@ from typing import Any
 
 INSTANCE_DIR = Path(os.environ.get("PEERPULSE_INSTANCE", Path.cwd() / "instance"))
 
-DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside debug/demo/testing
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105  # nosec B105 - only in debug/demo/testing
 
 
 class ConfigError(RuntimeError):

@@ -40,7 +40,7 @@ from survey.services.audit import record_event
 from survey.services.study_setup import StudySpec, WaveSpec, apply_study
 
 STUDY_CODE = "demo"
-DEMO_PASSWORD = "peerpulse-demo"  # noqa: S105 - printed for the local demo only
+DEMO_PASSWORD = "peerpulse-demo"  # noqa: S105  # nosec B105 - printed for the local demo only
 TRUSTS = {
     "NRT": ("North Riverside NHS Foundation Trust", [
         ("NRT-CMHT", "Riverside Community Mental Health Team", "community"),
@@ -108,7 +108,7 @@ def load_demo(db: Session, seed: int = 2013, today: dt.date | None = None) -> De
     study = db.scalar(select(Study).where(Study.code == STUDY_CODE))
     created = study is None
     if study is None:
-        study = _create(db, random.Random(seed), today)
+        study = _create(db, random.Random(seed), today)  # nosec B311 - synthetic demo data, not security
     staff = _ensure_staff(db)
     links = _fresh_links(db, study)
     participants = db.scalar(select(func.count()).where(Participant.study_id == study.id)) or 0
@@ -217,7 +217,7 @@ def _ensure_staff(db: Session) -> list[tuple[str, str]]:
     ] + [(f"monitor.{code.lower()}@example.org", StaffRole.TRUST_MONITOR, code) for code in TRUSTS]
     for email, role, org_code in wanted:
         if db.scalar(select(User).where(User.email == email)) is None:
-            user = User(email=email, role=role, password_hash="")
+            user = User(email=email, role=role, password_hash="")  # nosec B106 - set just below
             if org_code:
                 user.organisation = db.scalar(select(Organisation).where(Organisation.code == org_code))
             user.set_password(DEMO_PASSWORD)
