@@ -39,17 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach each audience's blueprint."""
-    from survey.auth import bp as auth_bp
-    from survey.staff import bp as staff_bp
+    from survey import admin, auth, dashboard, research, respondent, staff
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(staff_bp)
-    for module_name in ("respondent", "dashboard", "research", "admin", "api"):
-        # Blueprints of later issues register themselves once their package exists.
-        try:
-            module = __import__(f"survey.{module_name}", fromlist=["bp"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"survey.{module_name}":
-                raise
-            continue
-        app.register_blueprint(module.bp)
+    for package in (auth, staff, respondent, dashboard, research, admin):
+        app.register_blueprint(package.bp)

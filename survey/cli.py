@@ -96,12 +96,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(create_admin)
     app.cli.add_command(demo)
-    for module_name in ("instruments_cli", "scheduling_cli", "setup_cli"):
-        # Command groups of later issues live beside their code and register themselves here.
-        try:
-            module = __import__(f"survey.{module_name}", fromlist=["init_app"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"survey.{module_name}":
-                raise
-            continue
+    from survey import instruments_cli, scheduling_cli, setup_cli
+
+    for module in (instruments_cli, scheduling_cli, setup_cli):
         module.init_app(app)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -76,9 +77,8 @@ def empty_all_tables(engine: Engine) -> None:
             conn.execute(text("DELETE FROM apscheduler_jobs"))
 
 
-@pytest.fixture
-def make_app(database_url: str, tmp_path: Any) -> Iterator[Any]:
-    """Build apps on the test database with overrides; tables are emptied afterwards."""
+def app_factory(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """Build apps on a test database (one engine each, like separate processes); clean up after."""
     apps: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
@@ -102,6 +102,12 @@ def make_app(database_url: str, tmp_path: Any) -> Iterator[Any]:
         empty_all_tables(get_engine(apps[0]))
     for application in apps:
         get_engine(application).dispose()
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """Build apps on the test database with overrides; tables are emptied afterwards."""
+    yield from app_factory(database_url, tmp_path)
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from flask import Response, abort, render_template, request, url_for
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from analysis import AnalysisError, reliability_table
+from analysis import AnalysisError, GrowthResults, reliability_table
 from instruments import load_instrument
+from survey.admin.common import study_or_404
 from survey.auth.access import current_user, require_role
 from survey.db import get_session
 from survey.models import StaffRole, Study
@@ -21,13 +22,6 @@ from survey.services import change_report, datasets, exports
 from survey.services.models_run import ModelChoice, fit_study_model
 
 RESEARCH = (StaffRole.ADMIN, StaffRole.RESEARCHER)
-
-
-def _study(code: str) -> Study:
-    study = get_session().scalar(select(Study).where(Study.code == code))
-    if study is None:
-        abort(404)
-    return study
 
 
 @bp.route("/")
@@ -57,7 +51,7 @@ def _choice(study: Study) -> tuple[ModelForm, ModelChoice | None]:
 @require_role(*RESEARCH)
 def model(code: str) -> str:
     """Choose a scale and model; see the estimates, the plot and the downloads."""
-    study = _study(code)
+    study = study_or_404(code)
     form, choice = _choice(study)
     results, error = None, None
     if choice is not None:
@@ -69,18 +63,25 @@ def model(code: str) -> str:
                            results=results, error=error)
 
 
-@bp.route("/<code>/model.json")
-@require_role(*RESEARCH)
-def model_json(code: str) -> Response:
-    """The fitted model as the JSON object of `python -m analysis fit --json`."""
-    study = _study(code)
+def _fitted(code: str) -> tuple[Study, ModelChoice, GrowthResults | None, str | None]:
+    """The study, the choice in the query string (400 if invalid) and its fit or the error."""
+    study = study_or_404(code)
     _form, choice = _choice(study)
     if choice is None:
         abort(400)
     try:
-        results = fit_study_model(get_session(), study, choice)
+        return study, choice, fit_study_model(get_session(), study, choice), None
     except AnalysisError as exc:
-        return Response(_json({"error": str(exc)}), status=422, mimetype="application/json")
+        return study, choice, None, str(exc)
+
+
+@bp.route("/<code>/model.json")
+@require_role(*RESEARCH)
+def model_json(code: str) -> Response:
+    """The fitted model as the JSON object of `python -m analysis fit --json`."""
+    study, choice, results, error = _fitted(code)
+    if results is None:
+        return Response(_json({"error": error}), status=422, mimetype="application/json")
     response = Response(_json(results.to_dict()), mimetype="application/json")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{study.code}-{choice.scale}-model.json"')
@@ -91,13 +92,8 @@ def model_json(code: str) -> Response:
 @require_role(*RESEARCH)
 def model_plot(code: str, fmt: str) -> Response:
     """Predicted trajectories with confidence bands beside the observed means."""
-    study = _study(code)
-    _form, choice = _choice(study)
-    if choice is None:
-        abort(400)
-    try:
-        results = fit_study_model(get_session(), study, choice)
-    except AnalysisError:
+    _study, _choice_made, results, _error = _fitted(code)
+    if results is None:
         abort(422)
     figure = results.plot_trajectories(observed_by="wave")
     buffer = io.BytesIO()
@@ -110,7 +106,7 @@ def model_plot(code: str, fmt: str) -> Response:
 @require_role(*RESEARCH)
 def reliability(code: str) -> str:
     """Cronbach's alpha (Feldt 95% CI) and McDonald's omega per scale, wave and role group."""
-    study = _study(code)
+    study = study_or_404(code)
     db = get_session()
     tables = []
     versions = sorted({(si.instrument_id, si.instrument_version) for si in study.instruments})
@@ -136,7 +132,7 @@ def reliability(code: str) -> str:
 @require_role(*RESEARCH)
 def change(code: str) -> str:
     """Reliable change per participant and estimated change per team between two waves."""
-    study = _study(code)
+    study = study_or_404(code)
     scales = sorted(set(datasets.long_scores(get_session(), study)["scale"]))
     waves = [w.index for w in study.waves]
     scale = request.args.get("scale", "equality")
@@ -159,7 +155,7 @@ def change(code: str) -> str:
 @require_role(*RESEARCH)
 def export(code: str) -> Response:
     """The pseudonymous export with its codebook (the download is audited)."""
-    study = _study(code)
+    study = study_or_404(code)
     db = get_session()
     payload = exports.build_export(db, study, current_user())
     db.commit()

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,12 +19,11 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import make_url, text
 
-from survey import create_app
 from survey import models as m
-from survey.db import get_engine, make_engine
+from survey.db import make_engine
 from survey.services import migrations
 from tests import factories as f
-from tests.conftest import IN_CI, PG_URL, _create_pg_database, empty_all_tables
+from tests.conftest import IN_CI, PG_URL, _create_pg_database, app_factory
 
 UTC = dt.UTC
 
@@ -150,25 +150,9 @@ def pg_database_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def make_pg_app(pg_database_url: str, tmp_path: Any) -> Iterator[Callable[..., Flask]]:
+def make_pg_app(pg_database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build apps (one engine each, like separate processes) on the PostgreSQL database."""
-    apps: list[Flask] = []
-
-    def factory(**overrides: Any) -> Flask:
-        config = {"TESTING": True, "DATABASE_URL": pg_database_url, "SECRET_KEY": "test",
-                  "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-                  "BASE_URL": "http://localhost", "MAIL_BACKEND": "file",
-                  "MAIL_FILE_DIR": str(tmp_path / "mail")}
-        config.update(overrides)
-        application = create_app(config)
-        apps.append(application)
-        return application
-
-    yield factory
-    if apps:
-        empty_all_tables(get_engine(apps[0]))
-    for application in apps:
-        get_engine(application).dispose()
+    yield from app_factory(pg_database_url, tmp_path)
 
 
 @pytest.fixture(autouse=True)
