@@ -61,6 +61,7 @@ class RateRow:
     completed: int
     still_open: int = 0
     suppressed: bool = False
+    group: str | None = None  # PEERS or COLLEAGUES in the breakdown by role
 
     @property
     def rate(self) -> float | None:
@@ -79,6 +80,7 @@ class TrustDashboard:
     waves: list[Wave]
     rates: list[RateRow]
     team_rates: list[RateRow]
+    group_rates: list[RateRow]
     # scale -> group -> wave index -> Cell
     trends: dict[str, dict[str, dict[int, Cell]]]
     # scale -> team name -> (peer Cell, colleague Cell, gap or None), at the latest wave with data
@@ -119,27 +121,23 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int) -> Tr
     waves = list(study.waves)
     labels = {w.index: w.label for w in waves}
     invitations = db.execute(
-        select(Wave.index, Team.name, Invitation.status)
+        select(Wave.index, Team.name, Participant.role, Invitation.status)
         .join(Invitation.wave).join(Invitation.participant).join(Participant.team)
         .where(Wave.study_id == study.id, Team.organisation_id == organisation_id,
                Invitation.status.in_(INVITED))
     ).all()
-    totals: dict[tuple[int, str | None], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for wave_index, team_name, status in invitations:
-        for key in ((wave_index, None), (wave_index, team_name)):
+    # (wave, breakdown, part) -> [invited, completed, still open]
+    totals: dict[tuple[int, str, str | None], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for wave_index, team_name, role, status in invitations:
+        for key in ((wave_index, "all", None), (wave_index, "team", team_name),
+                    (wave_index, "group", role_group(role))):
             totals[key][0] += 1
             totals[key][1] += status == InvitationStatus.COMPLETED
             totals[key][2] += status in (InvitationStatus.SENT, InvitationStatus.STARTED)
-    rates = [RateRow(w, labels[w], None, *_tally(totals[(w, None)])) for w in sorted(labels)
-             if (w, None) in totals]
-    team_rates = [RateRow(w, labels[w], t, *_tally(v)) for (w, t), v in sorted(
-        totals.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")) if t is not None]
-    for wave_index in labels:
-        wave_rows = [r for r in team_rates if r.wave == wave_index]
-        cells = [Cell(n=r.invited, value=0.0) for r in wave_rows]
-        suppress(cells, min_group)
-        for rate_row, cell in zip(wave_rows, cells, strict=True):
-            rate_row.suppressed = cell.suppressed
+    rates = [RateRow(w, labels[w], None, *_tally(totals[(w, "all", None)])) for w in sorted(labels)
+             if (w, "all", None) in totals]
+    team_rates = _breakdown(totals, labels, "team", min_group)
+    group_rates = _breakdown(totals, labels, "group", min_group)
 
     scores = db.execute(
         select(Wave.index, Team.name, Participant.role, ScaleScore.scale, ScaleScore.score)
@@ -182,7 +180,26 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int) -> Tr
                 gap = (colleague.value - peer.value
                        if peer.value is not None and colleague.value is not None else None)
                 gaps[scale][team] = (peer, colleague, gap)
-    return TrustDashboard(study, min_group, waves, rates, team_rates, trends, gaps, gap_wave)
+    return TrustDashboard(study, min_group, waves, rates, team_rates, group_rates, trends, gaps,
+                          gap_wave)
+
+
+def _breakdown(totals: dict[tuple[int, str, str | None], list[int]], labels: dict[int, str],
+               breakdown: str, min_group: int) -> list[RateRow]:
+    """Response rates by team or by role group, each wave's rows suppressed together."""
+    rows: list[RateRow] = []
+    for wave_index in sorted(labels):
+        parts = sorted((part for (w, kind, part) in totals if w == wave_index and kind == breakdown),
+                       key=str)
+        wave_rows = [RateRow(wave_index, labels[wave_index], part if breakdown == "team" else None,
+                             *_tally(totals[(wave_index, breakdown, part)]),
+                             group=part if breakdown == "group" else None) for part in parts]
+        cells = [Cell(n=r.invited, value=0.0) for r in wave_rows]
+        suppress(cells, min_group)
+        for rate_row, cell in zip(wave_rows, cells, strict=True):
+            rate_row.suppressed = cell.suppressed
+        rows += wave_rows
+    return rows
 
 
 def _scales_in(by_group: dict[tuple[str, str, int], list[float]]) -> list[str]:

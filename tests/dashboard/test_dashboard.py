@@ -147,3 +147,16 @@ def test_dashboard_page_shows_chart_and_table(db: Session, client: FlaskClient, 
     assert '<svg class="chart"' in page and "<polyline" in page
     assert 'id="table-equality"' in page
     assert "style=" not in page  # CSP: no inline styles
+
+
+def test_response_rates_by_role_group(db: Session, trust: dict[str, object]) -> None:
+    org, study = trust["org"], trust["study"]
+    assert isinstance(org, m.Organisation) and isinstance(study, m.Study)
+    board = build(db, study, org.id, min_group=5)
+    wave1 = {r.group: (r.invited, r.completed, r.suppressed) for r in board.group_rates if r.wave == 1}
+    assert wave1 == {"peer_workers": (9, 8, False), "colleagues": (11, 11, False)}
+    # With a threshold of 10 the peer workers' 9 are withheld, and the colleagues too,
+    # or the peer workers' rate would follow from the trust's total.
+    strict = build(db, study, org.id, min_group=10)
+    assert {r.group: r.suppressed for r in strict.group_rates if r.wave == 1} == {
+        "peer_workers": True, "colleagues": True}
