@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -131,7 +132,7 @@ def test_item_answers_keyed_reverses_reverse_items(demo: m.Study, db: Session) -
 
 
 def test_export_has_data_and_codebook_but_no_contact_details(
-    db: Session, demo: m.Study, researcher: m.User, client: FlaskClient
+    db: Session, demo: m.Study, researcher: m.User, client: FlaskClient, tmp_path: Path
 ) -> None:
     response = client.get("/research/demo/export.zip")
     assert response.status_code == 200
@@ -141,11 +142,23 @@ def test_export_has_data_and_codebook_but_no_contact_details(
             "items_peer_worker_v1.csv", "items_colleague_v1.csv"} <= names
     long = pd.read_csv(archive.open("long.csv"))
     assert long["participant"].nunique() == 78
-    everything = b"".join(archive.read(n) for n in names).decode()
+    everything = b"".join(archive.read(n) for n in names)  # the .sav files too, as bytes
     for contact in db.scalars(select(m.Contact)):
-        assert contact.email not in everything and contact.external_id not in everything
+        assert contact.email.encode() not in everything
+        assert contact.external_id.encode() not in everything
     items = pd.read_csv(archive.open("items_peer_worker_v1.csv"))
     assert "pw_eq_1" in items.columns or any(c.startswith("pw_") for c in items.columns)
+    # SPSS files carry the same data with item wording and response labels.
+    import pyreadstat
+
+    assert {"long.sav", "wide.sav", "items_peer_worker_v1.sav", "items_colleague_v1.sav"} <= names
+    sav_path = tmp_path / "items.sav"
+    sav_path.write_bytes(archive.read("items_peer_worker_v1.sav"))
+    sav, meta = pyreadstat.read_sav(str(sav_path))
+    assert len(sav) == len(items)
+    assert meta.column_names_to_labels["pw_id_1"] == "I am proud to be a peer worker."
+    assert meta.variable_value_labels["pw_id_1"][5] == "Strongly agree"
+    assert sav["pw_id_1"].isna().sum() == items["pw_id_1"].isna().sum()
     event = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "export")).one()
     assert event.user_id == researcher.id and event.detail["participants"] == 78
 
