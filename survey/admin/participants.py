@@ -17,6 +17,7 @@ from survey.auth.access import current_user, require_role
 from survey.db import get_session
 from survey.models import Invitation, InvitationStatus, Participant, Study, Team, Wave
 from survey.services import enrolment
+from survey.services.audit import record_event
 
 PAGE_SIZE = 100
 
@@ -111,6 +112,9 @@ def _participant_form(study: Study, participant: Participant | None) -> str | We
         form.role.data = participant.role.value
         form.team_code.data = participant.team.code
         form.anchor_date.data = participant.anchor_date.isoformat()
+        # Contact details leave their table only here: who looked is recorded (not what).
+        record_event(db, current_user(), "participant.contact_view", "participant", participant.code)
+        db.commit()
     problems: list[enrolment.Problem] = []
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in enrolment.COLUMNS}

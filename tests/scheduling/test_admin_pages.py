@@ -145,6 +145,9 @@ def test_add_edit_and_move_a_participant(client: FlaskClient, db: Session, auth:
     assert kim.contact is not None
     assert (kim.contact.email, kim.contact.external_id) == ("kim@trust.nhs.uk", "E9")
     assert client.get("/admin/studies/pulse/participants/PNOPE/edit").status_code == 404
+    # Opening the edit form shows contact details: who looked is audited, not what they saw.
+    views = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "participant.contact_view")).all()
+    assert [(v.target_id, v.detail) for v in views] == [(kim.code, {})]
 
 
 def test_outbox_page_shows_failures_without_addresses(
