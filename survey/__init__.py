@@ -39,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach each audience's blueprint."""
-    from survey import admin, auth, dashboard, research, respondent, staff
+    from survey import admin, api, auth, dashboard, research, respondent, staff
 
-    for package in (auth, staff, respondent, dashboard, research, admin):
+    for package in (auth, staff, respondent, dashboard, research, admin, api):
         app.register_blueprint(package.bp)

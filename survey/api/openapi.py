@@ -1,0 +1,210 @@
+"""The OpenAPI 3.1 document of the API, built from the same constants the endpoints check."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from survey.api.queries import BY_VALUES, METHODS
+
+PROBLEM = "application/problem+json"
+NULLABLE_INT = {"type": ["integer", "null"], "minimum": 0}
+
+ERRORS = {
+    400: "The query is invalid; `detail` names the parameter.",
+    401: "Not signed in: sign in as staff; the API uses the staff session cookie.",
+    403: "Signed in, but the role or trust does not give access.",
+    404: "No such trust or study.",
+    422: "The model cannot be fitted to these data; `detail` says why.",
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
+    """A 200 response and the problem responses of these status codes."""
+    responses: dict[str, Any] = {"200": ok}
+    for code in sorted({401, 403, *codes}):
+        responses[str(code)] = {"$ref": f"#/components/responses/Problem{code}"}
+    return responses
+
+
+def _code(what: str) -> dict[str, Any]:
+    return {"name": "code", "in": "path", "required": True, "description": f"The {what}'s code.",
+            "schema": {"type": "string"}}
+
+
+def _query(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "required": required if required is not None else list(properties),
+            "properties": properties}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": _object({"status": {"type": "integer"}, "title": {"type": "string"},
+                        "detail": {"type": "string"}}),
+    "Wave": _object({
+        "index": {"type": "integer"},
+        "label": {"type": "string"},
+        "offset_days": {"type": ["integer", "null"], "description": "Days after the anchor date."},
+        "fixed_date": {"type": ["string", "null"], "format": "date"},
+        "window_days": {"type": "integer"},
+    }),
+    "Study": _object({
+        "code": {"type": "string"},
+        "name": {"type": "string"},
+        "status": {"type": "string", "enum": ["active", "paused"]},
+        "timezone": {"type": "string"},
+        "waves": {"type": "array", "items": _ref("Wave")},
+    }),
+    "StudyList": _object({"studies": {"type": "array", "items": _ref("Study")}}),
+    "Cell": {
+        "description": "A mean and the number of people behind it. A withheld cell (fewer than "
+                       "min_group_size people, or withheld so that another cannot be derived) "
+                       "carries neither.",
+        "oneOf": [
+            _object({"suppressed": {"const": False}, "n": {"type": "integer", "minimum": 0},
+                     "value": {"type": ["number", "null"]}}),
+            _object({"suppressed": {"const": True}, "n": {"type": "null"},
+                     "value": {"type": "null"}}),
+        ],
+    },
+    "RateRow": _object({
+        "wave": {"type": "integer"},
+        "label": {"type": "string"},
+        "team": {"type": ["string", "null"], "description": "null for the whole trust"},
+        "suppressed": {"type": "boolean"},
+        "invited": NULLABLE_INT,
+        "completed": NULLABLE_INT,
+        "still_open": NULLABLE_INT,
+        "rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+    }),
+    "TrendRow": {"allOf": [
+        _object({"scale": {"type": "string"}, "group": {"type": "string"},
+                 "wave": {"type": "integer"}}),
+        _ref("Cell"),
+    ]},
+    "GapRow": _object({
+        "scale": {"type": "string"},
+        "team": {"type": "string"},
+        "peer_workers": _ref("Cell"),
+        "colleagues": _ref("Cell"),
+        "gap": {"type": ["number", "null"], "description": "Colleagues' mean minus peer workers'."},
+    }),
+    "Dashboard": _object({
+        "trust": _object({"code": {"type": "string"}, "name": {"type": "string"}}),
+        "study": _object({"code": {"type": "string"}, "name": {"type": "string"}}),
+        "min_group_size": {"type": "integer"},
+        "waves": {"type": "array", "items": _object({"index": {"type": "integer"},
+                                                     "label": {"type": "string"}})},
+        "groups": {"type": "array", "items": _object({"id": {"type": "string"},
+                                                      "label": {"type": "string"}})},
+        "response_rates": {"type": "array", "items": _ref("RateRow")},
+        "team_response_rates": {"type": "array", "items": _ref("RateRow")},
+        "trends": {"type": "array", "items": _ref("TrendRow")},
+        "gap_wave": {"type": ["integer", "null"]},
+        "gaps": {"type": "array", "items": _ref("GapRow")},
+    }),
+    "ModelResults": _object({
+        "formula": {"type": "string"},
+        "method": {"type": "string", "enum": list(METHODS)},
+        "n_obs": {"type": "integer"},
+        "n_subjects": {"type": "integer"},
+        "n_groups": {"type": ["integer", "null"]},
+        "fixed_effects": {"type": "array", "items": _object({
+            "term": {"type": "string"}, "estimate": {"type": "number"}, "se": {"type": "number"},
+            "ci_low": {"type": "number"}, "ci_high": {"type": "number"}, "p": {"type": "number"},
+        })},
+        "random_effects": _object({
+            "subject": _object({
+                "sd": {"type": "object", "additionalProperties": {"type": "number"}},
+                "corr": {"type": ["number", "null"]},
+            }),
+            "group": {"oneOf": [{"type": "null"},
+                                _object({"sd": {"type": "number"}})]},
+        }),
+        "residual_sd": {"type": "number"},
+        "loglik": {"type": "number"},
+        "aic": {"type": "number"},
+        "bic": {"type": "number"},
+        "converged": {"type": "boolean"},
+        "warnings": {"type": "array", "items": {"type": "string"}},
+    }),
+}
+
+PATHS: dict[str, Any] = {
+    "/openapi.json": {"get": {
+        "operationId": "getOpenApi",
+        "summary": "This document.",
+        "responses": _responses({"description": "The OpenAPI document.",
+                                 "content": {"application/json": {"schema": {"type": "object"}}}}),
+    }},
+    "/studies": {"get": {
+        "operationId": "listStudies",
+        "summary": "Every study with its waves. Any staff role.",
+        "responses": _responses(_json(_ref("StudyList"), "The studies.")),
+    }},
+    "/trusts/{code}/dashboard": {"get": {
+        "operationId": "getTrustDashboard",
+        "summary": "One trust's dashboard figures for one study; small groups withheld. "
+                   "Trust monitors may see only their own trust.",
+        "parameters": [_code("trust"), _query("study", {"type": "string", "minLength": 1},
+                                              "The study's code.", required=True)],
+        "responses": _responses(_json(_ref("Dashboard"), "The figures."), 400, 404),
+    }},
+    "/studies/{code}/model": {"get": {
+        "operationId": "fitStudyModel",
+        "summary": "A growth model (random intercept and slope per participant) of one scale. "
+                   "Researchers and admins only.",
+        "parameters": [
+            _code("study"),
+            _query("scale", {"type": "string", "minLength": 1},
+                   "A scale with scores in this study, e.g. equality.", required=True),
+            _query("by", {"type": "string", "enum": list(BY_VALUES), "default": "role_group"},
+                   "Compare groups over time: role_group, role, or empty for everyone together."),
+            _query("team_level", {"type": "boolean", "default": False},
+                   "Add a random intercept per team."),
+            _query("method", {"type": "string", "enum": list(METHODS), "default": "REML"},
+                   "Estimation method."),
+        ],
+        "responses": _responses(_json(_ref("ModelResults"),
+                                      "The fit, as `python -m analysis fit --json` prints it."),
+                                400, 404, 422),
+    }},
+}
+
+
+def document(cookie_name: str = "session") -> dict[str, Any]:
+    """The OpenAPI document (a fresh dict each call)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "PeerPulse API",
+            "version": "1.0.0",
+            "description": "Read-only JSON for signed-in staff (the staff session cookie). "
+                           "Errors are problem objects (RFC 9457).",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"staffSession": []}],
+        "paths": copy.deepcopy(PATHS),
+        "components": {
+            "securitySchemes": {"staffSession": {"type": "apiKey", "in": "cookie",
+                                                 "name": cookie_name}},
+            "schemas": copy.deepcopy(SCHEMAS),
+            "responses": {
+                f"Problem{code}": {"description": description,
+                                   "content": {PROBLEM: {"schema": _ref("Problem")}}}
+                for code, description in ERRORS.items()
+            },
+        },
+    }

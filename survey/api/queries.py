@@ -1,0 +1,44 @@
+"""Reading the model endpoint's query string, naming the parameter that is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import get_args
+
+from analysis.growth import Method
+from survey.research.forms import BY_CHOICES
+from survey.services.models_run import ModelChoice
+
+BY_VALUES = tuple(choice.value for choice in BY_CHOICES)
+METHODS: tuple[str, ...] = get_args(Method)
+BOOLEANS = {"true": True, "false": False}
+
+
+class BadQuery(ValueError):
+    """A query parameter is missing or has a value the endpoint cannot use."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(f"Query parameter '{parameter}': {message}")
+        self.parameter = parameter
+
+
+def _one_of(args: Mapping[str, str], name: str, allowed: Collection[str], default: str) -> str:
+    value = args.get(name, default)
+    if value not in allowed:
+        listed = ", ".join(repr(a) for a in allowed)
+        raise BadQuery(name, f"{value!r} is not one of {listed}")
+    return value
+
+
+def model_choice(args: Mapping[str, str], scales: Collection[str]) -> ModelChoice:
+    """The model asked for; raises BadQuery saying which parameter is wrong and why."""
+    scale = args.get("scale")
+    if not scale:
+        raise BadQuery("scale", "required; one of " + (", ".join(sorted(scales)) or "(no scores yet)"))
+    if scale not in scales:
+        listed = ", ".join(sorted(scales)) or "none yet"
+        raise BadQuery("scale", f"{scale!r} has no scores in this study (scales with scores: {listed})")
+    by = _one_of(args, "by", BY_VALUES, "role_group")
+    team_level = BOOLEANS[_one_of(args, "team_level", tuple(BOOLEANS), "false")]
+    method = _one_of(args, "method", METHODS, "REML")
+    return ModelChoice(scale=scale, by=by or None, team_level=team_level, method=method)
