@@ -35,14 +35,18 @@ def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
     return responses
 
 
-def _code(what: str) -> dict[str, Any]:
+def _code(what: str, example: str) -> dict[str, Any]:
     return {"name": "code", "in": "path", "required": True, "description": f"The {what}'s code.",
-            "schema": {"type": "string"}}
+            "schema": {"type": "string", "minLength": 1}, "example": example}
 
 
-def _query(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "description": description,
-            "schema": schema}
+def _query(name: str, schema: dict[str, Any], description: str, required: bool = False,
+           example: str | None = None) -> dict[str, Any]:
+    parameter = {"name": name, "in": "query", "required": required, "description": description,
+                 "schema": schema}
+    if example is not None:
+        parameter["example"] = example
+    return parameter
 
 
 def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -158,8 +162,9 @@ PATHS: dict[str, Any] = {
         "operationId": "getTrustDashboard",
         "summary": "One trust's dashboard figures for one study; small groups withheld. "
                    "Trust monitors may see only their own trust.",
-        "parameters": [_code("trust"), _query("study", {"type": "string", "minLength": 1},
-                                              "The study's code.", required=True)],
+        "parameters": [_code("trust", "NRT"),
+                       _query("study", {"type": "string", "minLength": 1}, "The study's code.",
+                              required=True, example="demo")],
         "responses": _responses(_json(_ref("Dashboard"), "The figures."), 400, 404),
     }},
     "/studies/{code}/model": {"get": {
@@ -167,9 +172,10 @@ PATHS: dict[str, Any] = {
         "summary": "A growth model (random intercept and slope per participant) of one scale. "
                    "Researchers and admins only.",
         "parameters": [
-            _code("study"),
+            _code("study", "demo"),
             _query("scale", {"type": "string", "minLength": 1},
-                   "A scale with scores in this study, e.g. equality.", required=True),
+                   "A scale of the study's instruments; one without scores yet gives 422.",
+                   required=True, example="equality"),
             _query("by", {"type": "string", "enum": list(BY_VALUES), "default": "role_group"},
                    "Compare groups over time: role_group, role, or empty for everyone together."),
             _query("team_level", {"type": "boolean", "default": False},
@@ -192,7 +198,7 @@ def document(cookie_name: str = "session") -> dict[str, Any]:
             "title": "PeerPulse API",
             "version": "1.0.0",
             "description": "Read-only JSON for signed-in staff (the staff session cookie). "
-                           "Errors are problem objects (RFC 9457).",
+                           "Errors are problem objects (RFC 9457). Examples use the demo's codes.",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"staffSession": []}],

@@ -30,14 +30,14 @@ def _one_of(args: Mapping[str, str], name: str, allowed: Collection[str], defaul
     return value
 
 
-def model_choice(args: Mapping[str, str], scales: Collection[str]) -> ModelChoice:
-    """The model asked for; raises BadQuery saying which parameter is wrong and why."""
+def model_choice(args: Mapping[str, str]) -> ModelChoice:
+    """The model asked for; raises BadQuery saying which parameter is wrong and why.
+
+    A scale without scores is no query error: fitting says so (422), as on the research page.
+    """
     scale = args.get("scale")
     if not scale:
-        raise BadQuery("scale", "required; one of " + (", ".join(sorted(scales)) or "(no scores yet)"))
-    if scale not in scales:
-        listed = ", ".join(sorted(scales)) or "none yet"
-        raise BadQuery("scale", f"{scale!r} has no scores in this study (scales with scores: {listed})")
+        raise BadQuery("scale", "required; the id of a scale, e.g. 'equality'")
     by = _one_of(args, "by", BY_VALUES, "role_group")
     team_level = BOOLEANS[_one_of(args, "team_level", tuple(BOOLEANS), "false")]
     method = _one_of(args, "method", METHODS, "REML")

@@ -15,7 +15,7 @@ from survey.api.queries import BadQuery, model_choice
 from survey.api.serialise import dashboard_json, study_json
 from survey.db import get_session
 from survey.models import Organisation, Study
-from survey.services import dashboard, datasets
+from survey.services import dashboard
 from survey.services.models_run import fit_study_model
 
 
@@ -65,9 +65,8 @@ def study_model(code: str) -> Response:
     """A growth model fitted to one scale of a study: the JSON of `python -m analysis fit --json`."""
     db = get_session()
     study = _study(code)
-    scales = set(datasets.long_scores(db, study)["scale"])
     try:
-        choice = model_choice(request.args, scales)
+        choice = model_choice(request.args)
     except BadQuery as exc:
         abort(400, description=str(exc))
     try:

@@ -41,7 +41,6 @@ def test_model_json_is_the_fit(db: Session, client: FlaskClient, sign_in: Callab
 
 INVALID = [
     ("", "scale", "required"),
-    ("scale=nonsense", "scale", "equality"),
     ("scale=equality&by=team", "by", "'role_group'"),
     ("scale=equality&team_level=yes", "team_level", "'true'"),
     ("scale=equality&method=OLS", "method", "'REML'"),
@@ -75,3 +74,5 @@ def test_unfittable_model_is_422_with_the_reason(db: Session, client: FlaskClien
     with pytest.raises(AnalysisError) as raised:
         fit_study_model(db, study, ModelChoice("equality", "role_group", False, "REML"))
     assert body == {"status": 422, "title": "Unprocessable Entity", "detail": str(raised.value)}
+    status, body, _ = json_of(client, "/api/v1/studies/tiny/model?scale=nonsense")
+    assert (status, body["detail"]) == (422, "there are no scores for the scale 'nonsense' yet")
