@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Response, abort, current_app, jsonify, request
 from sqlalchemy import select
@@ -18,6 +20,13 @@ from survey.models import Organisation, Study
 from survey.services import dashboard
 from survey.services.models_run import fit_study_model
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _get(rule: str) -> Callable[[F], F]:
+    """A GET-only route; Flask's automatic OPTIONS answer is off, as it would not be JSON."""
+    return bp.get(rule, provide_automatic_options=False)
+
 
 def _study(code: str) -> Study:
     """The study with this code, or a 404 problem."""
@@ -27,14 +36,14 @@ def _study(code: str) -> Study:
     return study
 
 
-@bp.get("/openapi.json")
+@_get("/openapi.json")
 @api_role(*ALL_STAFF)
 def openapi() -> Response:
     """The OpenAPI document describing this API."""
     return jsonify(document(current_app.config["SESSION_COOKIE_NAME"]))
 
 
-@bp.get("/studies")
+@_get("/studies")
 @api_role(*ALL_STAFF)
 def studies() -> Response:
     """Every study with its waves."""
@@ -42,7 +51,7 @@ def studies() -> Response:
     return jsonify({"studies": [study_json(s) for s in rows]})
 
 
-@bp.get("/trusts/<code>/dashboard")
+@_get("/trusts/<code>/dashboard")
 @api_role(*ALL_STAFF)
 def trust_dashboard(code: str) -> Response:
     """One trust's dashboard figures for one study, small groups withheld."""
@@ -59,7 +68,7 @@ def trust_dashboard(code: str) -> Response:
     return jsonify(dashboard_json(organisation, board))
 
 
-@bp.get("/studies/<code>/model")
+@_get("/studies/<code>/model")
 @api_role(*RESEARCH)
 def study_model(code: str) -> Response:
     """A growth model fitted to one scale of a study: the JSON of `python -m analysis fit --json`."""
@@ -73,6 +82,8 @@ def study_model(code: str) -> Response:
         results = fit_study_model(db, study, choice)
     except AnalysisError as exc:
         abort(422, description=str(exc))
-    # Strict JSON, as the research page's download: NaN is not JSON.
-    body = json.dumps(results.to_dict(), allow_nan=False, default=float)
+    try:  # strict JSON, as the research page's download: NaN is not JSON
+        body = json.dumps(results.to_dict(), allow_nan=False, default=float)
+    except ValueError:
+        abort(422, description="The fit gave estimates that are not numbers (NaN); try a simpler model.")
     return Response(body, mimetype="application/json")

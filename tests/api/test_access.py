@@ -55,7 +55,7 @@ def test_inactive_account_is_401(db: Session, client: FlaskClient, sign_in: Call
     assert status == 401 and "sign in" in body["detail"].lower()
 
 
-@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
 def test_only_get_is_allowed(client: FlaskClient, sign_in: Callable[..., m.User], method: str) -> None:
     sign_in(role=m.StaffRole.ADMIN)
     response = getattr(client, method)(STUDIES)
