@@ -77,7 +77,9 @@ SCHEMAS: dict[str, Any] = {
                        "min_group_size people, or withheld so that another cannot be derived) "
                        "carries neither.",
         "oneOf": [
-            _object({"suppressed": {"const": False}, "n": {"type": "integer", "minimum": 0},
+            _object({"suppressed": {"const": False},
+                     "n": {"type": ["integer", "null"], "minimum": 0,
+                           "description": "null when it would reveal a withheld group's size"},
                      "value": {"type": ["number", "null"]}}),
             _object({"suppressed": {"const": True}, "n": {"type": "null"},
                      "value": {"type": "null"}}),
@@ -87,6 +89,8 @@ SCHEMAS: dict[str, Any] = {
         "wave": {"type": "integer"},
         "label": {"type": "string"},
         "team": {"type": ["string", "null"], "description": "null for the whole trust"},
+        "group": {"type": ["string", "null"], "description": "peer_workers or colleagues in the "
+                                                            "breakdown by role, else null"},
         "suppressed": {"type": "boolean"},
         "invited": NULLABLE_INT,
         "completed": NULLABLE_INT,
@@ -115,6 +119,7 @@ SCHEMAS: dict[str, Any] = {
                                                       "label": {"type": "string"}})},
         "response_rates": {"type": "array", "items": _ref("RateRow")},
         "team_response_rates": {"type": "array", "items": _ref("RateRow")},
+        "group_response_rates": {"type": "array", "items": _ref("RateRow")},
         "trends": {"type": "array", "items": _ref("TrendRow")},
         "gap_wave": {"type": ["integer", "null"]},
         "gaps": {"type": "array", "items": _ref("GapRow")},

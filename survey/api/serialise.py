@@ -34,7 +34,7 @@ def cell_json(cell: Cell) -> dict[str, Any]:
     """A figure with its n; a withheld one carries neither."""
     if cell.suppressed:
         return {"suppressed": True, "n": None, "value": None}
-    return {"suppressed": False, "n": cell.n, "value": cell.value}
+    return {"suppressed": False, "n": None if cell.n_hidden else cell.n, "value": cell.value}
 
 
 def rate_json(row: RateRow) -> dict[str, Any]:
@@ -44,6 +44,7 @@ def rate_json(row: RateRow) -> dict[str, Any]:
         "wave": row.wave,
         "label": row.label,
         "team": row.team,
+        "group": row.group,
         "suppressed": row.suppressed,
         "invited": row.invited if shown else None,
         "completed": row.completed if shown else None,
@@ -62,6 +63,7 @@ def dashboard_json(organisation: Organisation, board: TrustDashboard) -> dict[st
         "groups": [{"id": key, "label": label} for key, label in GROUP_LABELS.items()],
         "response_rates": [rate_json(r) for r in board.rates],
         "team_response_rates": [rate_json(r) for r in board.team_rates],
+        "group_response_rates": [rate_json(r) for r in board.group_rates],
         "trends": [
             {"scale": scale, "group": group, "wave": wave, **cell_json(cell)}
             for scale, groups in board.trends.items()

@@ -48,6 +48,8 @@ class Cell:
     n: int
     value: float | None
     suppressed: bool = False
+    # Shown, but its n is not: with a withheld sibling's n it would give that sibling's size.
+    n_hidden: bool = False
 
 
 @dataclasses.dataclass
@@ -136,6 +138,8 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int) -> Tr
             totals[key][2] += status in (InvitationStatus.SENT, InvitationStatus.STARTED)
     rates = [RateRow(w, labels[w], None, *_tally(totals[(w, "all", None)])) for w in sorted(labels)
              if (w, "all", None) in totals]
+    for rate_row in rates:
+        rate_row.suppressed = rate_row.invited < min_group
     team_rates = _breakdown(totals, labels, "team", min_group)
     group_rates = _breakdown(totals, labels, "group", min_group)
 
@@ -164,6 +168,11 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int) -> Tr
                 if cell.n and cell.n < min_group:
                     cell.value, cell.suppressed = None, True
             trends[scale][group] = by_wave
+        for wave_index in labels:
+            siblings = [trends[scale][g][wave_index] for g in (PEERS, COLLEAGUES)]
+            if any(c.suppressed for c in siblings):
+                for cell in siblings:
+                    cell.n_hidden = not cell.suppressed and cell.n > 0
 
     gap_wave = max((w for (_, _, w) in by_group), default=None)
     gaps: dict[str, dict[str, tuple[Cell, Cell, float | None]]] = {}

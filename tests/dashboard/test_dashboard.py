@@ -160,3 +160,25 @@ def test_response_rates_by_role_group(db: Session, trust: dict[str, object]) -> 
     strict = build(db, study, org.id, min_group=10)
     assert {r.group: r.suppressed for r in strict.group_rates if r.wave == 1} == {
         "peer_workers": True, "colleagues": True}
+
+
+def test_a_withheld_group_size_cannot_be_worked_out(db: Session) -> None:
+    """Three peer workers answered: their mean is withheld, and so is the colleagues' n."""
+    org = f.OrganisationFactory()
+    study = f.StudyFactory()
+    wave = f.WaveFactory(study=study, index=1)
+    team = f.TeamFactory(organisation=org)
+    for _ in range(3):
+        _answered(db, f.ParticipantFactory(study=study, team=team), wave, {"support": 2.0})
+    for _ in range(6):
+        _answered(db, f.ParticipantFactory(study=study, team=team, colleague=True), wave, {"support": 4.0})
+    tiny = f.OrganisationFactory()
+    _answered(db, f.ParticipantFactory(study=study, team=f.TeamFactory(organisation=tiny)), wave,
+              {"support": 3.0})
+    db.commit()
+    board = build(db, study, org.id, min_group=5)
+    peers, colleagues = (board.trends["support"][g][1] for g in ("peer_workers", "colleagues"))
+    assert peers.suppressed and peers.value is None
+    assert colleagues.value == 4.0 and colleagues.n_hidden
+    # A trust with fewer than five people invited shows no response counts either.
+    assert build(db, study, tiny.id, min_group=5).rates[0].suppressed
