@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import flash, redirect, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import EqualTo
 
+from survey.db import get_session
 from survey.models import Role, StaffRole
+from survey.services.errors import InputError
+
+T = TypeVar("T")
 
 
 class ActionForm(FlaskForm):
@@ -47,6 +56,24 @@ def show_problems(form: FlaskForm, problems: dict[str, str]) -> None:
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(message)
+
+
+def save_or_show(form: FlaskForm, action: Callable[[], T], done: Callable[[T], str],
+                 next_endpoint: str) -> WerkzeugResponse | None:
+    """Run a service call: commit, flash `done(result)` and redirect; or roll back and show why.
+
+    Returns None when the service refused the input (its problems are now on the form).
+    """
+    db = get_session()
+    try:
+        result = action()
+    except InputError as exc:
+        db.rollback()
+        show_problems(form, exc.problems)
+        return None
+    db.commit()
+    flash(done(result), "info")
+    return redirect(url_for(next_endpoint))
 
 
 class TrustForm(FlaskForm):

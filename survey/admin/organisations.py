@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import SelectChoice
 
 from survey.admin import bp
-from survey.admin.forms import TeamEditForm, TeamForm, TrustForm, show_problems
+from survey.admin.forms import TeamEditForm, TeamForm, TrustForm, save_or_show
 from survey.auth.access import current_user, require_role
 from survey.db import get_session
 from survey.models import StaffRole
 from survey.services import organisations
-from survey.services.errors import InputError
 
 
 def _page(trust_form: TrustForm, team_form: TeamForm) -> str | Response:
@@ -46,17 +45,14 @@ def add_trust() -> str | Response | WerkzeugResponse:
     """Add a trust (code and name)."""
     trust_form, team_form = _forms()
     if trust_form.validate_on_submit():
-        db = get_session()
-        try:
-            trust = organisations.create_organisation(
-                db, current_user(), trust_form.code.data or "", trust_form.name.data or "")
-        except InputError as exc:
-            db.rollback()
-            show_problems(trust_form, exc.problems)
-        else:
-            db.commit()
-            flash(f"Added the trust {trust.name} ({trust.code}).", "info")
-            return redirect(url_for("admin.trusts"))
+        saved = save_or_show(
+            trust_form,
+            lambda: organisations.create_organisation(
+                get_session(), current_user(), trust_form.code.data or "", trust_form.name.data or ""),
+            lambda trust: f"Added the trust {trust.name} ({trust.code}).",
+            "admin.trusts")
+        if saved is not None:
+            return saved
     return _page(trust_form, team_form)
 
 
@@ -68,17 +64,15 @@ def add_team() -> str | Response | WerkzeugResponse:
     db = get_session()
     trust = organisations.organisation_by_code(db, team_form.trust.data or "")
     if team_form.validate_on_submit() and trust is not None:
-        try:
-            team = organisations.create_team(
+        saved = save_or_show(
+            team_form,
+            lambda: organisations.create_team(
                 db, current_user(), trust, team_form.code.data or "", team_form.name.data or "",
-                team_form.service_type.data or "")
-        except InputError as exc:
-            db.rollback()
-            show_problems(team_form, exc.problems)
-        else:
-            db.commit()
-            flash(f"Added the team {team.name} ({team.code}) to {trust.name}.", "info")
-            return redirect(url_for("admin.trusts"))
+                team_form.service_type.data or ""),
+            lambda team: f"Added the team {team.name} ({team.code}) to {trust.name}.",
+            "admin.trusts")
+        if saved is not None:
+            return saved
     return _page(trust_form, team_form)
 
 
@@ -92,15 +86,13 @@ def edit_team(code: str) -> str | Response | WerkzeugResponse:
         abort(404)
     form = TeamEditForm(obj=team)
     if form.validate_on_submit():
-        try:
-            changed = organisations.update_team(db, current_user(), team, form.name.data or "",
-                                                form.service_type.data or "")
-        except InputError as exc:
-            db.rollback()
-            show_problems(form, exc.problems)
-        else:
-            db.commit()
-            flash(f"Saved {team.name} ({team.code})." if changed else "Nothing was changed.", "info")
-            return redirect(url_for("admin.trusts"))
+        saved = save_or_show(
+            form,
+            lambda: organisations.update_team(db, current_user(), team, form.name.data or "",
+                                              form.service_type.data or ""),
+            lambda changed: f"Saved {team.name} ({team.code})." if changed else "Nothing was changed.",
+            "admin.trusts")
+        if saved is not None:
+            return saved
     html = render_template("admin/team_form.html", team=team, form=form)
     return Response(html, status=400) if request.method == "POST" else html

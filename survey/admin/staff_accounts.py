@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import SelectChoice
 
 from survey.admin import bp
-from survey.admin.forms import ActionForm, StaffAccountForm, StaffRoleForm, show_problems
+from survey.admin.forms import ActionForm, StaffAccountForm, StaffRoleForm, save_or_show
 from survey.auth.access import current_user, require_role
 from survey.db import get_session
 from survey.models import Organisation, StaffRole, User
@@ -42,17 +42,15 @@ def staff() -> str | Response | WerkzeugResponse:
     db = get_session()
     form = _with_trusts(StaffAccountForm())
     if form.validate_on_submit():
-        try:
-            user = staff_service.create_account(db, current_user(), email=form.email.data or "",
-                                        role=form.role.data or "", password=form.password.data or "",
-                                        trust_code=form.trust.data)
-        except InputError as exc:
-            db.rollback()
-            show_problems(form, exc.problems)
-        else:
-            db.commit()
-            flash(f"Added the account {user.email} ({user.role.value.replace('_', ' ')}).", "info")
-            return redirect(url_for("admin.staff"))
+        saved = save_or_show(
+            form,
+            lambda: staff_service.create_account(
+                db, current_user(), email=form.email.data or "", role=form.role.data or "",
+                password=form.password.data or "", trust_code=form.trust.data),
+            lambda user: f"Added the account {user.email} ({user.role.value.replace('_', ' ')}).",
+            "admin.staff")
+        if saved is not None:
+            return saved
     html = render_template("admin/staff.html", accounts=staff_service.all_accounts(db), form=form,
                            action_form=ActionForm(), me=current_user())
     return _respond(html, request.method == "POST")
@@ -69,16 +67,14 @@ def edit_staff(user_id: int) -> str | Response | WerkzeugResponse:
         form.role.data = account.role.value
         form.trust.data = account.organisation.code if account.organisation else ""
     if form.validate_on_submit():
-        try:
-            changed = staff_service.change_role(db, current_user(), account, form.role.data or "",
-                                                form.trust.data)
-        except InputError as exc:
-            db.rollback()
-            show_problems(form, exc.problems)
-        else:
-            db.commit()
-            flash(f"Saved {account.email}." if changed else "Nothing was changed.", "info")
-            return redirect(url_for("admin.staff"))
+        saved = save_or_show(
+            form,
+            lambda: staff_service.change_role(db, current_user(), account, form.role.data or "",
+                                              form.trust.data),
+            lambda changed: f"Saved {account.email}." if changed else "Nothing was changed.",
+            "admin.staff")
+        if saved is not None:
+            return saved
     html = render_template("admin/staff_form.html", account=account, form=form)
     return _respond(html, request.method == "POST")
 
