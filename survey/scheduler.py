@@ -125,7 +125,8 @@ def build_scheduler(app: Flask, *, blocking: bool = True) -> BaseScheduler:
     _app = app
     scheduler_cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler: BaseScheduler = scheduler_cls(
-        jobstores={"default": SQLAlchemyJobStore(engine=get_engine(app))},
+        # The job store reads then deletes unrestorable jobs in one transaction: it writes.
+        jobstores={"default": SQLAlchemyJobStore(engine=get_engine(app, writing=True))},
         timezone=dt.UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey.db import get_session
+from survey.db import get_session, writes_on_get
 from survey.models import Invitation
 from survey.respondent import bp
 from survey.respondent.forms import form_values, page_answers, page_form_class, validated_post
-from survey.respondent.links import begin_writing, require_open, token_route
+from survey.respondent.links import require_open, token_route
 from survey.services.responses import (
     Questionnaire,
     complete,
@@ -27,6 +27,7 @@ def _to_page(token: str, number: int) -> WerkzeugResponse:
 
 
 @bp.route("/<token>/page/<int:number>", methods=["GET", "POST"])
+@writes_on_get  # the first visit starts the response
 @token_route
 def page(token: str, number: int) -> str | WerkzeugResponse:
     """One page; pages after the first unsaved one are not reachable yet."""
@@ -44,7 +45,6 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
         validated_post(form)
         return _save(token, invitation, plan, number, page_answers(form, plan.page(number)))
     if response is None:
-        begin_writing()
         response = start_or_resume(db, invitation)
         db.commit()
     current = plan.page(number)
@@ -61,7 +61,6 @@ def _save(
 ) -> WerkzeugResponse:
     """Store a page in one transaction (completing on the last page), then redirect."""
     db = get_session()
-    begin_writing()
     response = start_or_resume(db, invitation)
     if not save_page(db, response, plan, number, answers):
         db.rollback()  # submitted meanwhile: nothing changes
