@@ -8,6 +8,7 @@ after each test every table is emptied, so each test starts from an empty schema
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,17 +18,21 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, make_url, select, text
 from sqlalchemy.orm import Session
 
 from survey import create_app
+from survey import models as m
 from survey.db import Base, get_engine, get_sessionmaker, make_engine
 from survey.services import migrations
+from survey.services.demo import load_demo
 
 pytest_plugins = ["tests.browser_fixtures"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+#: The day the shared `demo` fixture loads the demo on (its waves are dated from it).
+DEMO_DAY = dt.date(2026, 11, 26)
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL or IN_CI else [])
 
 
@@ -128,6 +133,43 @@ def db(app: Flask) -> Iterator[Session]:
     session.rollback()
     session.close()
     factories.bind(None)
+
+
+@pytest.fixture
+def trust(db: Session) -> dict[str, object]:
+    """One trust: a big team (6 peers, 6 colleagues), a small team (2 peers, 5 colleagues)."""
+    from tests import factories as f
+    from tests.helpers import completed_with_scores
+
+    org = f.OrganisationFactory(code="NRT", name="North Riverside")
+    study = f.StudyFactory()
+    w1 = f.WaveFactory(study=study, index=1, label="Baseline")
+    w2 = f.WaveFactory(study=study, index=2, label="3 months")
+    big = f.TeamFactory(organisation=org, name="Big team")
+    small = f.TeamFactory(organisation=org, name="Small team")
+    for team, peers, colleagues in ((big, 6, 6), (small, 2, 5)):
+        for i in range(peers):
+            p = f.ParticipantFactory(study=study, team=team)
+            completed_with_scores(db, p, w1, {"equality": 2.0 + i * 0.1, "support": 3.0})
+            completed_with_scores(db, p, w2, {"equality": 3.0 + i * 0.1, "support": 3.5})
+        for i in range(colleagues):
+            c = f.ParticipantFactory(study=study, team=team, colleague=True)
+            completed_with_scores(db, c, w1, {"equality": 4.0 + i * 0.01, "support": 4.0})
+    # One invited peer worker who never answered wave 1.
+    f.InvitationFactory(participant=f.ParticipantFactory(study=study, team=big), wave=w1,
+                        status=m.InvitationStatus.EXPIRED)
+    other = f.OrganisationFactory(code="SHP", name="South Hills")
+    f.ParticipantFactory(study=study, team=f.TeamFactory(organisation=other))
+    db.commit()
+    return {"org": org, "other": other, "study": study}
+
+
+@pytest.fixture
+def demo(db: Session) -> m.Study:
+    """The demo study as loaded on 26 November 2026: two trusts, six teams, 78 participants."""
+    load_demo(db, today=DEMO_DAY)
+    db.commit()
+    return db.scalars(select(m.Study).where(m.Study.code == "demo")).one()
 
 
 @pytest.fixture

@@ -1,12 +1,18 @@
-"""Reliable Change Index and team-level change."""
+"""Reliable Change Index and team-level change, against R (reference/reference.R via `r_ref`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_allclose
 
-from analysis import AnalysisError, fit_growth, reliable_change, team_change
+from analysis import AnalysisError, reliable_change, team_change
+
+# qnorm(0.975) in R: the Wald 95% interval's multiplier.
+QNORM_975 = 1.959963984540054
 
 
 def _two_waves(pre: list[float], post: list[float]) -> pd.DataFrame:
@@ -45,16 +51,26 @@ def test_rci_rejects_bad_input() -> None:
         reliable_change(twice, 0.8, 1, 2)
 
 
-def test_team_change_is_slope_times_interval(growth: pd.DataFrame) -> None:
+def test_rci_matches_r(growth: pd.DataFrame, r_ref: dict[str, Any]) -> None:
+    # Closed form: R computes the same RCI in base R, so it must agree to rtol 1e-8.
+    alpha = r_ref["psych::alpha(w1)$total$raw_alpha"]
+    expected = r_ref["rci <- (score_to - score_from) / (sqrt(2) * sd * sqrt(1 - raw_alpha))"]
+    out = reliable_change(growth, alpha, wave_from=1, wave_to=2)
+    assert list(out["participant"]) == list(expected)  # the 126 with both waves, in order
+    assert_allclose(out["rci"], list(expected.values()), rtol=1e-8)
+    baseline_sd = r_ref["sd(d$score[d$wave == 1])"]
+    same = reliable_change(growth, alpha, 1, 2, sd_baseline=baseline_sd)
+    assert_allclose(same["rci"], out["rci"], rtol=1e-8)
+
+
+def test_team_change_matches_lme4(growth: pd.DataFrame, r_ref: dict[str, Any]) -> None:
+    # m_teams <- lmer(score ~ months * team + (months | participant), REML = TRUE); each team's
+    # change from month 0 to 12 is 12 x its slope. Iterative fit: rtol 1e-4, as for fixed effects.
+    estimate = r_ref["contrast %*% fixef(m_teams)"]
+    se = r_ref["sqrt(diag(contrast %*% vcov(m_teams) %*% t(contrast)))"]
     out = team_change(growth, 0.0, 12.0)
-    assert len(out) == growth["team"].nunique()
-    res = fit_growth(growth, "score", "months", "participant", by="team")
-    fe = res.fixed_effects["estimate"]
-    first, second = out.iloc[0], out.iloc[1]
-    assert first["estimate"] == pytest.approx(12.0 * fe["months"])
-    assert second["estimate"] == pytest.approx(
-        12.0 * (fe["months"] + fe[f"months:team[T.{second['team']}]"])
-    )
-    assert first["se"] == pytest.approx(12.0 * res.fixed_effects.loc["months", "se"])
-    assert (out["ci_low"] < out["estimate"]).all()
-    assert (out["estimate"] < out["ci_high"]).all()
+    assert list(out["team"]) == list(estimate) == list(se)  # T01 .. T15
+    assert_allclose(out["estimate"], list(estimate.values()), rtol=1e-4)
+    assert_allclose(out["se"], list(se.values()), rtol=1e-4)
+    assert_allclose(out["ci_low"], out["estimate"] - QNORM_975 * out["se"], rtol=1e-12)
+    assert_allclose(out["ci_high"], out["estimate"] + QNORM_975 * out["se"], rtol=1e-12)

@@ -1,6 +1,14 @@
-"""Reliability against psych 2.2.9 (reference/reference.R) and its error messages."""
+"""Reliability against psych 2.2.9 (reference/reference.R) and its error messages.
+
+R's numbers are read from reference/reference.json through the `r_ref` fixture; each key is
+the R call that produced the number. Alpha, the Feldt interval, corrected item-total
+correlations and alpha-if-dropped are closed-form (the same formulas as psych), so they must
+agree to rtol 1e-8; omega comes from an iterative factor fit, so it keeps 1e-3.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -15,6 +23,8 @@ from analysis import (
 )
 
 ITEMS = [f"i{k}" for k in range(1, 7)]
+CLOSED_FORM = 1e-8  # relative; today they agree to about 1e-15
+ITERATIVE = 1e-3  # absolute, for omega's minres fit (psych's optimiser against scipy's)
 
 
 def _wave1(items: pd.DataFrame, role: str | None = None) -> pd.DataFrame:
@@ -24,43 +34,44 @@ def _wave1(items: pd.DataFrame, role: str | None = None) -> pd.DataFrame:
     return items.loc[rows, ITEMS]
 
 
-def test_alpha_and_feldt_interval_match_psych(items: pd.DataFrame) -> None:
+def test_alpha_and_feldt_interval_match_psych(items: pd.DataFrame, r_ref: dict[str, Any]) -> None:
     res = cronbach_alpha(_wave1(items))
-    # psych::alpha(w1)$total$raw_alpha
-    assert res.alpha == pytest.approx(0.853675490383, abs=1e-3)
-    # psych::alpha(w1)$feldt: lower, upper
-    assert res.ci_low == pytest.approx(0.81416920507, abs=1e-3)
-    assert res.ci_high == pytest.approx(0.887176267572, abs=1e-3)
+    assert res.alpha == pytest.approx(r_ref["psych::alpha(w1)$total$raw_alpha"], rel=CLOSED_FORM)
+    assert res.ci_low == pytest.approx(r_ref["psych::alpha(w1)$feldt$lower.ci"], rel=CLOSED_FORM)
+    assert res.ci_high == pytest.approx(r_ref["psych::alpha(w1)$feldt$upper.ci"], rel=CLOSED_FORM)
     assert (res.n, res.k) == (150, 6)
+    pw = cronbach_alpha(_wave1(items, "peer_worker"))
+    assert pw.alpha == pytest.approx(r_ref["psych::alpha(pw)$total$raw_alpha"], rel=CLOSED_FORM)
+    assert pw.ci_low == pytest.approx(r_ref["psych::alpha(pw)$feldt$lower.ci"], rel=CLOSED_FORM)
+    assert pw.ci_high == pytest.approx(r_ref["psych::alpha(pw)$feldt$upper.ci"], rel=CLOSED_FORM)
 
 
-def test_item_total_correlations_match_psych_r_drop(items: pd.DataFrame) -> None:
+def test_item_total_correlations_match_psych(items: pd.DataFrame, r_ref: dict[str, Any]) -> None:
     table = item_total_correlations(_wave1(items))
-    # psych::alpha(w1)$item.stats$r.drop
-    r_drop = [0.699741213744, 0.733374016211, 0.676872279110,
-              0.571294429083, 0.554894808129, 0.606213276944]
-    assert_allclose(table["r_drop"], r_drop, atol=1e-3)
-    # dropping the weakest item (i5) leaves a lower alpha than the whole scale's 0.8537
-    assert table.loc["i5", "alpha_if_dropped"] < 0.8537
+    assert_allclose(table["r_drop"], r_ref["psych::alpha(w1)$item.stats$r.drop"], rtol=CLOSED_FORM)
+    assert_allclose(table["alpha_if_dropped"], r_ref["psych::alpha(w1)$alpha.drop$raw_alpha"],
+                    rtol=CLOSED_FORM)
+    # dropping the weakest item (i5) leaves a lower alpha than the whole scale's
+    assert table.loc["i5", "alpha_if_dropped"] < r_ref["psych::alpha(w1)$total$raw_alpha"]
 
 
-def test_omega_matches_psych(items: pd.DataFrame) -> None:
-    # psych::omega(w1, nfactors = 1)$omega.tot
-    assert mcdonald_omega(_wave1(items)).omega == pytest.approx(0.854481435471, abs=1e-3)
-    # psych::omega(pw, nfactors = 1)$omega.tot, pw = wave 1 peer workers
-    pw = _wave1(items, "peer_worker")
-    assert mcdonald_omega(pw).omega == pytest.approx(0.847429065891, abs=1e-3)
-    # psych::alpha(pw)$total$raw_alpha
-    assert cronbach_alpha(pw).alpha == pytest.approx(0.84629366306, abs=1e-3)
+def test_omega_matches_psych(items: pd.DataFrame, r_ref: dict[str, Any]) -> None:
+    assert mcdonald_omega(_wave1(items)).omega == pytest.approx(
+        r_ref["psych::omega(w1, nfactors = 1)$omega.tot"], abs=ITERATIVE)
+    # pw = wave 1 peer workers
+    assert mcdonald_omega(_wave1(items, "peer_worker")).omega == pytest.approx(
+        r_ref["psych::omega(pw, nfactors = 1)$omega.tot"], abs=ITERATIVE)
 
 
-def test_reliability_table_per_wave_and_role(items: pd.DataFrame) -> None:
+def test_reliability_table_per_wave_and_role(items: pd.DataFrame, r_ref: dict[str, Any]) -> None:
     table = reliability_table(items, ITEMS, by=["wave", "role"])
     assert len(table) == 4
     row = table[(table["wave"] == 1) & (table["role"] == "peer_worker")].iloc[0]
     assert row["n"] == 50
-    assert row["alpha"] == pytest.approx(0.84629366306, abs=1e-3)  # psych::alpha(pw)
-    assert row["alpha_ci_low"] < row["alpha"] < row["alpha_ci_high"]
+    assert row["alpha"] == pytest.approx(r_ref["psych::alpha(pw)$total$raw_alpha"], rel=CLOSED_FORM)
+    assert row["alpha_ci_low"] == pytest.approx(r_ref["psych::alpha(pw)$feldt$lower.ci"], rel=CLOSED_FORM)
+    assert row["alpha_ci_high"] == pytest.approx(r_ref["psych::alpha(pw)$feldt$upper.ci"], rel=CLOSED_FORM)
+    assert row["omega"] == pytest.approx(r_ref["psych::omega(pw, nfactors = 1)$omega.tot"], abs=ITERATIVE)
 
 
 def test_incomplete_rows_are_left_out(items: pd.DataFrame) -> None:

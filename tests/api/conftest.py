@@ -1,23 +1,17 @@
-"""Fixtures for the API tests: signed-in staff and the demo study."""
+"""Fixtures for the API tests: signed-in staff (the demo study and `trust` are in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey import models as m
-from survey.services.demo import load_demo
 from tests import factories as f
 from tests.conftest import StaffLogin
-from tests.dashboard.test_dashboard import trust  # noqa: F401  (the fixture: one trust with a 2-person team)
-
-DEMO_DAY = dt.date(2026, 11, 26)
 
 
 @pytest.fixture
@@ -32,14 +26,6 @@ def sign_in(db: Session, auth: StaffLogin) -> Callable[..., m.User]:
         return user
 
     return signed_in
-
-
-@pytest.fixture
-def demo(db: Session) -> m.Study:
-    """The demo study: two trusts, six teams, four waves of answers."""
-    load_demo(db, today=DEMO_DAY)
-    db.commit()
-    return db.scalars(select(m.Study).where(m.Study.code == "demo")).one()
 
 
 def json_of(client: FlaskClient, url: str) -> tuple[int, Any, str]:

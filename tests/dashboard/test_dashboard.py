@@ -10,46 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from survey import models as m
-from survey.db import utcnow
 from survey.services.dashboard import Cell, build, suppress
 from tests import factories as f
 from tests.conftest import StaffLogin
-
-
-def _answered(db: Session, participant: m.Participant, wave: m.Wave, scores: dict[str, float]) -> None:
-    """A completed invitation whose response has these scale scores."""
-    invitation = f.InvitationFactory(participant=participant, wave=wave,
-                                     status=m.InvitationStatus.COMPLETED, completed_at=utcnow())
-    response = m.Response(invitation=invitation, instrument_id="x", instrument_version=1,
-                          instrument_hash="0" * 64, submitted_at=utcnow())
-    response.scores = [m.ScaleScore(scale=s, score=v, items_answered=5) for s, v in scores.items()]
-    db.add(response)
-
-
-@pytest.fixture
-def trust(db: Session) -> dict[str, object]:
-    """One trust: a big team (6 peers, 6 colleagues), a small team (2 peers, 5 colleagues)."""
-    org = f.OrganisationFactory(code="NRT", name="North Riverside")
-    study = f.StudyFactory()
-    w1 = f.WaveFactory(study=study, index=1, label="Baseline")
-    w2 = f.WaveFactory(study=study, index=2, label="3 months")
-    big = f.TeamFactory(organisation=org, name="Big team")
-    small = f.TeamFactory(organisation=org, name="Small team")
-    for team, peers, colleagues in ((big, 6, 6), (small, 2, 5)):
-        for i in range(peers):
-            p = f.ParticipantFactory(study=study, team=team)
-            _answered(db, p, w1, {"equality": 2.0 + i * 0.1, "support": 3.0})
-            _answered(db, p, w2, {"equality": 3.0 + i * 0.1, "support": 3.5})
-        for i in range(colleagues):
-            c = f.ParticipantFactory(study=study, team=team, colleague=True)
-            _answered(db, c, w1, {"equality": 4.0 + i * 0.01, "support": 4.0})
-    # One invited peer worker who never answered wave 1.
-    f.InvitationFactory(participant=f.ParticipantFactory(study=study, team=big), wave=w1,
-                        status=m.InvitationStatus.EXPIRED)
-    other = f.OrganisationFactory(code="SHP", name="South Hills")
-    f.ParticipantFactory(study=study, team=f.TeamFactory(organisation=other))
-    db.commit()
-    return {"org": org, "other": other, "study": study}
+from tests.helpers import completed_with_scores
 
 
 def test_suppress_withholds_small_cells_and_one_more() -> None:
@@ -169,11 +133,11 @@ def test_a_withheld_group_size_cannot_be_worked_out(db: Session) -> None:
     wave = f.WaveFactory(study=study, index=1)
     team = f.TeamFactory(organisation=org)
     for _ in range(3):
-        _answered(db, f.ParticipantFactory(study=study, team=team), wave, {"support": 2.0})
+        completed_with_scores(db, f.ParticipantFactory(study=study, team=team), wave, {"support": 2.0})
     for _ in range(6):
-        _answered(db, f.ParticipantFactory(study=study, team=team, colleague=True), wave, {"support": 4.0})
+        completed_with_scores(db, f.ParticipantFactory(study=study, team=team, colleague=True), wave, {"support": 4.0})
     tiny = f.OrganisationFactory()
-    _answered(db, f.ParticipantFactory(study=study, team=f.TeamFactory(organisation=tiny)), wave,
+    completed_with_scores(db, f.ParticipantFactory(study=study, team=f.TeamFactory(organisation=tiny)), wave,
               {"support": 3.0})
     db.commit()
     board = build(db, study, org.id, min_group=5)

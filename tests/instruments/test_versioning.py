@@ -23,10 +23,22 @@ def _mini(directory: Path, text: str = MINI) -> Instrument:
         "themes.yaml": THEMES, "mini.yaml": text}))
 
 
-def test_hash_is_sha256_of_canonical_json_of_the_parsed_file(tmp_path: Path) -> None:
-    instrument = _mini(tmp_path)
-    assert instrument.content_hash == content_hash(yaml.safe_load(MINI))
-    assert len(instrument.content_hash) == 64
+# A small fixed file and its canonical JSON (keys sorted, no spaces, UTF-8), written out by hand:
+TINY = "id: tiny\nversion: 2\ntitle: Café check\nitems: [{id: b, scale: s}, {id: a, reverse: true}]\n"
+# printf '%s' '{"id":"tiny","items":[{"id":"b","scale":"s"},{"id":"a","reverse":true}],"title":"Café check","version":2}' | sha256sum
+TINY_SHA256 = "9abb231924899e9641d52c85bc0698ee6583df930848ce2f98f28b5208e1b18f"
+# The same for builders.MINI: its canonical JSON (json.dumps(yaml.safe_load(MINI), sort_keys=True,
+# separators=(",", ":"), ensure_ascii=False)) saved to a file, then `sha256sum` of that file.
+# If MINI is edited on purpose, recompute it that way.
+MINI_SHA256 = "e1a64015d7ddbe0cc1272078fd3f1207df22b4be7d0b9f8aeb302242d1fcf330"
+
+
+def test_hash_is_sha256_of_canonical_json() -> None:
+    assert content_hash(yaml.safe_load(TINY)) == TINY_SHA256
+
+
+def test_loaded_instrument_carries_the_hash_of_its_parsed_file(tmp_path: Path) -> None:
+    assert _mini(tmp_path).content_hash == MINI_SHA256
 
 
 def test_comments_whitespace_and_flow_style_do_not_change_the_hash(tmp_path: Path) -> None:

@@ -16,19 +16,10 @@ from sqlalchemy.orm import Session
 
 from survey import models as m
 from survey.services import datasets
-from survey.services.demo import load_demo
 from tests import factories as f
 from tests.conftest import StaffLogin
 
 MODEL = "/research/demo/model?scale=equality&by=role_group&method=REML"
-
-
-@pytest.fixture
-def demo(db: Session) -> m.Study:
-    """The demo study (78 participants, three answered waves)."""
-    load_demo(db, today=dt.date(2026, 11, 26))
-    db.commit()
-    return db.scalars(select(m.Study)).one()
 
 
 @pytest.fixture

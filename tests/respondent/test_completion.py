@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from instruments import load_instrument, score_scales
+from instruments import load_instrument
 from survey import models as m
 from survey.services import responses
 from tests import factories as f
@@ -48,11 +48,25 @@ def test_finishing_writes_answers_and_scores(db: Session, client: FlaskClient, l
     posted = answer_everything(client, link, _value)
     expected_answers = {k: None if v == "na" else int(v) for k, v in posted.items()}
     assert stored_answers(db, link.invitation) == expected_answers
-    expected = score_scales(PEER, expected_answers)
     stored = {s.scale: (s.score, s.items_answered) for s in db.scalars(select(m.ScaleScore))}
-    assert stored == {k: (v.score, v.items_answered) for k, v in expected.items()}
-    # By hand: pw_id_1..6 answered 5, 4, n/a, 2 (reverse-keyed: 4), skipped, 3.
-    assert stored["identity"] == (pytest.approx((5 + 4 + 4 + 3) / 4), 4)
+    # By hand from peer_worker_v1.yaml: item n of every scale is answered 5, 4, n/a, 2, skipped,
+    # then 3 (n >= 6); reverse-keyed items score 6 - answer; a score needs >= 60% answered.
+    assert stored == {
+        # pw_id_1..6 (4, 5 reversed): 5, 4, n/a, 2 -> 4, skipped, 3; 4 of 6 answered
+        "identity": (pytest.approx((5 + 4 + 4 + 3) / 4), 4),
+        # pw_su_1..6 (5, 6 reversed): 5, 4, n/a, 2, skipped, 3 -> 3; 4 of 6
+        "support": (pytest.approx((5 + 4 + 2 + 3) / 4), 4),
+        # pw_eq_1..7 (6, 7 reversed): 5, 4, n/a, 2, skipped, 3 -> 3, 3 -> 3; 5 of 7
+        "equality": (pytest.approx((5 + 4 + 2 + 3 + 3) / 5), 5),
+        # pw_em_1..6 (5, 6 reversed): 5, 4, n/a, 2, skipped, 3 -> 3; 4 of 6
+        "empowerment": (pytest.approx((5 + 4 + 2 + 3) / 4), 4),
+        # pw_rc_1..5 (4, 5 reversed): 5, 4, n/a, 2 -> 4, skipped; 3 of 5 is exactly 60%
+        "role_clarity": (pytest.approx((5 + 4 + 4) / 3), 3),
+        # pw_pp_1..5 (4 reversed): 5, 4, n/a, 2 -> 4, skipped; 3 of 5
+        "peer_practice": (pytest.approx((5 + 4 + 4) / 3), 3),
+        # pw_st_1..4 (4 reversed), asked at baseline only: 5, 4, n/a, 2 -> 4; 3 of 4
+        "starting_out": (pytest.approx((5 + 4 + 4) / 3), 3),
+    }
     invitation = db.get(m.Invitation, link.invitation.id)
     assert invitation is not None and invitation.status == m.InvitationStatus.COMPLETED
     assert invitation.completed_at is not None
@@ -109,9 +123,9 @@ def test_thanks_shows_own_scores_across_waves(db: Session, client: FlaskClient) 
     assert "Your scores over time" in html
     assert '<svg class="score-chart"' in html and 'role="img"' in html
     assert "<th scope=\"col\">Baseline</th>" in html and "<th scope=\"col\">Three months</th>" in html
-    identity = PEER.scales["identity"]
-    expected_baseline = score_scales(PEER, dict.fromkeys(identity.items, 2))["identity"].score
-    assert f"<td>{expected_baseline:.1f}</td>" in html
+    # Baseline identity by hand: six answers of 2, pw_id_4 and pw_id_5 reverse-keyed (6 - 2 = 4):
+    # (2 + 2 + 2 + 4 + 4 + 2) / 6 = 16 / 6 = 2.67, shown as 2.7.
+    assert "<td>2.7</td>" in html
     assert html.count('class="chart-point-latest"') == len(PEER.scales) - 1  # starting_out only at baseline
     assert "style=" not in html and "<script" not in html
 

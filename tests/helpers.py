@@ -1,0 +1,20 @@
+"""Helper functions shared by test modules (fixtures live in conftest.py files, not here)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from survey import models as m
+from survey.db import utcnow
+from tests import factories as f
+
+
+def completed_with_scores(db: Session, participant: m.Participant, wave: m.Wave,
+                          scores: dict[str, float]) -> None:
+    """Add a completed invitation whose response has these scale scores (not committed)."""
+    invitation = f.InvitationFactory(participant=participant, wave=wave,
+                                     status=m.InvitationStatus.COMPLETED, completed_at=utcnow())
+    response = m.Response(invitation=invitation, instrument_id="x", instrument_version=1,
+                          instrument_hash="0" * 64, submitted_at=utcnow())
+    response.scores = [m.ScaleScore(scale=s, score=v, items_answered=5) for s, v in scores.items()]
+    db.add(response)
