@@ -27,6 +27,43 @@ def default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'peerpulse.db'}"
 
 
+# Rate limits and their defaults. Ordinary use is counted per personal link (a trust's staff
+# share one address); only failed link look-ups and staff sign-in are counted per address.
+RATE_LIMITS = {
+    "RATELIMIT_RESPONDENT": "60 per minute",  # requests per personal link
+    "RATELIMIT_LINK_GUESS": "30 per minute",  # failed link look-ups per client address
+    "RATELIMIT_STAFF_LOGIN": "10 per minute",  # staff sign-in attempts per client address
+}
+
+
+def rate_limit(env: dict[str, str], name: str, default: str) -> str:
+    """A rate limit from the environment, refused in one line unless Flask-Limiter can read it."""
+    from limits import parse_many
+
+    value = env.get(name, "").strip() or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            f"{name}={value!r} is not a rate limit; use e.g. '60 per minute' or '10/second;500/hour'"
+        ) from None
+    return value
+
+
+def rate_limit_storage(env: dict[str, str]) -> str:
+    """The limiter's storage URI, refused in one line if its scheme is unknown."""
+    from limits.storage import SCHEMES
+
+    value = env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://"
+    scheme = value.split("://", 1)[0] if "://" in value else ""
+    if scheme not in SCHEMES or scheme.startswith("async+"):
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI={value!r} is not a storage Flask-Limiter knows; "
+            "use memory:// (one process) or redis://HOST:PORT (several workers or servers)"
+        )
+    return value
+
+
 class Config:
     """Settings read from the environment when the app is created."""
 
@@ -55,8 +92,14 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)))
         self.WTF_CSRF_TIME_LIMIT = None  # a survey page may stay open for a long time
-        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        # --- Rate limits (Flask-Limiter's string form), checked here so that a typo stops start-up.
+        self.RATELIMIT_STORAGE_URI = rate_limit_storage(env)
         self.RATELIMIT_ENABLED = True
+        # If Redis goes away, keep answering: each worker limits in memory until it is back.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        for name, default in RATE_LIMITS.items():
+            setattr(self, name, rate_limit(env, name, default))
+        # --- end of rate limits
         self.MIN_GROUP_SIZE = int(env.get("PEERPULSE_MIN_GROUP_SIZE", "5"))
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust
         # (rate limits and HTTPS detection need the client's real address and scheme).

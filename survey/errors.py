@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, current_app, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -18,7 +20,13 @@ MESSAGES = {
     429: ("Too many attempts", "Please wait a minute and try again."),
     500: ("Something went wrong on our side",
           "The problem has been logged. Please try again later."),
+    503: ("The survey is briefly unavailable",
+          "We could not reach our database just now. Answers you sent before are kept. "
+          "Please wait a minute, then go back and send this page again."),
 }
+
+# Seconds a client is asked to wait when the database cannot be reached.
+RETRY_AFTER_SECONDS = 30
 
 
 def render_error(code: int, title: str | None = None, message: str | None = None) -> tuple[str, int]:
@@ -33,8 +41,51 @@ def render_error(code: int, title: str | None = None, message: str | None = None
     )
 
 
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether an error means the database cannot be reached (rather than a bug)."""
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    )
+
+
+def database_unavailable(exc: Exception) -> Response:
+    """503 with Retry-After when the database is out of reach: a page for people, JSON for the API.
+
+    Nothing is retried here: the request's transaction is lost, and its session is closed at
+    teardown; the pool (pre-ping on PostgreSQL) reconnects once the database is back.
+    """
+    if not is_database_outage(exc):
+        return _unexpected_error(exc)
+    current_app.logger.error("Database unavailable on %s %s: %s", request.method, request.path,
+                             str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    response = _error_response(503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _unexpected_error(exc: Exception) -> Response:
+    """Log an unexpected error with its traceback and show the plain 500 page."""
+    current_app.logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    return _error_response(500)
+
+
+def _error_response(code: int) -> Response:
+    """The error page, or a problem object under /api/ (no API response is an HTML page)."""
+    if request.path == "/api" or request.path.startswith("/api/"):
+        from survey.api.problems import problem
+
+        title, message = MESSAGES[code]
+        return problem(code, title, message)
+    return make_response(*render_error(code))
+
+
 def init_app(app: Flask) -> None:
-    """Register handlers for HTTP errors, CSRF failures and anything unexpected."""
+    """Register handlers for HTTP errors, CSRF failures, database outages and anything unexpected."""
+    app.register_error_handler(DBAPIError, database_unavailable)
+    app.register_error_handler(PoolTimeoutError, database_unavailable)
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> tuple[str, int]:
@@ -45,11 +96,13 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> tuple[str, int]:
-        code = exc.code or 500
-        return render_error(code)
+    def _http(exc: HTTPException) -> Response:
+        body, code = render_error(exc.code or 500)
+        response = make_response(body, code)
+        # Keep what the error says about itself (Retry-After on 429 and 503, Allow on 405).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> tuple[str, int]:
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return render_error(500)
+    app.register_error_handler(Exception, _unexpected_error)

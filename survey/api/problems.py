@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Response, current_app, json, request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from survey.api import bp
-from survey.errors import render_error
+from survey.errors import database_unavailable, render_error
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -30,6 +32,11 @@ def _from_http(exc: HTTPException) -> Response:
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Response:
     return _from_http(exc)
+
+
+# The database out of reach is a 503 with Retry-After here too (one handler, survey.errors).
+bp.register_error_handler(DBAPIError, database_unavailable)
+bp.register_error_handler(PoolTimeoutError, database_unavailable)
 
 
 @bp.errorhandler(Exception)

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey.auth import bp
 from survey.auth.forms import LoginForm
 from survey.db import get_session, utcnow
-from survey.extensions import limiter
+from survey.extensions import limiter, staff_login_limit
 from survey.models import User
 from survey.services.audit import record_event
 
@@ -26,7 +26,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(staff_login_limit, methods=["POST"])
 def login() -> str | WerkzeugResponse:
     """Show the sign-in form; sign in on a correct email and password."""
     form = LoginForm()

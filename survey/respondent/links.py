@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
+import hashlib
+import hmac
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask.wrappers import Response as FlaskResponse
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from survey.db import get_session, utcnow
 from survey.extensions import limiter
@@ -66,26 +73,76 @@ def invalid_link(state: LinkState) -> NoReturn:
 
 
 def _guess_limit() -> str:
-    """Failed link lookups allowed per client address."""
-    return str(current_app.config.get("RESPONDENT_GUESS_LIMIT", "30 per minute"))
+    """Failed link look-ups allowed per client address (RATELIMIT_LINK_GUESS)."""
+    return str(current_app.config["RATELIMIT_LINK_GUESS"])
 
 
-def _overall_limit() -> str:
-    """All respondent requests allowed per client address (generous: trusts share addresses)."""
-    return str(current_app.config.get("RESPONDENT_RATE_LIMIT", "300 per minute"))
+def _respondent_limit() -> str:
+    """Requests allowed per personal link (RATELIMIT_RESPONDENT): one person's ordinary use."""
+    return str(current_app.config["RATELIMIT_RESPONDENT"])
+
+
+def _token_key() -> str:
+    """The limiter's key for a link: a keyed hash, so its storage never holds a usable token.
+
+    Keyed with the app's secret so that the key cannot be matched to the stored token hash.
+    """
+    token = str((request.view_args or {}).get("token", ""))
+    digest = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), token.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 def _lookup_failed(response: FlaskResponse) -> bool:
-    """Only unknown or closed links count towards the guessing limit."""
+    """Unknown or closed links (404/410) are failed look-ups."""
     return response.status_code in (404, 410)
 
 
+def _lookup_found(response: FlaskResponse) -> bool:
+    """Only links that exist count towards their own limit (guesses leave no key behind)."""
+    return not _lookup_failed(response)
+
+
+def _count_failed_lookup() -> None:
+    """Count a failed look-up against the client's address; past the limit, answer 429.
+
+    Counted after the look-up, so that valid links from an address that is guessing still work.
+    """
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    address = get_remote_address()
+    try:
+        for item in parse_many(_guess_limit()):
+            if not limiter.limiter.hit(item, "respondent-link-guess", address):
+                reset_at = limiter.limiter.get_window_stats(item, "respondent-link-guess", address)[0]
+                retry_after = max(1, int(reset_at - time.time()) + 1)
+                raise TooManyRequests(retry_after=retry_after)
+    except limiter.storage.base_exceptions:  # a storage outage must not stop respondents
+        current_app.logger.warning("rate limit storage unavailable; guessing limit not applied")
+
+
 def token_route(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Rate-limit a token view: guessing links is limited hard, ordinary use loosely."""
-    guarded = limiter.shared_limit(
-        _guess_limit, scope="respondent-link-guess", deduct_when=_lookup_failed
-    )(view)
-    return limiter.shared_limit(_overall_limit, scope="respondent")(guarded)
+    """Rate-limit a token view: per link for ordinary use, per address for failed look-ups.
+
+    A trust's staff usually share one internet address, so ordinary use is counted per link
+    and only guessing (404/410 answers) per address.
+    """
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            response = view(*args, **kwargs)
+        except HTTPException as exc:
+            code = exc.response.status_code if exc.response is not None else exc.code
+            if code in (404, 410):
+                _count_failed_lookup()
+            raise
+        if isinstance(response, FlaskResponse) and _lookup_failed(response):
+            _count_failed_lookup()
+        return response
+
+    return limiter.shared_limit(
+        _respondent_limit, scope="respondent-link", key_func=_token_key, deduct_when=_lookup_found,
+    )(guarded)
 
 
 @bp.before_request
