@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis fit ...`` and ``python -m analysis reliability ...``."""
+"""Command line: ``python -m analysis fit|reliability|invariance ...``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 from analysis.datasets import read_csv, require_columns
 from analysis.errors import AnalysisError
 from analysis.growth import fit_growth
+from analysis.invariance import measurement_invariance
 from analysis.reliability import (
     cronbach_alpha,
     item_total_correlations,
@@ -49,6 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     rel.add_argument("--by", nargs="+", default=[], metavar="COL",
                      help="report per group, e.g. --by wave role")
     rel.add_argument("--json", action="store_true", help="print one JSON object")
+    inv = commands.add_parser(
+        "invariance", help="configural, metric and scalar invariance (multi-group CFA, ML)"
+    )
+    inv.add_argument("data", metavar="DATA.csv", help="one row per respondent, items as columns")
+    inv.add_argument("--items", required=True, nargs="+", metavar="COL",
+                     help="item columns of one factor; the first is the marker")
+    inv.add_argument("--group", required=True, metavar="COL", help="group column, e.g. role")
+    inv.add_argument("--json", action="store_true", help="print one JSON object")
+    inv.add_argument("--max-iter", type=int, default=5000, metavar="N",
+                     help="optimiser iteration limit per step (default 5000)")
     return parser
 
 
@@ -106,6 +117,17 @@ def run_reliability(args: argparse.Namespace) -> str:
     )
 
 
+def run_invariance(args: argparse.Namespace) -> str:
+    """Fit the three invariance steps and return the text to print (only if all converged)."""
+    df = read_csv(args.data)
+    results = measurement_invariance(df, {"f1": list(args.items)}, args.group,
+                                     max_iter=args.max_iter)
+    results.require_convergence()
+    if args.json:
+        return json.dumps(results.to_dict(), indent=2)
+    return results.summary()
+
+
 def _records(rows: list[dict[Any, Any]]) -> list[dict[str, Any]]:
     """Make records JSON-safe: numpy scalars to Python, NaN to None."""
     out = []
@@ -125,7 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (1 on a data or model error)."""
     args = build_parser().parse_args(argv)
     try:
-        text = run_fit(args) if args.command == "fit" else run_reliability(args)
+        text = {"fit": run_fit, "reliability": run_reliability,
+                "invariance": run_invariance}[args.command](args)
     except AnalysisError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1

@@ -1,0 +1,459 @@
+"""Measurement invariance by multi-group confirmatory factor analysis (configural, metric, scalar).
+
+Why this is implemented here rather than with an SEM package: semopy (2.3.11, checked from
+its source) fits a "multigroup" model as separate single-group fits, one per group, with no
+equality constraints across groups, so the metric and scalar steps cannot be expressed; it
+also has no SRMR. The model here is small and closed-form, so the maximum likelihood fit
+function is written out directly and minimised with scipy's BFGS on its analytic gradient.
+It follows lavaan's defaults for ``cfa(model, data, group = ...)`` exactly:
+
+* marker-variable identification (the first item of each factor has loading 1), a mean
+  structure, correlated factors, listwise deletion of incomplete rows;
+* configural: loadings, intercepts, residual and factor (co)variances free in every group,
+  factor means 0; metric (``group.equal = "loadings"``): loadings equal across groups;
+  scalar (``group.equal = c("loadings", "intercepts")``): intercepts equal as well, factor
+  means 0 in the first group (groups in order of first appearance) and free in the others;
+* the ML discrepancy per group with sample moments divided by N (lavaan's
+  ``likelihood = "normal"``), chi-square = sum over groups of N_g times that discrepancy;
+* the baseline model for CFI and TLI: free variances and means in each group, no covariances;
+* RMSEA from the total N, times sqrt(number of groups) (lavaan's multi-group correction);
+* SRMR as lavaan's ``srmr`` (Bentler's): residual covariances and means scaled by the
+  observed standard deviations, root mean square per group, weighted by group size.
+
+The reference tests (tests/analysis/test_invariance_reference.py) hold lavaan 0.6-14's
+numbers for the same data: loadings and fit indices agree within 1e-3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from analysis.datasets import numeric_column, require_columns, source_of
+from analysis.errors import AnalysisError
+
+STEPS: tuple[str, ...] = ("configural", "metric", "scalar")
+#: Fewest complete rows a group may have (and always more than the number of items).
+MIN_GROUP_ROWS = 10
+#: Largest absolute gradient of the per-observation fit function accepted as converged.
+GRADIENT_TOLERANCE = 1e-5
+
+
+@dataclass(frozen=True)
+class StepFit:
+    """One invariance step: its fit indices and estimates per group."""
+
+    model: str
+    chisq: float
+    df: int
+    pvalue: float
+    cfi: float
+    tli: float
+    rmsea: float
+    srmr: float
+    baseline_chisq: float
+    baseline_df: int
+    converged: bool
+    #: group -> item -> loading on the item's factor (unstandardised)
+    loadings: dict[str, dict[str, float]]
+    #: group -> item -> intercept
+    intercepts: dict[str, dict[str, float]]
+    #: group -> item -> residual variance
+    residuals: dict[str, dict[str, float]]
+    #: group -> factor -> mean (0 except in the later groups of the scalar step)
+    factor_means: dict[str, dict[str, float]]
+
+    def fit_indices(self) -> dict[str, Any]:
+        """Return the fit indices as the CLI and the web page show them."""
+        return {"model": self.model, "chisq": self.chisq, "df": self.df, "cfi": self.cfi,
+                "tli": self.tli, "rmsea": self.rmsea, "srmr": self.srmr}
+
+
+@dataclass(frozen=True)
+class StepComparison:
+    """The chi-square difference test between two nested steps."""
+
+    from_model: str
+    to_model: str
+    delta_chisq: float
+    delta_df: int
+    p: float
+    delta_cfi: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the comparison with the keys of the JSON output."""
+        return {"from": self.from_model, "to": self.to_model, "delta_chisq": self.delta_chisq,
+                "delta_df": self.delta_df, "p": self.p, "delta_cfi": self.delta_cfi}
+
+
+@dataclass(frozen=True)
+class InvarianceResults:
+    """The three steps of an invariance analysis, their comparisons and any warnings."""
+
+    factors: dict[str, list[str]]
+    group: str
+    groups: dict[str, int]
+    steps: list[StepFit]
+    comparisons: list[StepComparison]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_obs(self) -> int:
+        """Return the number of complete rows used."""
+        return sum(self.groups.values())
+
+    @property
+    def converged(self) -> bool:
+        """Return whether every step converged."""
+        return all(s.converged for s in self.steps)
+
+    def step(self, model: str) -> StepFit:
+        """Return the step called ``model`` (configural, metric or scalar)."""
+        return next(s for s in self.steps if s.model == model)
+
+    def require_convergence(self) -> None:
+        """Raise an AnalysisError naming the steps whose fit did not converge."""
+        failed = [s.model for s in self.steps if not s.converged]
+        if failed:
+            raise AnalysisError(
+                f"the {', '.join(failed)} model(s) did not converge; no estimates are reported. "
+                "Check that each group has enough rows and that the items vary within every group"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the one JSON object of ``python -m analysis invariance --json``."""
+        return {
+            "n_obs": self.n_obs,
+            "groups": dict(self.groups),
+            "steps": [s.fit_indices() for s in self.steps],
+            "comparisons": [c.to_dict() for c in self.comparisons],
+            "converged": self.converged,
+            "warnings": list(self.warnings),
+        }
+
+    def summary(self) -> str:
+        """Return a plain-text report of fit per step and the differences between steps."""
+        groups = ", ".join(f"{g} ({n})" for g, n in self.groups.items())
+        lines = [
+            f"Measurement invariance across {self.group}: {groups}; {self.n_obs} complete rows",
+            "Factors: " + "; ".join(f"{f} = {' + '.join(items)}" for f, items in self.factors.items()),
+            "",
+            f"{'model':<11}{'chisq':>10}{'df':>5}{'p':>8}{'CFI':>8}{'TLI':>8}{'RMSEA':>8}{'SRMR':>8}",
+        ]
+        for s in self.steps:
+            lines.append(f"{s.model:<11}{s.chisq:>10.3f}{s.df:>5d}{s.pvalue:>8.4f}{s.cfi:>8.3f}"
+                         f"{s.tli:>8.3f}{s.rmsea:>8.3f}{s.srmr:>8.3f}")
+        lines += ["", f"{'comparison':<22}{'d chisq':>10}{'d df':>6}{'p':>8}{'d CFI':>8}"]
+        for c in self.comparisons:
+            lines.append(f"{c.from_model + ' -> ' + c.to_model:<22}{c.delta_chisq:>10.3f}"
+                         f"{c.delta_df:>6d}{c.p:>8.4f}{c.delta_cfi:>8.3f}")
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """Sample moments of one group (covariance divided by N, as lavaan's ML)."""
+
+    n: int
+    mean: np.ndarray
+    cov: np.ndarray
+    logdet: float
+
+
+@dataclass
+class _Layout:
+    """Where each free parameter sits in each group's matrices (-1: fixed)."""
+
+    n_groups: int
+    item_factor: np.ndarray  # (p,) factor of each item
+    lam: np.ndarray  # (G, p) loading index, -1 for markers (fixed at 1)
+    phi: np.ndarray  # (G, m, m) symmetric factor (co)variance indices
+    theta: np.ndarray  # (G, p) residual variance indices
+    nu: np.ndarray  # (G, p) intercept indices
+    kappa: np.ndarray  # (G, m) factor mean indices, -1 for fixed at 0
+    n_free: int = 0
+
+
+def measurement_invariance(
+    df: pd.DataFrame, factors: Mapping[str, Sequence[str]] | Sequence[str], group: str,
+    max_iter: int = 5000,
+) -> InvarianceResults:
+    """Fit the configural, metric and scalar models of ``factors`` across the groups of ``group``.
+
+    ``factors`` maps each factor to its items (the first item is the marker); a plain list of
+    items is one factor called ``f1``. Rows missing the group or any item are left out.
+    """
+    spec = _factor_spec(factors)
+    items = [item for its in spec.values() for item in its]
+    require_columns(df, [*items, group])
+    data, groups, warnings = _complete_rows(df, items, group)
+    moments = [_moments(data.loc[data[group] == g, items].to_numpy(float)) for g in groups]
+    item_factor = np.array([i for i, its in enumerate(spec.values()) for _ in its])
+    fits = [_fit_step(step, moments, item_factor, max_iter) for step in STEPS]
+    steps = [
+        _step_result(step, est, ok, moments, spec, [str(g) for g in groups])
+        for step, (est, ok) in zip(STEPS, fits, strict=True)
+    ]
+    comparisons = [
+        StepComparison(a.model, b.model, b.chisq - a.chisq, b.df - a.df,
+                       float(stats.chi2.sf(b.chisq - a.chisq, b.df - a.df)), b.cfi - a.cfi)
+        for a, b in pairwise(steps)
+    ]
+    warnings += _heywood_warnings(steps)
+    return InvarianceResults(
+        factors={f: list(its) for f, its in spec.items()},
+        group=group,
+        groups={str(g): int(m.n) for g, m in zip(groups, moments, strict=True)},
+        steps=steps,
+        comparisons=comparisons,
+        warnings=warnings,
+    )
+
+
+def _factor_spec(factors: Mapping[str, Sequence[str]] | Sequence[str]) -> dict[str, list[str]]:
+    """Check the factor specification and return it as factor -> items."""
+    spec = ({str(f): list(its) for f, its in factors.items()} if isinstance(factors, Mapping)
+            else {"f1": list(factors)})
+    if not spec:
+        raise AnalysisError("no factor given: name at least three items")
+    seen: set[str] = set()
+    for name, its in spec.items():
+        least = 3 if len(spec) == 1 else 2
+        if len(its) < least:
+            raise AnalysisError(
+                f"factor {name!r} has {len(its)} item(s); a factor needs at least {least} "
+                "items to be identified"
+            )
+        repeated = [i for i in its if i in seen or its.count(i) > 1]
+        if repeated:
+            raise AnalysisError(f"item {repeated[0]!r} is named more than once; each item "
+                                "loads on one factor")
+        seen.update(its)
+    return spec
+
+
+def _complete_rows(
+    df: pd.DataFrame, items: list[str], group: str
+) -> tuple[pd.DataFrame, list[Any], list[str]]:
+    """Return the complete rows, the groups in order of first appearance, and warnings."""
+    data = pd.DataFrame({item: numeric_column(df, item) for item in items})
+    data[group] = df[group].to_numpy()
+    complete = data.dropna()
+    warnings = []
+    dropped = len(data) - len(complete)
+    if dropped:
+        warnings.append(f"{dropped} of {len(data)} rows left out: a missing group or item "
+                        "(listwise deletion)")
+    groups = list(pd.unique(complete[group]))
+    if len(groups) < 2:
+        raise AnalysisError(
+            f"{source_of(df)}: column {group!r} has {len(groups)} group(s) among the complete "
+            "rows; invariance needs at least two groups"
+        )
+    least = max(MIN_GROUP_ROWS, len(items) + 1)
+    for g in groups:
+        rows = complete.loc[complete[group] == g, items]
+        if len(rows) < least:
+            raise AnalysisError(
+                f"{source_of(df)}: group {g!r} of column {group!r} has {len(rows)} complete "
+                f"row(s); each group needs at least {least} (more than the {len(items)} items)"
+            )
+        flat = [item for item in items if rows[item].nunique() < 2]
+        if flat:
+            raise AnalysisError(
+                f"{source_of(df)}: in group {g!r} of column {group!r} item(s) "
+                f"{', '.join(map(repr, flat))} take a single value; every item must vary "
+                "within every group"
+            )
+        if np.linalg.matrix_rank(rows.to_numpy(float) - rows.to_numpy(float).mean(0)) < len(items):
+            raise AnalysisError(
+                f"{source_of(df)}: in group {g!r} of column {group!r} the items are linearly "
+                "dependent (one is a combination of others); drop the redundant item"
+            )
+    return complete, groups, warnings
+
+
+def _moments(x: np.ndarray) -> _Moments:
+    """Return the sample moments of one group, the covariance with divisor N."""
+    mean = x.mean(axis=0)
+    centred = x - mean
+    cov = centred.T @ centred / len(x)
+    return _Moments(len(x), mean, cov, float(np.linalg.slogdet(cov)[1]))
+
+
+def _layout(step: str, n_groups: int, item_factor: np.ndarray) -> _Layout:
+    """Number the free parameters of one step, sharing indices for equality constraints."""
+    p, m = len(item_factor), int(item_factor.max()) + 1
+    counter = iter(range(10**9))
+    markers = {int(np.flatnonzero(item_factor == f)[0]) for f in range(m)}
+
+    def free(shared: bool, shape: tuple[int, ...], fixed: set[int] | None = None) -> np.ndarray:
+        """Return indices per group: one shared set or a new set per group."""
+        one = [-1 if fixed and j in fixed else next(counter) for j in range(int(np.prod(shape)))]
+        out = [np.array(one).reshape(shape)]
+        for _ in range(n_groups - 1):
+            out.append(out[0] if shared else np.array(
+                [-1 if fixed and j in fixed else next(counter) for j in range(int(np.prod(shape)))]
+            ).reshape(shape))
+        return np.stack(out)
+
+    lam = free(step != "configural", (p,), markers)
+    nu = free(step == "scalar", (p,))
+    theta = free(False, (p,))
+    phi = np.empty((n_groups, m, m), dtype=int)
+    for g in range(n_groups):
+        for a in range(m):
+            for b in range(a + 1):
+                phi[g, a, b] = phi[g, b, a] = next(counter)
+    kappa = np.full((n_groups, m), -1)
+    if step == "scalar":
+        for g in range(1, n_groups):
+            kappa[g] = [next(counter) for _ in range(m)]
+    layout = _Layout(n_groups, item_factor, lam, phi, theta, nu, kappa)
+    layout.n_free = next(counter)
+    return layout
+
+
+def _matrices(x: np.ndarray, lay: _Layout, g: int) -> tuple[np.ndarray, ...]:
+    """Return Lambda, Phi, Theta (diagonal), nu and kappa of group ``g`` at parameters ``x``."""
+    p, m = lay.lam.shape[1], lay.phi.shape[1]
+    lam = np.zeros((p, m))
+    lam[np.arange(p), lay.item_factor] = np.where(lay.lam[g] >= 0, x[lay.lam[g]], 1.0)
+    phi = x[lay.phi[g]]
+    theta = x[lay.theta[g]]
+    nu = x[lay.nu[g]]
+    kappa = np.where(lay.kappa[g] >= 0, x[lay.kappa[g]], 0.0)
+    return lam, phi, theta, nu, kappa
+
+
+def _objective(x: np.ndarray, lay: _Layout, moments: list[_Moments]) -> tuple[float, np.ndarray]:
+    """Return the ML fit function per observation (chisq / N) and its gradient."""
+    total = sum(mo.n for mo in moments)
+    value, grad = 0.0, np.zeros_like(x)
+    p = lay.lam.shape[1]
+    for g, mo in enumerate(moments):
+        lam, phi, theta, nu, kappa = _matrices(x, lay, g)
+        sigma = lam @ phi @ lam.T + np.diag(theta)
+        try:
+            chol = np.linalg.cholesky(sigma)
+        except np.linalg.LinAlgError:
+            return np.inf, grad
+        inv = np.linalg.inv(sigma)
+        d = mo.mean - (nu + lam @ kappa)
+        c = mo.cov + np.outer(d, d)
+        logdet = 2.0 * float(np.log(np.diag(chol)).sum())
+        w = mo.n / total
+        value += w * (logdet + float(np.sum(inv * c)) - mo.logdet - p)
+        # d F / d Sigma and d F / d mu, then the chain rule to each matrix.
+        dsigma = w * (inv - inv @ c @ inv)
+        dmu = -2.0 * w * (inv @ d)
+        dlam = 2.0 * dsigma @ lam @ phi + np.outer(dmu, kappa)
+        free_lam = lay.lam[g] >= 0
+        np.add.at(grad, lay.lam[g][free_lam], dlam[np.arange(p), lay.item_factor][free_lam])
+        np.add.at(grad, lay.phi[g].ravel(), (lam.T @ dsigma @ lam).ravel())
+        np.add.at(grad, lay.theta[g], np.diag(dsigma))
+        np.add.at(grad, lay.nu[g], dmu)
+        free_k = lay.kappa[g] >= 0
+        np.add.at(grad, lay.kappa[g][free_k], (lam.T @ dmu)[free_k])
+    return value, grad
+
+
+def _start(lay: _Layout, moments: list[_Moments]) -> np.ndarray:
+    """Return starting values from the pooled moments: half of each variance is residual."""
+    x = np.zeros(lay.n_free)
+    total = sum(mo.n for mo in moments)
+    pooled: np.ndarray = np.sum([mo.n * mo.cov for mo in moments], axis=0) / total
+    for g, mo in enumerate(moments):
+        for f in range(lay.phi.shape[1]):
+            its = np.flatnonzero(lay.item_factor == f)
+            marker = its[0]
+            var_f = 0.5 * pooled[marker, marker]
+            x[lay.phi[g, f, f]] = var_f
+            for j in its[1:]:
+                x[lay.lam[g, j]] = np.clip(pooled[j, marker] / var_f, 0.1, 3.0)
+        x[lay.theta[g]] = 0.5 * np.diag(mo.cov)
+        shared = lay.nu[0, 0] == lay.nu[-1, 0]
+        x[lay.nu[g]] = sum(m.n * m.mean for m in moments) / total if shared else mo.mean
+    return x
+
+
+def _fit_step(
+    step: str, moments: list[_Moments], item_factor: np.ndarray, max_iter: int
+) -> tuple[_Fitted, bool]:
+    """Minimise the ML fit function of one step; return the estimates and whether it converged."""
+    lay = _layout(step, len(moments), item_factor)
+    x0 = _start(lay, moments)
+    res = optimize.minimize(_objective, x0, args=(lay, moments), jac=True, method="BFGS",
+                            options={"gtol": 1e-12, "maxiter": max_iter})
+    value, grad = _objective(res.x, lay, moments)
+    ok = bool(np.isfinite(value) and np.max(np.abs(grad)) < GRADIENT_TOLERANCE)
+    return _Fitted(res.x, lay, value), ok
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """The estimates of one step with their layout and the minimum of the fit function."""
+
+    x: np.ndarray
+    layout: _Layout
+    fmin: float
+
+
+def _step_result(
+    step: str, fitted: _Fitted, ok: bool, moments: list[_Moments], factors: dict[str, list[str]],
+    labels: list[str],
+) -> StepFit:
+    """Compute the fit indices of one fitted step, as lavaan's fitMeasures does."""
+    total = sum(mo.n for mo in moments)
+    items = [item for its in factors.values() for item in its]
+    n_groups, p = len(moments), len(items)
+    chisq = total * fitted.fmin
+    df = n_groups * p * (p + 3) // 2 - fitted.layout.n_free
+    base_chisq = sum(mo.n * (float(np.log(np.diag(mo.cov)).sum()) - mo.logdet) for mo in moments)
+    base_df = n_groups * p * (p - 1) // 2
+    gap, base_gap = max(chisq - df, 0.0), max(chisq - df, base_chisq - base_df, 0.0)
+    cfi = 1.0 if base_gap == 0 else 1.0 - gap / base_gap
+    tli = 1.0 if df == 0 else 1.0 - (chisq / df - 1.0) / (base_chisq / base_df - 1.0)
+    rmsea = float(np.sqrt(max(chisq / total / df - 1.0 / total, 0.0)) * np.sqrt(n_groups)) \
+        if df > 0 else 0.0
+    loadings, intercepts, residuals, means, srmr = {}, {}, {}, {}, 0.0
+    for g, (mo, label) in enumerate(zip(moments, labels, strict=True)):
+        lam, phi, theta, nu, kappa = _matrices(fitted.x, fitted.layout, g)
+        sigma = lam @ phi @ lam.T + np.diag(theta)
+        mu = nu + lam @ kappa
+        scale = 1.0 / np.sqrt(np.diag(mo.cov))
+        resid = (mo.cov - sigma) * np.outer(scale, scale)
+        parts = np.concatenate([resid[np.tril_indices(p)], (mo.mean - mu) * scale])
+        srmr += mo.n / total * float(np.sqrt(np.mean(parts**2)))
+        loadings[label] = dict(zip(items, lam[np.arange(p), fitted.layout.item_factor].tolist(),
+                                   strict=True))
+        intercepts[label] = dict(zip(items, nu.tolist(), strict=True))
+        residuals[label] = dict(zip(items, theta.tolist(), strict=True))
+        means[label] = dict(zip(factors, kappa.tolist(), strict=True))
+    return StepFit(
+        model=step, chisq=float(chisq), df=int(df),
+        pvalue=float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan"),
+        cfi=float(cfi), tli=float(tli), rmsea=rmsea, srmr=srmr,
+        baseline_chisq=float(base_chisq), baseline_df=int(base_df), converged=ok,
+        loadings=loadings, intercepts=intercepts, residuals=residuals,
+        factor_means=means,
+    )
+
+
+def _heywood_warnings(steps: list[StepFit]) -> list[str]:
+    """Warn of negative residual variances (Heywood cases), which make a solution improper."""
+    out = []
+    for s in steps:
+        for g, res in s.residuals.items():
+            bad = [item for item, v in res.items() if v < 0]
+            if bad:
+                out.append(f"{s.model}: negative residual variance for {', '.join(bad)} in group "
+                           f"{g} (an improper solution; interpret with care)")
+    return out
