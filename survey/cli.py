@@ -70,8 +70,8 @@ def create_admin(email: str, password: str, role: str, trust_code: str | None) -
                                     trust_code=trust_code, actor="cli")
                 done = "Updated"
     except InputError as exc:
-        for field, message in exc.problems.items():
-            click.echo(f"--{field}: {message}", err=True)
+        for problem in exc.problems:
+            click.echo(f"--{problem.field}: {problem.message}", err=True)
         raise SystemExit(1) from None
     click.echo(f"{done} {role} {email.strip().lower()}")
 

@@ -11,11 +11,11 @@ from types import FrameType
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
 
 from survey.db import session_scope
-from survey.models import Study
-from survey.services.enrolment import EnrolmentError, import_csv
+from survey.services.enrolment import import_csv
+from survey.services.errors import InputError
+from survey.services.studies import by_code
 
 participants_cli = AppGroup("participants", help="Enrol participants in a study.")
 
@@ -26,12 +26,12 @@ participants_cli = AppGroup("participants", help="Enrol participants in a study.
 def import_participants(file: Path, study_code: str) -> None:
     """Enrol or update the participants listed in a CSV FILE (all or nothing)."""
     with session_scope() as db:
-        study = db.scalar(select(Study).where(Study.code == study_code))
+        study = by_code(db, study_code)
         if study is None:
             raise click.BadParameter(f"no study with code '{study_code}'", param_hint="--study")
         try:
             result = import_csv(db, study, file.read_bytes())
-        except EnrolmentError as exc:
+        except InputError as exc:
             click.echo(f"{file}: rejected, nothing was written. Problems:", err=True)
             for problem in exc.problems:
                 click.echo(f"  {file}: {problem}", err=True)

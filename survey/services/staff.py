@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from survey.models import Organisation, StaffRole, User
 from survey.services.audit import record_event
-from survey.services.errors import InputError
+from survey.services.errors import InputError, Problem
 from survey.services.organisations import organisation_by_code
 
 MIN_PASSWORD = 12
@@ -62,20 +62,20 @@ def _email(db: Session, value: str) -> str:
 def create_account(db: Session, by: User | None, *, email: str, role: str, password: str,
                    trust_code: str | None = None, actor: str | None = None) -> User:
     """Add an active staff account; raises InputError (nothing added) listing every problem."""
-    problems: dict[str, str] = {}
+    problems: list[Problem] = []
     checked_email = checked_role = None
     organisation: Organisation | None = None
     try:
         checked_email = _email(db, email)
     except InputError as exc:
-        problems.update(exc.problems)
+        problems.extend(exc.problems)
     try:
         checked_role = _role(role)
         organisation = _trust_for(db, checked_role, trust_code)
     except InputError as exc:
-        problems.update(exc.problems)
+        problems.extend(exc.problems)
     if (message := password_problem(password)) is not None:
-        problems["password"] = message
+        problems.append(Problem("password", message))
     if problems or checked_email is None or checked_role is None:
         raise InputError(problems)
     user = User(email=checked_email, role=checked_role, organisation=organisation, active=True)
