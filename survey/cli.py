@@ -7,10 +7,9 @@ import sys
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import func, select
 
 from survey.db import get_engine, session_scope
-from survey.models import StaffRole, User
+from survey.models import StaffRole
 from survey.services import migrations, staff
 from survey.services.errors import InputError
 
@@ -60,7 +59,7 @@ def create_admin(email: str, password: str, role: str, trust_code: str | None) -
     """Create a staff account, or reset the password and role of an existing one."""
     try:
         with session_scope() as db:
-            user = db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+            user = staff.by_email(db, email)
             if user is None:
                 staff.create_account(db, None, email=email, role=role, password=password,
                                      trust_code=trust_code, actor="cli")

@@ -22,19 +22,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from survey.db import utcnow
 from survey.mail import MailSettings, render_survey_email
 from survey.models import (
-    ConsentDecision,
     Contact,
     Invitation,
     InvitationStatus,
     OutboxMessage,
     Participant,
-    ParticipantStatus,
     Study,
     StudyStatus,
     Wave,
@@ -49,17 +47,6 @@ OPEN_STATES = (InvitationStatus.SENT, InvitationStatus.STARTED)
 _Ts = TypeVarTuple("_Ts")
 
 
-def participant_is_active() -> ColumnElement[bool]:
-    """SQL form of Participant.is_active: not withdrawn and not declined."""
-    return and_(
-        Participant.status == ParticipantStatus.ACTIVE,
-        or_(
-            Participant.consent_decision.is_(None),
-            Participant.consent_decision != ConsentDecision.DECLINED,
-        ),
-    )
-
-
 def _sendable(query: Select[*_Ts]) -> Select[*_Ts]:
     """Restrict a query over Invitation to active participants with a contact, in active studies."""
     return (
@@ -67,7 +54,7 @@ def _sendable(query: Select[*_Ts]) -> Select[*_Ts]:
         .join(Contact, Contact.participant_id == Participant.id)
         .join(Wave, Wave.id == Invitation.wave_id)
         .join(Study, Study.id == Wave.study_id)
-        .where(participant_is_active(), Study.status == StudyStatus.ACTIVE)
+        .where(Participant.is_active, Study.status == StudyStatus.ACTIVE)
     )
 
 
@@ -107,7 +94,7 @@ def materialise(db: Session, now: dt.datetime | None = None) -> int:
             continue
         people = db.execute(
             select(Participant.id, Participant.anchor_date).where(
-                Participant.study_id == study.id, participant_is_active()
+                Participant.study_id == study.id, Participant.is_active
             )
         ).all()
         existing = {
@@ -339,7 +326,7 @@ def expire(db: Session, now: dt.datetime | None = None) -> int:
         .values(status=InvitationStatus.EXPIRED)
         .execution_options(synchronize_session=False)
     )
-    inactive = select(Participant.id).where(~participant_is_active())
+    inactive = select(Participant.id).where(~Participant.is_active)
     db.execute(
         update(Invitation)
         .where(

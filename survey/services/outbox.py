@@ -36,14 +36,12 @@ from survey.mail import (
     make_transport,
 )
 from survey.models import (
-    ConsentDecision,
     Contact,
     Invitation,
     InvitationStatus,
     OutboxMessage,
     OutboxStatus,
     Participant,
-    ParticipantStatus,
     Study,
     StudyStatus,
     Wave,
@@ -145,8 +143,7 @@ class _Claimed:
     invitation_status: InvitationStatus | None
     closes_at: dt.datetime | None
     participant_code: str | None
-    participant_status: ParticipantStatus | None
-    consent_decision: ConsentDecision | None
+    participant_active: bool | None
     contact_email: str | None
     study_status: StudyStatus | None
     study_timezone: str | None
@@ -160,7 +157,7 @@ _CLAIMED_COLUMNS = (
     OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body_text,
     OutboxMessage.body_html, OutboxMessage.attempts, OutboxMessage.created_at,
     Invitation.status, Invitation.closes_at,
-    Participant.code, Participant.status, Participant.consent_decision, Contact.email,
+    Participant.code, Participant.is_active, Contact.email,
     Study.status, Study.timezone, Study.send_hour_start, Study.send_hour_end,
     Study.send_weekdays_only,
 )
@@ -187,9 +184,7 @@ def _recheck(message: _Claimed, now: dt.datetime) -> tuple[str, str | dt.datetim
         return "send", message.recipient
     if message.invitation_status is None:
         return "cancel", "the invitation no longer exists"
-    if message.participant_status != ParticipantStatus.ACTIVE or (
-        message.consent_decision == ConsentDecision.DECLINED
-    ):
+    if not message.participant_active:
         return "cancel", f"participant {message.participant_code} is no longer taking part"
     if message.contact_email is None:
         return "cancel", f"participant {message.participant_code} has no contact details"

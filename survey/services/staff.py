@@ -48,13 +48,18 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+def by_email(db: Session, email: str) -> User | None:
+    """The staff account with this email, ignoring case and surrounding spaces."""
+    return db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
 def _email(db: Session, value: str) -> str:
     email = value.strip().lower()
     try:
         email = validate_email(email, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         raise InputError({"email": f"'{email}' is not a valid email address."}) from None
-    if db.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+    if by_email(db, email) is not None:
         raise InputError({"email": f"There is already an account for {email}."})
     return email
 

@@ -29,7 +29,6 @@ CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 STUDY_FIELDS = ("code", "name", "timezone", "sending", "show_own_scores", "consent_version",
                 "instruments", "waves")
 WAVE_FIELDS = ("index", "label", "offset_days", "fixed_date", "window_days", "reminders")
-AUDIENCE = {Role.PEER_WORKER: "peer_worker", Role.COLLEAGUE: "colleague", Role.MANAGER: "colleague"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +126,7 @@ def _instruments(reader: FieldReader, root: SourceMap) -> tuple[tuple[Role, str,
         match = re.fullmatch(r"([a-z][a-z0-9_]*)@(\d+)", str(value)) if value else None
         if match is None:
             reader.add(line, "instruments", role.value,
-                       f"give the instrument as id@version, e.g. {AUDIENCE[role]}@1, got {value!r}")
+                       f"give the instrument as id@version, e.g. {role.audience}@1, got {value!r}")
             continue
         instrument_id, version = match.group(1), int(match.group(2))
         try:
@@ -135,7 +134,7 @@ def _instruments(reader: FieldReader, root: SourceMap) -> tuple[tuple[Role, str,
         except InstrumentError as exc:
             reader.add(line, "instruments", role.value, f"cannot use {value}: {exc}")
             continue
-        if instrument.audience != AUDIENCE[role]:
+        if instrument.audience != role.audience:
             reader.add(line, "instruments", role.value,
                        f"{value} is written for {instrument.audience}s, not {role.value}s")
             continue
