@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from survey.db import session_scope
@@ -53,6 +52,4 @@ def load(path: Path) -> None:
     click.echo(f"Study '{spec.code}' loaded: {len(spec.waves)} waves.")
 
 
-def init_app(app: Flask) -> None:
-    """Register the group."""
-    app.cli.add_command(studies_cli)
+COMMANDS = (studies_cli,)
