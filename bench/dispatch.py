@@ -26,7 +26,7 @@ from sqlalchemy import make_url, text
 
 from survey import create_app
 from survey import models as m
-from survey.db import get_engine, make_engine, session_scope
+from survey.db import get_engine, get_sessionmaker, make_engine, session_scope
 from survey.mail import MailSettings
 from survey.services import enrolment, invitations, migrations, outbox
 
@@ -139,12 +139,11 @@ def run(url: str, participants: int, deliver: int) -> None:
                 timed("enrol", seconds, enrolment.apply_rows, db, study, rows)
             with session_scope(app) as db:
                 made = timed("materialise", seconds, invitations.materialise, db, OPENS)
-            with session_scope(app) as db:
-                opened = timed("open", seconds, invitations.open_due, db, settings, OPENS)
-            with session_scope(app) as db:
-                report = timed("deliver", seconds, outbox.deliver, db, settings, OPENS,
-                               batch_size=min(deliver, 500))
-                # deliver() empties the whole queue; measure the rate on what it sent.
+            sessions = get_sessionmaker(app)
+            opened = timed("open", seconds, invitations.open_due, sessions, settings, OPENS)
+            report = timed("deliver", seconds, outbox.deliver, sessions, settings, OPENS,
+                           batch_size=min(deliver, 500))
+            # deliver() empties the whole queue; measure the rate on what it sent.
             sent = report.sent
         finally:
             get_engine(app).dispose()

@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: settings, database, extensions, blueprints, CLI."""
-    from survey import cli, db, errors, security
+    from survey import commands, db, errors, security
     from survey.config import INSTANCE_DIR, Config, finalise
     from survey.extensions import csrf, limiter
     from survey.staff import nav
@@ -33,7 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     _register_blueprints(app)
     nav.init_app(app)
-    cli.init_app(app)
+    commands.register(app)
     return app
 
 

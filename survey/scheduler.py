@@ -18,7 +18,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from survey.db import get_engine, session_scope, utcnow
+from survey.db import get_engine, get_sessionmaker, session_scope, utcnow
 from survey.mail import MailSettings
 from survey.services import invitations, outbox
 
@@ -64,20 +64,22 @@ def run_step(app: Flask, name: str, now: dt.datetime | None = None) -> int | out
     now = now or utcnow()
     settings = MailSettings.from_config(app.config)
     batch = int(app.config.get("INVITATION_BATCH_SIZE", invitations.BATCH_SIZE))
+    # Steps that commit in stages take the session factory; the others commit here, once.
+    sessions = get_sessionmaker(app)
+    if name == "open_due":
+        return invitations.open_due(sessions, settings, now, batch_size=batch)
+    if name == "reminders":
+        return invitations.queue_reminders(sessions, settings, now, batch_size=batch)
+    if name == "deliver":
+        return outbox.deliver(
+            sessions, settings, now,
+            batch_size=int(app.config.get("OUTBOX_BATCH_SIZE", outbox.BATCH_SIZE)),
+        )
     with session_scope(app) as db:
         if name == "materialise":
             return invitations.materialise(db, now)
-        if name == "open_due":
-            return invitations.open_due(db, settings, now, batch_size=batch)
-        if name == "reminders":
-            return invitations.queue_reminders(db, settings, now, batch_size=batch)
         if name == "expire":
             return invitations.expire(db, now)
-        if name == "deliver":
-            return outbox.deliver(
-                db, settings, now,
-                batch_size=int(app.config.get("OUTBOX_BATCH_SIZE", outbox.BATCH_SIZE)),
-            )
     raise ValueError(f"unknown step '{name}'")
 
 

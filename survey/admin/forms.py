@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from flask import flash, redirect, url_for
 from flask_wtf import FlaskForm
@@ -12,9 +12,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import EqualTo
 
-from survey.db import get_session
 from survey.models import Role, StaffRole
-from survey.services.errors import InputError
+from survey.services.errors import InputError, Problem
+from survey.web import commit_after
 
 T = TypeVar("T")
 
@@ -48,32 +48,34 @@ class ParticipantForm(FlaskForm):
 # organisations and survey.services.staff, shared with the CLI; these forms only carry the values.
 
 
-def show_problems(form: FlaskForm, problems: dict[str, str]) -> None:
-    """Attach a service's problems (field name -> message) to the form's fields."""
-    for name, message in problems.items():
-        field = getattr(form, name, None)
+def show_problems(form: FlaskForm, problems: Iterable[Problem]) -> None:
+    """Attach a service's problems to the form's fields (the input as a whole: the form's own)."""
+    for problem in problems:
+        field = getattr(form, problem.field or "", None)
         if field is not None:
-            field.errors = [*field.errors, message]
+            field.errors = [*field.errors, problem.message]
         else:
-            form.form_errors.append(message)
+            form.form_errors.append(problem.message)
+
+
+def form_problems(form: FlaskForm) -> list[Problem]:
+    """Every error now on the form, for the summary at the top of the page."""
+    return [Problem(name, message) for name, messages in form.errors.items() for message in messages]
 
 
 def save_or_show(form: FlaskForm, action: Callable[[], T], done: Callable[[T], str],
-                 next_endpoint: str) -> WerkzeugResponse | None:
+                 next_endpoint: str, **url_values: Any) -> WerkzeugResponse | None:
     """Run a service call: commit, flash `done(result)` and redirect; or roll back and show why.
 
     Returns None when the service refused the input (its problems are now on the form).
     """
-    db = get_session()
     try:
-        result = action()
+        result = commit_after(action)
     except InputError as exc:
-        db.rollback()
         show_problems(form, exc.problems)
         return None
-    db.commit()
     flash(done(result), "info")
-    return redirect(url_for(next_endpoint))
+    return redirect(url_for(next_endpoint, **url_values))
 
 
 class TrustForm(FlaskForm):

@@ -12,12 +12,14 @@ from wtforms import SelectChoice
 
 from survey.admin import bp
 from survey.admin.common import STAFF, study_or_404
-from survey.admin.forms import ImportForm, ParticipantForm
+from survey.admin.forms import ImportForm, ParticipantForm, form_problems, save_or_show
 from survey.auth.access import current_user, require_role
 from survey.db import get_session, writes_on_get
 from survey.models import Invitation, InvitationStatus, Participant, Study, Team, Wave
 from survey.services import enrolment
 from survey.services.audit import record_event
+from survey.services.errors import InputError, Problem
+from survey.web import commit_after
 
 PAGE_SIZE = 100
 
@@ -73,13 +75,13 @@ def import_participants(code: str) -> str | WerkzeugResponse:
     db = get_session()
     study = study_or_404(code)
     form = ImportForm()
-    problems: list[enrolment.Problem] = []
+    problems: list[Problem] = []
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            result = enrolment.import_csv(db, study, upload.read(), current_user())
-        except enrolment.EnrolmentError as exc:
-            db.rollback()
+            result = commit_after(
+                lambda: enrolment.import_csv(db, study, upload.read(), current_user()))
+        except InputError as exc:
             problems = exc.problems
         else:
             flash(f"Import done: {result.summary()}.", "info")
@@ -113,20 +115,17 @@ def _participant_form(study: Study, participant: Participant | None) -> str | We
         form.team_code.data = participant.team.code
         form.anchor_date.data = participant.anchor_date.isoformat()
         # Contact details leave their table only here: who looked is recorded (not what).
-        record_event(db, current_user(), "participant.contact_view", "participant", participant.code)
-        db.commit()
-    problems: list[enrolment.Problem] = []
+        commit_after(lambda: record_event(db, current_user(), "participant.contact_view",
+                                          "participant", participant.code))
+    problems: list[Problem] = []
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in enrolment.COLUMNS}
-        saved, problems = enrolment.save_participant(db, study, values, current_user(), participant)
+        saved = save_or_show(
+            form, lambda: enrolment.save_participant(db, study, values, current_user(), participant),
+            lambda person: f"Saved participant {person.code}.", "admin.participants", code=study.code)
         if saved is not None:
-            flash(f"Saved participant {saved.code}.", "info")
-            return redirect(url_for("admin.participants", code=study.code))
-        db.rollback()
-        for problem in problems:
-            field = getattr(form, problem.column or "", None)
-            if field is not None:
-                field.errors = [*field.errors, problem.message]
+            return saved
+        problems = form_problems(form)
     html = render_template("admin/participant_form.html", study=study, form=form,
                            participant=participant, problems=problems)
     return Response(html, status=400) if problems or form.errors else html

@@ -14,6 +14,7 @@ from survey.db import get_session
 from survey.models import Organisation, StaffRole, User
 from survey.services import staff as staff_service
 from survey.services.errors import InputError
+from survey.web import commit_after
 
 
 def _with_trusts(form: StaffRoleForm) -> StaffRoleForm:
@@ -87,12 +88,10 @@ def _set_active(user_id: int, active: bool) -> WerkzeugResponse:
     db = get_session()
     account = _account_or_404(user_id)
     try:
-        changed = staff_service.set_active(db, current_user(), account, active)
+        changed = commit_after(lambda: staff_service.set_active(db, current_user(), account, active))
     except InputError as exc:
-        db.rollback()
-        flash(" ".join(exc.problems.values()), "error")
+        flash(" ".join(p.message for p in exc.problems), "error")
     else:
-        db.commit()
         if changed:
             flash(f"{account.email} {'can sign in again' if active else 'can no longer sign in'}.", "info")
     return redirect(url_for("admin.staff"))

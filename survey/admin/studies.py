@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.admin import bp
@@ -11,8 +10,9 @@ from survey.admin.common import STAFF, study_or_404
 from survey.admin.forms import ActionForm
 from survey.auth.access import current_user, require_role
 from survey.db import get_session
-from survey.models import Participant, ParticipantStatus, Study, StudyStatus
-from survey.services.audit import record_event
+from survey.models import ParticipantStatus, StudyStatus
+from survey.services import studies
+from survey.web import commit_after
 
 
 @bp.route("/")
@@ -20,17 +20,9 @@ from survey.services.audit import record_event
 def index() -> str:
     """Every study: status, waves, participants, and a pause/resume button."""
     db = get_session()
-    studies = list(db.scalars(select(Study).order_by(Study.name)))
-    counts = {
-        (study_id, status): n
-        for study_id, status, n in db.execute(
-            select(Participant.study_id, Participant.status, func.count())
-            .group_by(Participant.study_id, Participant.status)
-        )
-    }
     return render_template(
-        "admin/index.html", studies=studies, counts=counts, form=ActionForm(),
-        ACTIVE=ParticipantStatus.ACTIVE, WITHDRAWN=ParticipantStatus.WITHDRAWN,
+        "admin/index.html", studies=studies.by_name(db), counts=studies.participant_counts(db),
+        form=ActionForm(), ACTIVE=ParticipantStatus.ACTIVE, WITHDRAWN=ParticipantStatus.WITHDRAWN,
     )
 
 
@@ -39,13 +31,8 @@ def _set_status(code: str, status: StudyStatus) -> WerkzeugResponse:
     if not form.validate_on_submit():
         flash("The form had expired; please try again.", "error")
         return redirect(url_for("admin.index"))
-    db = get_session()
     study = study_or_404(code)
-    if study.status != status:
-        study.status = status
-        record_event(db, current_user(), f"study.{'pause' if status == StudyStatus.PAUSED else 'resume'}",
-                     "study", study.code)
-        db.commit()
+    commit_after(lambda: studies.set_status(get_session(), current_user(), study, status))
     if status == StudyStatus.PAUSED:
         flash(f"{study.name} is paused: no invitations or reminders will be sent.", "info")
     else:

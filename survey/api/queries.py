@@ -7,6 +7,7 @@ from typing import get_args
 
 from analysis.growth import Method
 from survey.research.forms import BY_CHOICES
+from survey.services.errors import InputError
 from survey.services.models_run import ModelChoice
 
 BY_VALUES = tuple(choice.value for choice in BY_CHOICES)
@@ -14,30 +15,27 @@ METHODS: tuple[str, ...] = get_args(Method)
 BOOLEANS = {"true": True, "false": False}
 
 
-class BadQuery(ValueError):
-    """A query parameter is missing or has a value the endpoint cannot use."""
-
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(f"Query parameter '{parameter}': {message}")
-        self.parameter = parameter
+def describe(error: InputError) -> str:
+    """The problems of a query as one sentence per parameter, for the problem's detail."""
+    return " ".join(f"Query parameter '{p.field}': {p.message}" for p in error.problems)
 
 
 def _one_of(args: Mapping[str, str], name: str, allowed: Collection[str], default: str) -> str:
     value = args.get(name, default)
     if value not in allowed:
         listed = ", ".join(repr(a) for a in allowed)
-        raise BadQuery(name, f"{value!r} is not one of {listed}")
+        raise InputError({name: f"{value!r} is not one of {listed}"})
     return value
 
 
 def model_choice(args: Mapping[str, str]) -> ModelChoice:
-    """The model asked for; raises BadQuery saying which parameter is wrong and why.
+    """The model asked for; raises InputError saying which parameter is wrong and why.
 
     A scale without scores is no query error: fitting says so (422), as on the research page.
     """
     scale = args.get("scale")
     if not scale:
-        raise BadQuery("scale", "required; the id of a scale, e.g. 'equality'")
+        raise InputError({"scale": "required; the id of a scale, e.g. 'equality'"})
     by = _one_of(args, "by", BY_VALUES, "role_group")
     team_level = BOOLEANS[_one_of(args, "team_level", tuple(BOOLEANS), "false")]
     method = _one_of(args, "method", METHODS, "REML")

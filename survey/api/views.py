@@ -13,11 +13,13 @@ from analysis import AnalysisError
 from survey.api import bp
 from survey.api.access import ALL_STAFF, RESEARCH, api_role, require_trust
 from survey.api.openapi import document
-from survey.api.queries import BadQuery, model_choice
+from survey.api.queries import describe, model_choice
 from survey.api.serialise import dashboard_json, study_json
 from survey.db import get_session
 from survey.models import Organisation, Study
 from survey.services import dashboard
+from survey.services import studies as study_service
+from survey.services.errors import InputError
 from survey.services.models_run import fit_study_model
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,7 +32,7 @@ def _get(rule: str) -> Callable[[F], F]:
 
 def _study(code: str) -> Study:
     """The study with this code, or a 404 problem."""
-    study = get_session().scalar(select(Study).where(Study.code == code))
+    study = study_service.by_code(get_session(), code)
     if study is None:
         abort(404, description=f"There is no study with the code '{code}'.")
     return study
@@ -47,7 +49,7 @@ def openapi() -> Response:
 @api_role(*ALL_STAFF)
 def studies() -> Response:
     """Every study with its waves."""
-    rows = get_session().scalars(select(Study).order_by(Study.created_at, Study.id)).all()
+    rows = study_service.in_order_created(get_session())
     return jsonify({"studies": [study_json(s) for s in rows]})
 
 
@@ -76,8 +78,8 @@ def study_model(code: str) -> Response:
     study = _study(code)
     try:
         choice = model_choice(request.args)
-    except BadQuery as exc:
-        abort(400, description=str(exc))
+    except InputError as exc:
+        abort(400, description=describe(exc))
     try:
         results = fit_study_model(db, study, choice)
     except AnalysisError as exc:

@@ -10,8 +10,9 @@ from survey.auth.access import current_user, require_organisation, require_role
 from survey.charts import line_chart
 from survey.dashboard import bp
 from survey.db import get_session
-from survey.models import Organisation, StaffRole, Study
+from survey.models import Organisation, StaffRole
 from survey.services import dashboard as figures
+from survey.services import studies as study_service
 
 ALL_STAFF = (StaffRole.ADMIN, StaffRole.RESEARCHER, StaffRole.TRUST_MONITOR)
 
@@ -41,7 +42,7 @@ def trust(code: str) -> str:
     if organisation is None:
         abort(404)
     require_organisation(organisation.id)
-    studies = db.scalars(select(Study).order_by(Study.created_at, Study.id)).all()
+    studies = study_service.in_order_created(db)
     if not studies:
         return render_template("dashboard/trust.html", organisation=organisation, studies=[],
                                board=None, charts={})

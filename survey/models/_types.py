@@ -32,6 +32,11 @@ class Role(enum.StrEnum):
     COLLEAGUE = "colleague"
     MANAGER = "manager"
 
+    @property
+    def audience(self) -> str:
+        """The survey a role answers and the group it is analysed in: managers are colleagues."""
+        return "peer_worker" if self is Role.PEER_WORKER else "colleague"
+
 
 class ParticipantStatus(enum.StrEnum):
     """Whether a participant is still taking part."""

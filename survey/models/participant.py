@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, and_, or_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.db import Base, utcnow
@@ -51,12 +52,21 @@ class Participant(Base):
         back_populates="participant", cascade="all, delete-orphan", uselist=False
     )
 
-    @property
+    @hybrid_property
     def is_active(self) -> bool:
-        """Still taking part (not withdrawn, not declined)."""
+        """Still taking part (not withdrawn, not declined); also a SQL expression."""
         return (
             self.status == ParticipantStatus.ACTIVE
             and self.consent_decision != ConsentDecision.DECLINED
+        )
+
+    @is_active.inplace.expression
+    @classmethod
+    def _is_active_expression(cls) -> ColumnElement[bool]:
+        # SQL's NULL != 'declined' is NULL, not true: no decision yet counts as active.
+        return and_(
+            cls.status == ParticipantStatus.ACTIVE,
+            or_(cls.consent_decision.is_(None), cls.consent_decision != ConsentDecision.DECLINED),
         )
 
     def __repr__(self) -> str:

@@ -7,18 +7,17 @@ import json
 from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
-from sqlalchemy import select
 from wtforms import SelectChoice
 
-from analysis import AnalysisError, GrowthResults, reliability_table
-from instruments import load_instrument
+from analysis import AnalysisError, GrowthResults
 from survey.admin.common import study_or_404
 from survey.auth.access import current_user, require_role
 from survey.db import get_session, writes_on_get
 from survey.models import StaffRole, Study
 from survey.research import bp
 from survey.research.forms import ModelForm
-from survey.services import change_report, datasets, exports
+from survey.services import change_report, datasets, exports, studies
+from survey.services import reliability as reliability_service
 from survey.services.models_run import ModelChoice, fit_study_model
 
 RESEARCH = (StaffRole.ADMIN, StaffRole.RESEARCHER)
@@ -28,8 +27,7 @@ RESEARCH = (StaffRole.ADMIN, StaffRole.RESEARCHER)
 @require_role(*RESEARCH)
 def index() -> str:
     """The studies, with their analyses and export."""
-    studies = get_session().scalars(select(Study).order_by(Study.name)).all()
-    return render_template("research/index.html", studies=studies)
+    return render_template("research/index.html", studies=studies.by_name(get_session()))
 
 
 def _choice(study: Study) -> tuple[ModelForm, ModelChoice | None]:
@@ -107,24 +105,7 @@ def model_plot(code: str, fmt: str) -> Response:
 def reliability(code: str) -> str:
     """Cronbach's alpha (Feldt 95% CI) and McDonald's omega per scale, wave and role group."""
     study = study_or_404(code)
-    db = get_session()
-    tables = []
-    versions = sorted({(si.instrument_id, si.instrument_version) for si in study.instruments})
-    for instrument_id, version in versions:
-        instrument = load_instrument(instrument_id, version)
-        answers = datasets.item_answers(db, study, instrument_id, version, keyed=True)
-        for scale in instrument.scales.values():
-            items = [i for i in scale.items if i in answers.columns]
-            if answers.empty or len(items) < 3:
-                continue
-            rows = []
-            for (wave, role), part in answers.groupby(["wave", "role"], sort=True):
-                try:
-                    row = reliability_table(part, items).iloc[0].to_dict()
-                except AnalysisError as exc:
-                    row = {"n": len(part), "error": str(exc)}
-                rows.append({"wave": wave, "role": role, **row})
-            tables.append((instrument, scale, rows))
+    tables = reliability_service.study_reliability(get_session(), study)
     return render_template("research/reliability.html", study=study, tables=tables)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from analysis import AnalysisError, cronbach_alpha, reliable_change, team_change
 from instruments import load_instrument
-from survey.models import Study
+from survey.models import Role, Study
 from survey.services import datasets
 
 
@@ -43,8 +43,7 @@ class ChangeReport:
 
 def _alpha_at(db: Session, study: Study, role_group: str, scale: str, wave: int) -> float:
     """Cronbach's alpha of the scale in this group's instrument at a wave."""
-    role = "peer_worker" if role_group == "peer_worker" else "colleague"
-    assignment = next(si for si in study.instruments if si.role.value == role)
+    assignment = next(si for si in study.instruments if si.role == Role(role_group))
     instrument = load_instrument(assignment.instrument_id, assignment.instrument_version)
     if scale not in instrument.scales:
         raise AnalysisError(f"the {instrument.title.lower()} has no scale '{scale}'")

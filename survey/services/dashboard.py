@@ -38,7 +38,7 @@ INVITED = (InvitationStatus.SENT, InvitationStatus.STARTED, InvitationStatus.COM
 
 def role_group(role: Role) -> str:
     """Managers answer the colleague survey and are counted with colleagues."""
-    return PEERS if role == Role.PEER_WORKER else COLLEAGUES
+    return PEERS if role.audience == "peer_worker" else COLLEAGUES
 
 
 @dataclasses.dataclass

@@ -19,7 +19,6 @@ from survey.models import (
     Organisation,
     Participant,
     Response,
-    Role,
     ScaleScore,
     Study,
     Team,
@@ -46,10 +45,6 @@ def _submitted(study: Study) -> Select:
     )
 
 
-def _role_group(role: Role) -> str:
-    return "peer_worker" if role == Role.PEER_WORKER else "colleague"
-
-
 def long_scores(db: Session, study: Study, scale: str | None = None) -> pd.DataFrame:
     """One row per participant × wave × scale (the long format of the analysis package)."""
     query = _submitted(study).add_columns(ScaleScore.scale, ScaleScore.score,
@@ -58,7 +53,7 @@ def long_scores(db: Session, study: Study, scale: str | None = None) -> pd.DataF
     if scale is not None:
         query = query.where(ScaleScore.scale == scale)
     rows = [
-        (code, team, trust, role.value, _role_group(role), wave,
+        (code, team, trust, role.value, role.audience, wave,
          round((submitted.date() - anchor).days / DAYS_PER_MONTH, 4), scale_id, score, answered)
         for code, team, trust, role, wave, anchor, submitted, _rid, scale_id, score, answered
         in db.execute(query.order_by(Participant.code, Wave.index, ScaleScore.scale))
@@ -91,7 +86,7 @@ def item_answers(db: Session, study: Study, instrument_id: str, version: int,
         .astype(float)
     )
     meta = pd.DataFrame(
-        [(rid, code, team, trust, role.value, _role_group(role), wave)
+        [(rid, code, team, trust, role.value, role.audience, wave)
          for code, team, trust, role, wave, _anchor, _at, rid in responses],
         columns=["response_id", "participant", "team", "trust", "role", "role_group", "wave"],
     ).set_index("response_id")

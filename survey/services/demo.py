@@ -35,6 +35,7 @@ from survey.models import (
     User,
     Wave,
 )
+from survey.services import staff as staff_service
 from survey.services import tokens
 from survey.services.audit import record_event
 from survey.services.study_setup import StudySpec, WaveSpec, apply_study
@@ -137,7 +138,7 @@ def _create(db: Session, rng: random.Random, today: dt.date) -> Study:
                 for _ in range(count):
                     number += 1
                     participant = _participant(db, rng, study, team, role, number, today)
-                    instrument = instruments["peer_worker" if role == Role.PEER_WORKER else "colleague"]
+                    instrument = instruments[role.audience]
                     _history(db, rng, participant, waves, instrument, team_effect, today)
     db.flush()
     record_event(db, None, "demo.load", "study", study.code, actor="demo")
@@ -162,7 +163,7 @@ def _participant(db: Session, rng: random.Random, study: Study, team: Team, role
 def _history(db: Session, rng: random.Random, participant: Participant, waves: list[Wave],
              instrument: Instrument, team_effect: float, today: dt.date) -> None:
     """Invitations for waves that have opened; answers for most past ones."""
-    growth = GROWTH[Role.PEER_WORKER if participant.role == Role.PEER_WORKER else Role.COLLEAGUE]
+    growth = GROWTH[Role(participant.role.audience)]
     intercept_shift = rng.gauss(0, 0.45) + team_effect
     slope_shift = rng.gauss(0, 0.02)
     consent_at = None
@@ -216,7 +217,7 @@ def _ensure_staff(db: Session) -> list[tuple[str, str]]:
         ("researcher@example.org", StaffRole.RESEARCHER, None),
     ] + [(f"monitor.{code.lower()}@example.org", StaffRole.TRUST_MONITOR, code) for code in TRUSTS]
     for email, role, org_code in wanted:
-        if db.scalar(select(User).where(User.email == email)) is None:
+        if staff_service.by_email(db, email) is None:
             user = User(email=email, role=role, password_hash="")  # nosec B106 - set just below
             if org_code:
                 user.organisation = db.scalar(select(Organisation).where(Organisation.code == org_code))

@@ -1,9 +1,9 @@
 """Enrolment: checking a participants CSV (all or nothing) and applying it as an upsert.
 
 The file's header is `external_id,email,name,role,team_code,anchor_date`. Every problem is
-reported with its line and column; if there is any, nothing is written. Importing the same
-file again updates the people already enrolled (matched by the trust's external_id) and
-never duplicates them. Contact details go only into Contact.
+reported with its line and column (an InputError listing them all); if there is any, nothing
+is written. Importing the same file again updates the people already enrolled (matched by the
+trust's external_id) and never duplicates them. Contact details go only into Contact.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from survey.models import Contact, Participant, Role, Study, Team, User
 from survey.services.audit import record_event
+from survey.services.errors import InputError, Problem
 from survey.services.invitations import reschedule_participant
 
 COLUMNS = ("external_id", "email", "name", "role", "team_code", "anchor_date")
@@ -30,31 +31,6 @@ TEMPLATE_ROWS = (
     ("E1001", "sam.peer@example.nhs.uk", "Sam Peer", "peer_worker", "TEAM001", "2026-01-05"),
     ("E1002", "alex.colleague@example.nhs.uk", "", "colleague", "TEAM001", "2026-01-05"),
 )
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input, and where."""
-
-    line: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.column:
-            where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
-
-
-class EnrolmentError(ValueError):
-    """The input was rejected; nothing was written."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(str(p) for p in problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -101,31 +77,31 @@ def check_values(
     v = {name: (values.get(name) or "").strip() for name in COLUMNS}
     for name in ("external_id", "email", "role", "team_code", "anchor_date"):
         if not v[name]:
-            problems.append(Problem(line, name, "is empty; a value is needed"))
+            problems.append(Problem(name, line=line, message="is empty; a value is needed"))
     for name, limit in MAX_LENGTHS.items():
         if len(v[name]) > limit:
-            problems.append(Problem(line, name, f"is longer than {limit} characters"))
+            problems.append(Problem(name, line=line, message=f"is longer than {limit} characters"))
     email = v["email"]
     if email and len(email) <= MAX_LENGTHS["email"]:
         try:
             email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError:
-            problems.append(Problem(line, "email", f"'{v['email']}' is not a valid email address"))
+            problems.append(Problem("email", f"'{v['email']}' is not a valid email address", line))
     if v["role"] and v["role"] not in ROLES:
         problems.append(
-            Problem(line, "role", f"'{v['role']}' is not a role; use one of {', '.join(ROLES)}")
+            Problem("role", line=line, message=f"'{v['role']}' is not a role; use one of {', '.join(ROLES)}")
         )
     team = teams.get(v["team_code"])
     if v["team_code"] and team is None:
-        problems.append(Problem(line, "team_code", f"there is no team with code '{v['team_code']}'"))
+        problems.append(Problem("team_code", f"there is no team with code '{v['team_code']}'", line))
     anchor: dt.date | None = None
     if v["anchor_date"]:
         try:
             anchor = dt.date.fromisoformat(v["anchor_date"])
         except ValueError:
             problems.append(
-                Problem(line, "anchor_date",
-                        f"'{v['anchor_date']}' is not a date in ISO 8601 form (YYYY-MM-DD)")
+                Problem("anchor_date",
+                        f"'{v['anchor_date']}' is not a date in ISO 8601 form (YYYY-MM-DD)", line)
             )
     if problems or team is None or anchor is None:
         return None, problems
@@ -147,13 +123,13 @@ def _contacts(db: Session, study: Study) -> dict[str, Contact]:
 
 
 def parse_csv(db: Session, data: bytes | str, study: Study) -> list[EnrolmentRow]:
-    """Check a whole file; the rows, or EnrolmentError listing every problem."""
+    """Check a whole file; the rows, or InputError listing every problem."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise EnrolmentError(
-                [Problem(None, None, f"the file is not UTF-8 text (byte {exc.start}); "
+            raise InputError(
+                [Problem(None, f"the file is not UTF-8 text (byte {exc.start}); "
                                      "save it as 'CSV UTF-8' and try again")]
             ) from exc
     else:
@@ -162,22 +138,22 @@ def parse_csv(db: Session, data: bytes | str, study: Study) -> list[EnrolmentRow
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
-        raise EnrolmentError([Problem(None, None, "the file is empty")]) from None
+        raise InputError([Problem(None, "the file is empty")]) from None
     except csv.Error as exc:
-        raise EnrolmentError([Problem(1, None, f"cannot read the header: {exc}")]) from exc
+        raise InputError([Problem(None, line=1, message=f"cannot read the header: {exc}")]) from exc
     missing = [c for c in COLUMNS if c not in header]
     unknown = [h for h in header if h not in COLUMNS]
     duplicated = sorted({h for h in header if header.count(h) > 1})
     header_problems = []
     if missing:
-        header_problems.append(Problem(1, None, f"missing column(s): {', '.join(missing)}"))
+        header_problems.append(Problem(None, line=1, message=f"missing column(s): {', '.join(missing)}"))
     if unknown:
-        header_problems.append(Problem(1, None, f"unknown column(s): {', '.join(unknown)}"))
+        header_problems.append(Problem(None, line=1, message=f"unknown column(s): {', '.join(unknown)}"))
     if duplicated:
-        header_problems.append(Problem(1, None, f"repeated column(s): {', '.join(duplicated)}"))
+        header_problems.append(Problem(None, line=1, message=f"repeated column(s): {', '.join(duplicated)}"))
     if header_problems:
-        header_problems.append(Problem(1, None, f"the header must be {','.join(COLUMNS)}"))
-        raise EnrolmentError(header_problems)
+        header_problems.append(Problem(None, line=1, message=f"the header must be {','.join(COLUMNS)}"))
+        raise InputError(header_problems)
 
     teams = _teams(db)
     contacts = _contacts(db, study)
@@ -193,7 +169,7 @@ def parse_csv(db: Session, data: bytes | str, study: Study) -> list[EnrolmentRow
                 continue
             if len(values) != len(header):
                 problems.append(
-                    Problem(line, None, f"expected {len(header)} values, found {len(values)}")
+                    Problem(None, line=line, message=f"expected {len(header)} values, found {len(values)}")
                 )
                 continue
             row, row_problems = check_values(dict(zip(header, values, strict=True)), teams, line)
@@ -201,24 +177,25 @@ def parse_csv(db: Session, data: bytes | str, study: Study) -> list[EnrolmentRow
             if row is None:
                 continue
             if row.external_id in seen_ids:
-                problems.append(Problem(line, "external_id",
-                                        f"'{row.external_id}' is also on line {seen_ids[row.external_id]}"))
+                problems.append(Problem(
+                    "external_id", f"'{row.external_id}' is also on line {seen_ids[row.external_id]}",
+                    line))
             if row.email.lower() in seen_emails:
-                problems.append(Problem(line, "email",
-                                        f"'{row.email}' is also on line {seen_emails[row.email.lower()]}"))
+                problems.append(Problem(
+                    "email", f"'{row.email}' is also on line {seen_emails[row.email.lower()]}", line))
             owner = owner_of_email.get(row.email.lower())
             if owner is not None and owner != row.external_id:
-                problems.append(Problem(line, "email", f"'{row.email}' already belongs to the "
+                problems.append(Problem("email", line=line, message=f"'{row.email}' already belongs to the "
                                         f"participant with external_id '{owner}'"))
             seen_ids.setdefault(row.external_id, line)
             seen_emails.setdefault(row.email.lower(), line)
             rows.append(row)
     except csv.Error as exc:
-        problems.append(Problem(reader.line_num, None, f"cannot read this line: {exc}"))
+        problems.append(Problem(None, line=reader.line_num, message=f"cannot read this line: {exc}"))
     if not rows and not problems:
-        problems.append(Problem(None, None, "the file has a header but no participants"))
+        problems.append(Problem(None, "the file has a header but no participants"))
     if problems:
-        raise EnrolmentError(problems)
+        raise InputError(problems)
     return rows
 
 
@@ -281,33 +258,30 @@ def apply_rows(
 
 
 def import_csv(db: Session, study: Study, data: bytes | str, user: User | None = None) -> ImportResult:
-    """Check and apply a participants file, all or nothing; commits on success."""
+    """Check and apply a participants file, all or nothing; InputError lists every problem."""
     rows = parse_csv(db, data, study)
-    result = apply_rows(db, study, rows, user)
-    db.commit()
-    return result
+    return apply_rows(db, study, rows, user)
 
 
 def save_participant(
     db: Session, study: Study, values: Mapping[str, str | None], user: User | None = None,
     participant: Participant | None = None,
-) -> tuple[Participant | None, list[Problem]]:
-    """Add one participant, or edit one (team, role, anchor date, contact); commits on success."""
+) -> Participant:
+    """Add one participant, or edit one (team, role, anchor date, contact); InputError if refused."""
     values = dict(values)
     if participant is not None:
         assert participant.contact is not None
         values["external_id"] = participant.contact.external_id
     row, problems = check_values(values, _teams(db))
     if row is None:
-        return None, problems
+        raise InputError(problems)
     contacts = _contacts(db, study)
     if participant is None and row.external_id in contacts:
-        return None, [Problem(None, "external_id",
-                              f"'{row.external_id}' is already enrolled in this study")]
+        raise InputError([Problem("external_id",
+                                  f"'{row.external_id}' is already enrolled in this study")])
     for contact in contacts.values():
         if contact.email.lower() == row.email.lower() and contact.external_id != row.external_id:
-            return None, [Problem(None, "email", f"'{row.email}' already belongs to the "
-                                  f"participant with external_id '{contact.external_id}'")]
+            raise InputError([Problem("email", f"'{row.email}' already belongs to the "
+                                      f"participant with external_id '{contact.external_id}'")])
     result = apply_rows(db, study, [row], user, source="add" if participant is None else "edit")
-    db.commit()
-    return result.participants[0], []
+    return result.participants[0]

@@ -8,6 +8,11 @@ Exactly once, even with several schedulers on one PostgreSQL database:
   "remind:<id>:<n>"). On SQLite (one writer at a time) the same statement is a plain guarded
   UPDATE. Each batch is committed on its own, so a crash loses at most the batch in flight,
   which is rolled back whole and redone by the next pass.
+
+Who commits: materialise, reschedule_participant and expire work in the caller's session and
+never commit (the caller does: scheduler.run_step, the commands, the views). open_due and
+queue_reminders commit in stages, one transaction per batch, so they take the session factory
+and open a session for each batch themselves.
 """
 
 from __future__ import annotations
@@ -17,19 +22,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from survey.db import utcnow
 from survey.mail import MailSettings, render_survey_email
 from survey.models import (
-    ConsentDecision,
     Contact,
     Invitation,
     InvitationStatus,
     OutboxMessage,
     Participant,
-    ParticipantStatus,
     Study,
     StudyStatus,
     Wave,
@@ -44,17 +47,6 @@ OPEN_STATES = (InvitationStatus.SENT, InvitationStatus.STARTED)
 _Ts = TypeVarTuple("_Ts")
 
 
-def participant_is_active() -> ColumnElement[bool]:
-    """SQL form of Participant.is_active: not withdrawn and not declined."""
-    return and_(
-        Participant.status == ParticipantStatus.ACTIVE,
-        or_(
-            Participant.consent_decision.is_(None),
-            Participant.consent_decision != ConsentDecision.DECLINED,
-        ),
-    )
-
-
 def _sendable(query: Select[*_Ts]) -> Select[*_Ts]:
     """Restrict a query over Invitation to active participants with a contact, in active studies."""
     return (
@@ -62,7 +54,7 @@ def _sendable(query: Select[*_Ts]) -> Select[*_Ts]:
         .join(Contact, Contact.participant_id == Participant.id)
         .join(Wave, Wave.id == Invitation.wave_id)
         .join(Study, Study.id == Wave.study_id)
-        .where(participant_is_active(), Study.status == StudyStatus.ACTIVE)
+        .where(Participant.is_active, Study.status == StudyStatus.ACTIVE)
     )
 
 
@@ -88,7 +80,7 @@ def _insert_ignoring_duplicates(db: Session, rows: list[dict[str, Any]]) -> None
 
 
 def materialise(db: Session, now: dt.datetime | None = None) -> int:
-    """Create the missing invitation of every active participant for every wave; commits.
+    """Create the missing invitation of every active participant for every wave (flushed).
 
     Idempotent: running it again, or in two processes at once, creates nothing twice.
     Returns the number of invitations created by this call.
@@ -102,7 +94,7 @@ def materialise(db: Session, now: dt.datetime | None = None) -> int:
             continue
         people = db.execute(
             select(Participant.id, Participant.anchor_date).where(
-                Participant.study_id == study.id, participant_is_active()
+                Participant.study_id == study.id, Participant.is_active
             )
         ).all()
         existing = {
@@ -144,7 +136,6 @@ def materialise(db: Session, now: dt.datetime | None = None) -> int:
         before = db.scalar(count_query) or 0
         _insert_ignoring_duplicates(db, rows)
         created += (db.scalar(count_query) or 0) - before
-        db.commit()
     return created
 
 
@@ -232,45 +223,38 @@ def _claim(
 
 
 def open_due(
-    db: Session, settings: MailSettings, now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE
+    sessions: sessionmaker[Session], settings: MailSettings, now: dt.datetime | None = None, *,
+    batch_size: int = BATCH_SIZE,
 ) -> int:
-    """Open every invitation whose window has begun, queueing its email; commits per batch."""
+    """Open every invitation whose window has begun, queueing its email; one transaction a batch."""
     now = now or utcnow()
     opened = 0
     while True:
-        candidates = (
-            _sendable(select(Invitation.id))
-            .where(
-                Invitation.status == InvitationStatus.SCHEDULED,
-                Invitation.opens_at <= now,
-                Invitation.closes_at > now,
+        with sessions.begin() as db:
+            candidates = (
+                _sendable(select(Invitation.id))
+                .where(
+                    Invitation.status == InvitationStatus.SCHEDULED,
+                    Invitation.opens_at <= now,
+                    Invitation.closes_at > now,
+                )
+                .order_by(Invitation.id)
+                .limit(batch_size)
             )
-            .order_by(Invitation.id)
-            .limit(batch_size)
-        )
-        ids = _claim(
-            db, candidates, [Invitation.status == InvitationStatus.SCHEDULED],
-            {"status": InvitationStatus.SENT, "sent_at": now},
-        )
-        if not ids:
-            db.commit()
-            return opened
-        for invitation in _load(db, ids):
-            _queue_email(db, settings, invitation, "invite", f"invite:{invitation.id}", now)
-        db.commit()
+            ids = _claim(
+                db, candidates, [Invitation.status == InvitationStatus.SCHEDULED],
+                {"status": InvitationStatus.SENT, "sent_at": now},
+            )
+            if not ids:
+                return opened
+            for invitation in _load(db, ids):
+                _queue_email(db, settings, invitation, "invite", f"invite:{invitation.id}", now)
         opened += len(ids)
 
 
-def queue_reminders(
-    db: Session, settings: MailSettings, now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE
-) -> int:
-    """Queue the reminders that are due for open, unanswered invitations; commits per batch.
-
-    When several reminders have fallen due (the scheduler was stopped), only the latest is
-    sent: a person never gets more than the configured number, nor two at once.
-    """
-    now = now or utcnow()
-    queued = 0
+def _reminders_due(db: Session, now: dt.datetime) -> dict[tuple[int, int, int], list[int]]:
+    """(wave id, reminders sent, reminders due) -> the invitations that owe that reminder now."""
+    due: dict[tuple[int, int, int], list[int]] = defaultdict(list)
     for wave in db.scalars(
         select(Wave).join(Study).where(Study.status == StudyStatus.ACTIVE).order_by(Wave.id)
     ).all():
@@ -289,14 +273,30 @@ def queue_reminders(
                 Invitation.reminders_sent < len(offsets),
             )
         ).all()
-        due: dict[tuple[int, int], list[int]] = defaultdict(list)
         for inv_id, sent_at, opens_at, closes_at, sent_count in rows:
             number = schedule.reminders_due(rules, sent_at or opens_at, offsets, closes_at, now)
             if number > sent_count:
-                due[(sent_count, number)].append(inv_id)
-        for (old, new), ids in due.items():
-            for start in range(0, len(ids), batch_size):
-                chunk = ids[start : start + batch_size]
+                due[(wave.id, sent_count, number)].append(inv_id)
+    return due
+
+
+def queue_reminders(
+    sessions: sessionmaker[Session], settings: MailSettings, now: dt.datetime | None = None, *,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Queue the reminders that are due for open, unanswered invitations; one transaction a batch.
+
+    When several reminders have fallen due (the scheduler was stopped), only the latest is
+    sent: a person never gets more than the configured number, nor two at once.
+    """
+    now = now or utcnow()
+    queued = 0
+    with sessions() as db:
+        due = _reminders_due(db, now)
+    for (_wave, old, new), ids in due.items():
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start : start + batch_size]
+            with sessions.begin() as db:
                 candidates = select(Invitation.id).where(
                     Invitation.id.in_(chunk), Invitation.reminders_sent == old,
                     Invitation.status.in_(OPEN_STATES),
@@ -310,13 +310,12 @@ def queue_reminders(
                     _queue_email(
                         db, settings, invitation, "remind", f"remind:{invitation.id}:{new}", now
                     )
-                db.commit()
-                queued += len(claimed)
+            queued += len(claimed)
     return queued
 
 
 def expire(db: Session, now: dt.datetime | None = None) -> int:
-    """Close windows that have ended, and cancel unopened invitations of people who left; commits."""
+    """Close windows that have ended, and cancel unopened invitations of people who left."""
     now = now or utcnow()
     expired = db.execute(
         update(Invitation)
@@ -327,7 +326,7 @@ def expire(db: Session, now: dt.datetime | None = None) -> int:
         .values(status=InvitationStatus.EXPIRED)
         .execution_options(synchronize_session=False)
     )
-    inactive = select(Participant.id).where(~participant_is_active())
+    inactive = select(Participant.id).where(~Participant.is_active)
     db.execute(
         update(Invitation)
         .where(
@@ -337,5 +336,4 @@ def expire(db: Session, now: dt.datetime | None = None) -> int:
         .values(status=InvitationStatus.CANCELLED)
         .execution_options(synchronize_session=False)
     )
-    db.commit()
     return int(getattr(expired, "rowcount", 0) or 0)

@@ -6,6 +6,10 @@ milliseconds between the server's 250 reply and that commit can hand the same me
 twice — and then only after its lease has run out, with the same Message-ID header, so the
 copy can be recognised. Two workers never hold the same message: claims use
 FOR UPDATE SKIP LOCKED on PostgreSQL and a guarded UPDATE on SQLite.
+
+Who commits: delivery commits in stages (claim, then one outcome per message), so `deliver`
+takes the session factory and opens a short transaction for each stage; `claim` and the
+read-only `status_counts` take a session and leave committing to their caller.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from survey.db import utcnow
 from survey.mail import (
@@ -32,14 +36,12 @@ from survey.mail import (
     make_transport,
 )
 from survey.models import (
-    ConsentDecision,
     Contact,
     Invitation,
     InvitationStatus,
     OutboxMessage,
     OutboxStatus,
     Participant,
-    ParticipantStatus,
     Study,
     StudyStatus,
     Wave,
@@ -85,7 +87,7 @@ def claim(
     db: Session, now: dt.datetime, worker: str, *, lease: dt.timedelta = LEASE,
     batch_size: int = BATCH_SIZE,
 ) -> list[int]:
-    """Take a lease on up to batch_size due messages no one else holds; commits."""
+    """Take a lease on up to batch_size due messages no one else holds (the caller commits)."""
     candidates = (
         select(OutboxMessage.id)
         .where(
@@ -110,19 +112,18 @@ def claim(
             .execution_options(synchronize_session=False)
         ).all()
     )
-    db.commit()
     return sorted(ids)
 
 
-def _finish(db: Session, message_id: int, worker: str, **values: Any) -> bool:
+def _finish(sessions: sessionmaker[Session], message_id: int, worker: str, **values: Any) -> bool:
     """Record an outcome and release the lease, only if this worker still holds it; commits."""
-    result = db.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
-        .values(claimed_by=None, claimed_until=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    db.commit()
+    with sessions.begin() as db:
+        result = db.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
+            .values(claimed_by=None, claimed_until=None, **values)
+            .execution_options(synchronize_session=False)
+        )
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -142,8 +143,7 @@ class _Claimed:
     invitation_status: InvitationStatus | None
     closes_at: dt.datetime | None
     participant_code: str | None
-    participant_status: ParticipantStatus | None
-    consent_decision: ConsentDecision | None
+    participant_active: bool | None
     contact_email: str | None
     study_status: StudyStatus | None
     study_timezone: str | None
@@ -157,7 +157,7 @@ _CLAIMED_COLUMNS = (
     OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body_text,
     OutboxMessage.body_html, OutboxMessage.attempts, OutboxMessage.created_at,
     Invitation.status, Invitation.closes_at,
-    Participant.code, Participant.status, Participant.consent_decision, Contact.email,
+    Participant.code, Participant.is_active, Contact.email,
     Study.status, Study.timezone, Study.send_hour_start, Study.send_hour_end,
     Study.send_weekdays_only,
 )
@@ -184,9 +184,7 @@ def _recheck(message: _Claimed, now: dt.datetime) -> tuple[str, str | dt.datetim
         return "send", message.recipient
     if message.invitation_status is None:
         return "cancel", "the invitation no longer exists"
-    if message.participant_status != ParticipantStatus.ACTIVE or (
-        message.consent_decision == ConsentDecision.DECLINED
-    ):
+    if not message.participant_active:
         return "cancel", f"participant {message.participant_code} is no longer taking part"
     if message.contact_email is None:
         return "cancel", f"participant {message.participant_code} has no contact details"
@@ -209,22 +207,23 @@ def _rules(zone: str, start: int, end: int, weekdays_only: bool) -> schedule.Sen
 
 
 def _deliver_one(
-    db: Session, transport: Transport, settings: MailSettings, message_id: int, worker: str,
-    now: dt.datetime, report: DeliveryReport, max_attempts: int,
+    sessions: sessionmaker[Session], transport: Transport, settings: MailSettings, message_id: int,
+    worker: str, now: dt.datetime, report: DeliveryReport, max_attempts: int,
 ) -> None:
     """Re-check, send and record one claimed message (raises ConnectionFailure after recording)."""
-    message = _load_claimed(db, message_id, worker)
+    with sessions() as db:
+        message = _load_claimed(db, message_id, worker)
     if message is None:
         return
     verdict, detail = _recheck(message, now)
     if verdict == "cancel":
-        _finish(db, message_id, worker, status=OutboxStatus.CANCELLED, last_error=str(detail),
+        _finish(sessions, message_id, worker, status=OutboxStatus.CANCELLED, last_error=str(detail),
                 body_text="", body_html="")
         report.cancelled += 1
         return
     if verdict == "defer":
         assert isinstance(detail, dt.datetime)
-        _finish(db, message_id, worker, next_attempt_at=detail)
+        _finish(sessions, message_id, worker, next_attempt_at=detail)
         report.deferred += 1
         return
     recipient = str(detail)
@@ -238,17 +237,17 @@ def _deliver_one(
     try:
         transport.send(email)
     except PermanentFailure as exc:
-        _finish(db, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
+        _finish(sessions, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
                 last_error=str(exc)[:2000])
         report.failed += 1
         report.errors.append(str(exc))
     except TemporaryFailure as exc:
         if attempts >= max_attempts:
-            _finish(db, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
+            _finish(sessions, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
                     last_error=f"gave up after {attempts} attempts: {exc}"[:2000])
             report.failed += 1
         else:
-            _finish(db, message_id, worker, attempts=attempts, last_error=str(exc)[:2000],
+            _finish(sessions, message_id, worker, attempts=attempts, last_error=str(exc)[:2000],
                     next_attempt_at=now + backoff(attempts))
             report.retrying += 1
         report.errors.append(str(exc))
@@ -257,13 +256,13 @@ def _deliver_one(
     else:
         # Committed at once: the window in which a crash could cause a second copy is tiny.
         # The bodies hold live personal links; once delivered they are not kept.
-        _finish(db, message_id, worker, status=OutboxStatus.SENT, sent_at=now, attempts=attempts,
+        _finish(sessions, message_id, worker, status=OutboxStatus.SENT, sent_at=now, attempts=attempts,
                 last_error=None, recipient=recipient, body_text="", body_html="")
         report.sent += 1
 
 
 def deliver(
-    db: Session,
+    sessions: sessionmaker[Session],
     settings: MailSettings,
     now: dt.datetime | None = None,
     *,
@@ -273,59 +272,61 @@ def deliver(
     max_attempts: int = MAX_ATTEMPTS,
     worker: str | None = None,
 ) -> DeliveryReport:
-    """Deliver every due pending message once; commits after each message."""
+    """Deliver every due pending message once; commits the claim, then each message's outcome."""
     now = now or utcnow()
     worker = worker or uuid.uuid4().hex[:16]
     transport = transport or make_transport(settings)
     report = DeliveryReport()
     try:
         while True:
-            ids = claim(db, now, worker, lease=lease, batch_size=batch_size)
+            with sessions.begin() as db:
+                ids = claim(db, now, worker, lease=lease, batch_size=batch_size)
             if not ids:
                 break
             started = time.monotonic()
             for position, message_id in enumerate(ids):
                 if time.monotonic() - started > lease.total_seconds() / 2:
                     # Never send under a lease that might run out: hand the rest back.
-                    _release(db, ids[position:], worker)
+                    _release(sessions, ids[position:], worker)
                     break
                 try:
-                    _deliver_one(db, transport, settings, message_id, worker, now, report,
+                    _deliver_one(sessions, transport, settings, message_id, worker, now, report,
                                  max_attempts)
                 except ConnectionFailure as exc:
                     # The server is unreachable: the rest of the batch failed this attempt too.
                     for other in ids[position + 1 :]:
-                        _retry_unsent(db, other, worker, now, str(exc), report, max_attempts)
+                        _retry_unsent(sessions, other, worker, now, str(exc), report, max_attempts)
                     return report
     finally:
         transport.close()
     return report
 
 
-def _release(db: Session, ids: list[int], worker: str) -> None:
+def _release(sessions: sessionmaker[Session], ids: list[int], worker: str) -> None:
     """Give back claimed messages untouched."""
-    db.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker)
-        .values(claimed_by=None, claimed_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.commit()
+    with sessions.begin() as db:
+        db.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker)
+            .values(claimed_by=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _retry_unsent(
-    db: Session, message_id: int, worker: str, now: dt.datetime, error: str,
+    sessions: sessionmaker[Session], message_id: int, worker: str, now: dt.datetime, error: str,
     report: DeliveryReport, max_attempts: int,
 ) -> None:
     """Count a failed attempt for a claimed message the server could not be reached for."""
-    attempts = db.scalar(select(OutboxMessage.attempts).where(OutboxMessage.id == message_id))
+    with sessions() as db:
+        attempts = db.scalar(select(OutboxMessage.attempts).where(OutboxMessage.id == message_id))
     attempts = (attempts or 0) + 1
     if attempts >= max_attempts:
-        _finish(db, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
+        _finish(sessions, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
                 last_error=f"gave up after {attempts} attempts: {error}"[:2000])
         report.failed += 1
     else:
-        _finish(db, message_id, worker, attempts=attempts, last_error=error[:2000],
+        _finish(sessions, message_id, worker, attempts=attempts, last_error=error[:2000],
                 next_attempt_at=now + backoff(attempts))
         report.retrying += 1
 

@@ -22,11 +22,12 @@ from survey.models import (
     ScaleScore,
     Wave,
 )
+from survey.services.errors import InputError
 from survey.services.instrument_versions import ensure_unchanged
 
-
-class AnswerError(ValueError):
-    """An answer the questionnaire page does not allow (unknown item or value out of range)."""
+# An answer the questionnaire page does not allow (unknown item or value out of range) is
+# input a person can correct: InputError. The old name stays for the code that imports it.
+AnswerError = InputError
 
 
 class InstrumentChanged(RuntimeError):

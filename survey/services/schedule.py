@@ -11,12 +11,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from survey.models import Study, Wave
+from survey.services.errors import InputError
 
 MAX_SEARCH_DAYS = 8  # a week always holds an allowed slot when weekdays are allowed
-
-
-class ScheduleError(ValueError):
-    """A study's schedule settings cannot produce a sending time."""
 
 
 @dataclass(frozen=True)
@@ -34,13 +31,13 @@ class SendingRules:
         try:
             zone = ZoneInfo(study.timezone or "Europe/London")
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ScheduleError(f"study {study.code}: unknown time zone '{study.timezone}'") from exc
+            raise InputError(
+                {"timezone": f"study {study.code}: unknown time zone '{study.timezone}'"}) from exc
         rules = cls(zone, study.send_hour_start, study.send_hour_end, study.send_weekdays_only)
         if not 0 <= rules.hour_start < rules.hour_end <= 24:
-            raise ScheduleError(
+            raise InputError({"sending": (
                 f"study {study.code}: sending hours {rules.hour_start}–{rules.hour_end} "
-                "must satisfy 0 <= start < end <= 24"
-            )
+                "must satisfy 0 <= start < end <= 24")})
         return rules
 
 
@@ -76,7 +73,7 @@ def next_allowed(rules: SendingRules, instant: dt.datetime) -> dt.datetime:
         if _allowed_day(rules, day):
             return local_instant(rules.zone, day, rules.hour_start)
         day += dt.timedelta(days=1)
-    raise ScheduleError("no allowed sending slot within a week")  # pragma: no cover
+    raise InputError({"sending": "no allowed sending slot within a week"})  # pragma: no cover
 
 
 def wave_date(wave: Wave, anchor: dt.date) -> dt.date:
@@ -84,7 +81,7 @@ def wave_date(wave: Wave, anchor: dt.date) -> dt.date:
     if wave.fixed_date is not None:
         return wave.fixed_date
     if wave.offset_days is None:
-        raise ScheduleError(f"wave {wave.index} has neither an offset nor a fixed date")
+        raise InputError({"waves": f"wave {wave.index} has neither an offset nor a fixed date"})
     return anchor + dt.timedelta(days=wave.offset_days)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from survey.models import Organisation, StaffRole, User
 from survey.services.audit import record_event
-from survey.services.errors import InputError
+from survey.services.errors import InputError, Problem
 from survey.services.organisations import organisation_by_code
 
 MIN_PASSWORD = 12
@@ -48,13 +48,18 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+def by_email(db: Session, email: str) -> User | None:
+    """The staff account with this email, ignoring case and surrounding spaces."""
+    return db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
 def _email(db: Session, value: str) -> str:
     email = value.strip().lower()
     try:
         email = validate_email(email, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         raise InputError({"email": f"'{email}' is not a valid email address."}) from None
-    if db.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+    if by_email(db, email) is not None:
         raise InputError({"email": f"There is already an account for {email}."})
     return email
 
@@ -62,20 +67,20 @@ def _email(db: Session, value: str) -> str:
 def create_account(db: Session, by: User | None, *, email: str, role: str, password: str,
                    trust_code: str | None = None, actor: str | None = None) -> User:
     """Add an active staff account; raises InputError (nothing added) listing every problem."""
-    problems: dict[str, str] = {}
+    problems: list[Problem] = []
     checked_email = checked_role = None
     organisation: Organisation | None = None
     try:
         checked_email = _email(db, email)
     except InputError as exc:
-        problems.update(exc.problems)
+        problems.extend(exc.problems)
     try:
         checked_role = _role(role)
         organisation = _trust_for(db, checked_role, trust_code)
     except InputError as exc:
-        problems.update(exc.problems)
+        problems.extend(exc.problems)
     if (message := password_problem(password)) is not None:
-        problems["password"] = message
+        problems.append(Problem("password", message))
     if problems or checked_email is None or checked_role is None:
         raise InputError(problems)
     user = User(email=checked_email, role=checked_role, organisation=organisation, active=True)

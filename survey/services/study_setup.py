@@ -21,17 +21,14 @@ from instruments import InstrumentError, Problem, load_instrument
 from instruments.fields import FieldReader
 from instruments.source import SourceMap, read_yaml
 from survey.models import Invitation, Role, Study, StudyInstrument, Wave
+from survey.services.errors import InputError
+from survey.services.errors import Problem as InputProblem
 from survey.services.instrument_versions import CONSENT_DIR
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 STUDY_FIELDS = ("code", "name", "timezone", "sending", "show_own_scores", "consent_version",
                 "instruments", "waves")
 WAVE_FIELDS = ("index", "label", "offset_days", "fixed_date", "window_days", "reminders")
-AUDIENCE = {Role.PEER_WORKER: "peer_worker", Role.COLLEAGUE: "colleague", Role.MANAGER: "colleague"}
-
-
-class SetupError(ValueError):
-    """The file is fine but the database refuses the change; says why and what to do."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,7 +126,7 @@ def _instruments(reader: FieldReader, root: SourceMap) -> tuple[tuple[Role, str,
         match = re.fullmatch(r"([a-z][a-z0-9_]*)@(\d+)", str(value)) if value else None
         if match is None:
             reader.add(line, "instruments", role.value,
-                       f"give the instrument as id@version, e.g. {AUDIENCE[role]}@1, got {value!r}")
+                       f"give the instrument as id@version, e.g. {role.audience}@1, got {value!r}")
             continue
         instrument_id, version = match.group(1), int(match.group(2))
         try:
@@ -137,7 +134,7 @@ def _instruments(reader: FieldReader, root: SourceMap) -> tuple[tuple[Role, str,
         except InstrumentError as exc:
             reader.add(line, "instruments", role.value, f"cannot use {value}: {exc}")
             continue
-        if instrument.audience != AUDIENCE[role]:
+        if instrument.audience != role.audience:
             reader.add(line, "instruments", role.value,
                        f"{value} is written for {instrument.audience}s, not {role.value}s")
             continue
@@ -192,7 +189,8 @@ def _waves(reader: FieldReader, root: SourceMap) -> tuple[WaveSpec, ...]:
 
 
 def apply_study(db: Session, spec: StudySpec) -> Study:
-    """Create or update the study; waves that have invitations keep their timing."""
+    """Create or update the study (flushed; the caller commits); InputError if a wave with
+    invitations would move or go."""
     study = db.scalar(select(Study).where(Study.code == spec.code))
     if study is None:
         study = Study(code=spec.code, name=spec.name)
@@ -210,9 +208,9 @@ def apply_study(db: Session, spec: StudySpec) -> Study:
     for wave_spec in spec.waves:
         wave = existing.pop(wave_spec.index, None)
         if wave is not None and _invited(db, wave) and _timing(wave) != _timing_of(wave_spec):
-            raise SetupError(
-                f"wave {wave.index} ({wave.label}) already has invitations, so its timing cannot "
-                "change; add a new wave instead, or put the old timing back")
+            raise InputError([InputProblem(
+                "waves", f"wave {wave.index} ({wave.label}) already has invitations, so its timing cannot "
+                "change; add a new wave instead, or put the old timing back")])
         wave = wave or Wave(study=study, index=wave_spec.index)
         wave.label, wave.window_days = wave_spec.label, wave_spec.window_days
         wave.offset_days, wave.fixed_date = wave_spec.offset_days, wave_spec.fixed_date
@@ -220,7 +218,8 @@ def apply_study(db: Session, spec: StudySpec) -> Study:
         db.add(wave)
     for wave in existing.values():
         if _invited(db, wave):
-            raise SetupError(f"wave {wave.index} ({wave.label}) has invitations and cannot be removed")
+            raise InputError([InputProblem(
+                "waves", f"wave {wave.index} ({wave.label}) has invitations and cannot be removed")])
         db.delete(wave)
     db.flush()
     return study

@@ -146,7 +146,7 @@ def test_services_serve_the_cli_too(db: Session) -> None:
     organisations.create_team(db, None, trust, "CLI-1-T", "A team", actor="cli")
     with pytest.raises(InputError) as refused:
         organisations.create_team(db, None, trust, "cli-1-t", "A team")
-    assert refused.value.problems == {
+    assert refused.value.by_field() == {
         "code": "There is already a team with code 'cli-1-t'.",
         "name": "Made by the CLI already has a team called 'A team'.",
     }

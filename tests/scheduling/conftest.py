@@ -18,9 +18,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import make_url, text
+from sqlalchemy.orm import Session
 
 from survey import models as m
-from survey.db import make_engine
+from survey.db import get_sessionmaker, make_engine
 from survey.services import migrations
 from tests import factories as f
 from tests.conftest import IN_CI, PG_URL, _create_pg_database, app_factory
@@ -131,6 +132,27 @@ def make_study(n_people: int = 3, *, reminders: list[int] | None = None, waves: 
 
 
 # --- PostgreSQL only -------------------------------------------------------------------------
+
+Staged = Callable[..., Any]
+
+
+@pytest.fixture
+def staged(app: Flask, db: Session) -> Staged:
+    """Run a service that commits in stages (it takes the session factory) beside the test's `db`.
+
+    The test's session commits first (its work becomes visible; SQLite has one writer at a
+    time) and afterwards starts afresh, so it reads what the service committed.
+    """
+
+    def run(service: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        db.commit()
+        result = service(get_sessionmaker(app), *args, **kwargs)
+        db.commit()
+        db.expire_all()
+        return result
+
+    return run
+
 
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:

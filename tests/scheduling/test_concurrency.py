@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from survey import models as m
-from survey.db import get_sessionmaker, session_scope
+from survey.db import get_engine, get_sessionmaker, session_scope
 from survey.mail import MailSettings, OutgoingEmail, SmtpTransport
 from survey.scheduler import run_pass
 from survey.services import invitations, outbox
@@ -102,9 +103,13 @@ def test_rows_locked_by_another_scheduler_are_skipped_not_waited_for(
         held = holder.scalars(
             select(m.Invitation.id).order_by(m.Invitation.id).limit(5).with_for_update()
         ).all()
-        with session_scope(app) as db:
-            db.execute(text("SET LOCAL lock_timeout = '3s'"))  # waiting would fail the test
-            assert invitations.open_due(db, MailSettings.from_config(app.config), OPENS) == 15
+        impatient = sessionmaker(bind=get_engine(app), expire_on_commit=False)
+
+        @event.listens_for(impatient, "after_begin")
+        def _no_waiting(_session: Session, _transaction: Any, connection: Connection) -> None:
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '3s'")  # waiting would fail the test
+
+        assert invitations.open_due(impatient, MailSettings.from_config(app.config), OPENS) == 15
         with session_scope(app) as db:
             waiting = db.scalars(select(m.Invitation.id).where(
                 m.Invitation.status == m.InvitationStatus.SCHEDULED)).all()
@@ -112,8 +117,7 @@ def test_rows_locked_by_another_scheduler_are_skipped_not_waited_for(
     finally:
         holder.rollback()
         holder.close()
-    with session_scope(app) as db:
-        assert invitations.open_due(db, MailSettings.from_config(app.config), OPENS) == 5
+    assert invitations.open_due(get_sessionmaker(app), MailSettings.from_config(app.config), OPENS) == 5
 
 
 def test_crash_while_opening_then_restart_invites_everyone_once(

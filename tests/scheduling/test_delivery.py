@@ -19,7 +19,7 @@ from survey.mail import MailSettings
 from survey.scheduler import run_pass
 from survey.services import invitations, outbox
 from survey.services.tokens import find_invitation
-from tests.scheduling.conftest import OPENS, SmtpServer, make_study, smtp_config
+from tests.scheduling.conftest import OPENS, SmtpServer, Staged, make_study, smtp_config
 
 DAY = dt.timedelta(days=1)
 MINUTE = dt.timedelta(minutes=1)
@@ -32,9 +32,9 @@ def body_text(message: Any) -> str:
     return str(part.get_content())
 
 
-def queue_invites(db: Session, settings: MailSettings, now: dt.datetime = OPENS) -> None:
+def queue_invites(db: Session, staged: Staged, settings: MailSettings, now: dt.datetime = OPENS) -> None:
     invitations.materialise(db, now - DAY)
-    invitations.open_due(db, settings, now)
+    staged(invitations.open_due, settings, now)
 
 
 def messages(db: Session) -> list[m.OutboxMessage]:
@@ -78,14 +78,14 @@ def test_invitations_arrive_by_smtp_and_the_link_opens_the_survey(
 
 
 def test_server_down_then_back_delivers_each_message_once(
-    db: Session, make_app: Callable[..., Flask], stopped_smtp_server: SmtpServer
+    db: Session, staged: Staged, make_app: Callable[..., Flask], stopped_smtp_server: SmtpServer
 ) -> None:
     app = make_app(**smtp_config(stopped_smtp_server))
     settings = MailSettings.from_config(app.config)
     _study, people = make_study(3)
     db.commit()
-    queue_invites(db, settings)
-    down = outbox.deliver(db, settings, OPENS)
+    queue_invites(db, staged, settings)
+    down = staged(outbox.deliver, settings, OPENS)
     assert (down.sent, down.retrying) == (0, 3)
     assert "cannot connect" in down.errors[0]
     for msg in messages(db):
@@ -93,16 +93,16 @@ def test_server_down_then_back_delivers_each_message_once(
         assert msg.next_attempt_at == OPENS + MINUTE
         assert msg.claimed_by is None
     # Still down at the second attempt: the wait doubles.
-    assert outbox.deliver(db, settings, OPENS + MINUTE).retrying == 3
+    assert staged(outbox.deliver, settings, OPENS + MINUTE).retrying == 3
     assert {msg.next_attempt_at for msg in messages(db)} == {OPENS + 3 * MINUTE}
     stopped_smtp_server.start()
     # Back up, but the backoff has not run out: nothing is tried yet.
-    assert outbox.deliver(db, settings, OPENS + 2 * MINUTE).sent == 0
+    assert staged(outbox.deliver, settings, OPENS + 2 * MINUTE).sent == 0
     assert stopped_smtp_server.messages == []
-    up = outbox.deliver(db, settings, OPENS + 3 * MINUTE)
+    up = staged(outbox.deliver, settings, OPENS + 3 * MINUTE)
     assert up.sent == 3
     for later in (4, 60, 600):
-        assert outbox.deliver(db, settings, OPENS + later * MINUTE).sent == 0
+        assert staged(outbox.deliver, settings, OPENS + later * MINUTE).sent == 0
     assert sorted(msg["To"] for msg in stopped_smtp_server.messages) == sorted(
         p.contact.email for p in people
     )
@@ -110,38 +110,38 @@ def test_server_down_then_back_delivers_each_message_once(
 
 
 def test_temporary_refusal_is_retried_and_permanent_refusal_marked_failed(
-    db: Session, make_app: Callable[..., Flask], smtp_server: SmtpServer
+    db: Session, staged: Staged, make_app: Callable[..., Flask], smtp_server: SmtpServer
 ) -> None:
     app = make_app(**smtp_config(smtp_server))
     settings = MailSettings.from_config(app.config)
     _study, people = make_study(3)
     db.commit()
-    queue_invites(db, settings)
+    queue_invites(db, staged, settings)
     smtp_server.handler.temporary_failures = 1
     smtp_server.handler.refuse.add(people[2].contact.email)
-    first = outbox.deliver(db, settings, OPENS)
+    first = staged(outbox.deliver, settings, OPENS)
     assert (first.sent, first.retrying, first.failed) == (1, 1, 1)
     by_status = {msg.status: msg for msg in messages(db)}
     assert "451" in (by_status[m.OutboxStatus.PENDING].last_error or "")
     failed = by_status[m.OutboxStatus.FAILED]
     assert "550" in (failed.last_error or "") and failed.recipient == people[2].contact.email
-    second = outbox.deliver(db, settings, OPENS + MINUTE)
+    second = staged(outbox.deliver, settings, OPENS + MINUTE)
     assert (second.sent, second.failed) == (1, 0)
     assert len(smtp_server.messages) == 2
     assert outbox.status_counts(db) == {"pending": 0, "sent": 2, "failed": 1, "cancelled": 0}
 
 
 def test_gives_up_after_the_maximum_number_of_attempts(
-    db: Session, make_app: Callable[..., Flask], stopped_smtp_server: SmtpServer
+    db: Session, staged: Staged, make_app: Callable[..., Flask], stopped_smtp_server: SmtpServer
 ) -> None:
     app = make_app(**smtp_config(stopped_smtp_server))
     settings = MailSettings.from_config(app.config)
     make_study(1)
     db.commit()
-    queue_invites(db, settings)
+    queue_invites(db, staged, settings)
     now = OPENS
     for _ in range(3):
-        outbox.deliver(db, settings, now, max_attempts=3)
+        staged(outbox.deliver, settings, now, max_attempts=3)
         now += DAY  # past any backoff, at 09:00 on a weekday
     [msg] = messages(db)
     assert (msg.status, msg.attempts) == (m.OutboxStatus.FAILED, 3)
@@ -149,20 +149,20 @@ def test_gives_up_after_the_maximum_number_of_attempts(
 
 
 def test_recheck_before_sending_cancels_for_withdrawn_or_completed(
-    db: Session, make_app: Callable[..., Flask], smtp_server: SmtpServer
+    db: Session, staged: Staged, make_app: Callable[..., Flask], smtp_server: SmtpServer
 ) -> None:
     app = make_app(**smtp_config(smtp_server))
     settings = MailSettings.from_config(app.config)
     _study, people = make_study(3)
     db.commit()
-    queue_invites(db, settings)
+    queue_invites(db, staged, settings)
     people[0].status = m.ParticipantStatus.WITHDRAWN
     completed = db.scalars(
         select(m.Invitation).where(m.Invitation.participant_id == people[1].id)
     ).one()
     completed.status = m.InvitationStatus.COMPLETED
     db.commit()
-    report = outbox.deliver(db, settings, OPENS)
+    report = staged(outbox.deliver, settings, OPENS)
     assert (report.sent, report.cancelled) == (1, 2)
     assert [msg["To"] for msg in smtp_server.messages] == [people[2].contact.email]
     reasons = sorted(msg.last_error or "" for msg in messages(db)
@@ -172,33 +172,33 @@ def test_recheck_before_sending_cancels_for_withdrawn_or_completed(
 
 
 def test_paused_study_and_night_time_hold_mail_back(
-    db: Session, make_app: Callable[..., Flask], smtp_server: SmtpServer
+    db: Session, staged: Staged, make_app: Callable[..., Flask], smtp_server: SmtpServer
 ) -> None:
     app = make_app(**smtp_config(smtp_server))
     settings = MailSettings.from_config(app.config)
     study, _people = make_study(1)
     db.commit()
-    queue_invites(db, settings)
+    queue_invites(db, staged, settings)
     study.status = m.StudyStatus.PAUSED
     db.commit()
-    assert outbox.deliver(db, settings, OPENS).sent == 0
+    assert staged(outbox.deliver, settings, OPENS).sent == 0
     study.status = m.StudyStatus.ACTIVE
     db.commit()
     evening = OPENS + dt.timedelta(hours=11)  # 20:00 London
-    assert outbox.deliver(db, settings, evening).deferred == 1
+    assert staged(outbox.deliver, settings, evening).deferred == 1
     [msg] = messages(db)
     assert msg.next_attempt_at == OPENS + DAY  # 09:00 the next morning
-    assert outbox.deliver(db, settings, evening + dt.timedelta(hours=1)).sent == 0
-    assert outbox.deliver(db, settings, OPENS + DAY).sent == 1
+    assert staged(outbox.deliver, settings, evening + dt.timedelta(hours=1)).sent == 0
+    assert staged(outbox.deliver, settings, OPENS + DAY).sent == 1
     assert len(smtp_server.messages) == 1
 
 
-def test_file_backend_writes_eml_files(db: Session, app: Flask) -> None:
+def test_file_backend_writes_eml_files(db: Session, staged: Staged, app: Flask) -> None:
     settings = MailSettings.from_config(app.config)
     make_study(2)
     db.commit()
-    queue_invites(db, settings)
-    assert outbox.deliver(db, settings, OPENS).sent == 2
+    queue_invites(db, staged, settings)
+    assert staged(outbox.deliver, settings, OPENS).sent == 2
     files = sorted(Path(settings.file_dir).glob("*.eml"))
     assert len(files) == 2
     assert b"/r/" in files[0].read_bytes()
@@ -226,7 +226,7 @@ def test_reminder_email_goes_out_and_no_reminder_after_completion(
 
 
 def test_non_ascii_names_survive_the_trip(
-    db: Session, make_app: Callable[..., Flask], smtp_server: SmtpServer
+    db: Session, staged: Staged, make_app: Callable[..., Flask], smtp_server: SmtpServer
 ) -> None:
     app = make_app(**smtp_config(smtp_server) | {"MAIL_FROM": "Équipe PeerPulse <study@peerpulse.test>"})
     settings = MailSettings.from_config(app.config)
@@ -234,8 +234,8 @@ def test_non_ascii_names_survive_the_trip(
     assert people[0].contact is not None
     people[0].contact.name = "Zoë Ní Bhriain"
     db.commit()
-    queue_invites(db, settings)
-    assert outbox.deliver(db, settings, OPENS).sent == 1
+    queue_invites(db, staged, settings)
+    assert staged(outbox.deliver, settings, OPENS).sent == 1
     [message] = smtp_server.messages
     assert message["Subject"].startswith("Étude des pairs – 2026: your 5 to 8 minute survey")
     assert message["From"] == "Équipe PeerPulse <study@peerpulse.test>"

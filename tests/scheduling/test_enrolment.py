@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from survey import models as m
 from survey.services import enrolment, invitations
-from survey.services.enrolment import EnrolmentError
+from survey.services.errors import InputError
 from tests import factories as f
 
 HEADER = "external_id,email,name,role,team_code,anchor_date\n"
@@ -74,7 +74,7 @@ def test_a_bad_file_lists_every_problem_and_writes_nothing(db: Session, study: m
            + "E1,sam2@example.nhs.uk,Sam again,peer_worker,NORTH,2026-01-05\n"
            + ",kim@example.nhs.uk,Kim,peer_worker,NORTH,2026-01-05\n"
            + "E6,lee@example.nhs.uk,Lee,peer_worker,NORTH\n")
-    with pytest.raises(EnrolmentError) as caught:
+    with pytest.raises(InputError) as caught:
         enrolment.import_csv(db, study, bad)
     assert [str(p) for p in caught.value.problems] == [
         "line 3, column email: 'x@' is not a valid email address",
@@ -103,7 +103,7 @@ def test_a_bad_file_lists_every_problem_and_writes_nothing(db: Session, study: m
 def test_unreadable_files_are_explained(
     db: Session, study: m.Study, data: bytes, message: str
 ) -> None:
-    with pytest.raises(EnrolmentError) as caught:
+    with pytest.raises(InputError) as caught:
         enrolment.import_csv(db, study, data)
     assert message in str(caught.value)
     assert participants(db) == 0
@@ -112,7 +112,7 @@ def test_unreadable_files_are_explained(
 def test_the_same_email_for_two_people_is_refused(db: Session, study: m.Study) -> None:
     enrolment.import_csv(db, study, GOOD)
     clash = HEADER + "E9,sam@example.nhs.uk,Other Sam,colleague,NORTH,2026-01-05\n"
-    with pytest.raises(EnrolmentError) as caught:
+    with pytest.raises(InputError) as caught:
         enrolment.import_csv(db, study, clash)
     assert str(caught.value) == ("line 2, column email: 'sam@example.nhs.uk' already belongs to "
                                  "the participant with external_id 'E1'")

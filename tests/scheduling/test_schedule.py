@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from survey import models as m
 from survey.services import schedule
+from survey.services.errors import InputError
 
 UTC = dt.UTC
 LONDON = ZoneInfo("Europe/London")
@@ -38,7 +39,7 @@ def test_offset_and_fixed_date_waves() -> None:
     assert schedule.window(RULES, wave(90), dt.date(2026, 1, 5))[0] == utc(2026, 4, 6, 8)
     fixed = wave(None, fixed=dt.date(2026, 2, 2))
     assert schedule.window(RULES, fixed, dt.date(2020, 1, 1))[0] == utc(2026, 2, 2, 9)
-    with pytest.raises(schedule.ScheduleError, match="neither an offset nor a fixed date"):
+    with pytest.raises(InputError, match="neither an offset nor a fixed date"):
         schedule.window(RULES, wave(None), dt.date(2026, 1, 5))
 
 
@@ -110,11 +111,11 @@ def test_other_zone_and_bad_settings() -> None:
                     send_hour_end=16, send_weekdays_only=True)
     rules = schedule.SendingRules.for_study(study)
     assert schedule.window(rules, wave(0), dt.date(2026, 1, 5))[0] == utc(2026, 1, 5, 15)
-    with pytest.raises(schedule.ScheduleError, match="unknown time zone 'Mars/Olympus'"):
+    with pytest.raises(InputError, match="unknown time zone 'Mars/Olympus'"):
         schedule.SendingRules.for_study(m.Study(code="x", name="x", timezone="Mars/Olympus",
                                                 send_hour_start=9, send_hour_end=17,
                                                 send_weekdays_only=True))
-    with pytest.raises(schedule.ScheduleError, match="sending hours 17–9"):
+    with pytest.raises(InputError, match="sending hours 17–9"):
         schedule.SendingRules.for_study(m.Study(code="x", name="x", timezone="Europe/London",
                                                 send_hour_start=17, send_hour_end=9,
                                                 send_weekdays_only=True))

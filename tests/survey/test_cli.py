@@ -110,3 +110,16 @@ def test_demo_command_prints_logins_and_links(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "admin@example.org" in result.output and "/r/" in result.output
+
+
+def test_every_command_module_is_registered_in_one_place(app: Flask) -> None:
+    import pkgutil
+
+    import survey.commands as commands
+
+    modules = {info.name for info in pkgutil.iter_modules(commands.__path__)}
+    assert modules == {module.__name__.rsplit(".", 1)[1] for module in commands.GROUPS}
+    names = {command.name for module in commands.GROUPS for command in module.COMMANDS}
+    assert names == {"db", "create-admin", "demo", "studies", "participants", "scheduler",
+                     "dispatch", "instruments"}
+    assert names <= set(app.cli.list_commands(None))  # type: ignore[arg-type]

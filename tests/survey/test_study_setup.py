@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey import models as m
-from survey.services.study_setup import SetupError, apply_study, read_study_file
+from survey.services.errors import InputError
+from survey.services.study_setup import apply_study, read_study_file
 from tests import factories as f
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "study.yaml"
@@ -99,7 +100,7 @@ def test_a_wave_with_invitations_keeps_its_timing(db: Session, tmp_path: Path) -
     moved, _ = read_study_file(_write(tmp_path, EXAMPLE.read_text().replace(
         "label: Baseline, offset_days: 0", "label: Baseline, offset_days: 7")))
     assert moved is not None
-    with pytest.raises(SetupError, match=r"wave 1 \(Baseline\) already has invitations"):
+    with pytest.raises(InputError, match=r"wave 1 \(Baseline\) already has invitations"):
         apply_study(db, moved)
     db.rollback()
     assert db.scalars(select(m.Wave.offset_days).where(m.Wave.index == 1)).one() == 0

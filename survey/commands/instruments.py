@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from instruments import INSTRUMENT_DIR
@@ -29,6 +28,4 @@ def check() -> None:
     sys.exit(1 if status or found else 0)
 
 
-def init_app(app: Flask) -> None:
-    """Register the group."""
-    app.cli.add_command(instruments_cli)
+COMMANDS = (instruments_cli,)

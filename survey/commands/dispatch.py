@@ -1,42 +1,14 @@
-"""Commands: `participants import FILE --study CODE`, `scheduler`, `dispatch --once`."""
+"""`flask scheduler` (keeps running) and `flask dispatch --once` (one pass, for cron)."""
 
 from __future__ import annotations
 
 import signal
-import sys
 import threading
-from pathlib import Path
 from types import FrameType
 
 import click
-from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
-
-from survey.db import session_scope
-from survey.models import Study
-from survey.services.enrolment import EnrolmentError, import_csv
-
-participants_cli = AppGroup("participants", help="Enrol participants in a study.")
-
-
-@participants_cli.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--study", "study_code", required=True, help="The study's code.")
-def import_participants(file: Path, study_code: str) -> None:
-    """Enrol or update the participants listed in a CSV FILE (all or nothing)."""
-    with session_scope() as db:
-        study = db.scalar(select(Study).where(Study.code == study_code))
-        if study is None:
-            raise click.BadParameter(f"no study with code '{study_code}'", param_hint="--study")
-        try:
-            result = import_csv(db, study, file.read_bytes())
-        except EnrolmentError as exc:
-            click.echo(f"{file}: rejected, nothing was written. Problems:", err=True)
-            for problem in exc.problems:
-                click.echo(f"  {file}: {problem}", err=True)
-            sys.exit(1)
-    click.echo(f"{file}: {result.summary()} in study {study_code}.")
+from flask import current_app
+from flask.cli import with_appcontext
 
 
 @click.command("scheduler")
@@ -84,8 +56,4 @@ def dispatch(once: bool) -> None:
         click.echo(f"delivery problem: {error}", err=True)
 
 
-def init_app(app: Flask) -> None:
-    """Register the commands."""
-    app.cli.add_command(participants_cli)
-    app.cli.add_command(run_scheduler)
-    app.cli.add_command(dispatch)
+COMMANDS = (run_scheduler, dispatch)

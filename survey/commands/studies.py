@@ -6,12 +6,12 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from survey.db import session_scope
 from survey.services.audit import record_event
-from survey.services.study_setup import SetupError, StudySpec, apply_study, read_study_file
+from survey.services.errors import InputError
+from survey.services.study_setup import StudySpec, apply_study, read_study_file
 
 studies_cli = AppGroup("studies", help="Set up studies from YAML files (see examples/study.yaml).")
 
@@ -45,12 +45,11 @@ def load(path: Path) -> None:
             study = apply_study(db, spec)
             record_event(db, None, "study.load", "study", study.code,
                          {"waves": len(spec.waves), "file": path.name}, actor="cli")
-    except SetupError as exc:
-        click.echo(f"{path.name}: {exc}; nothing was changed.", err=True)
+    except InputError as exc:
+        for problem in exc.problems:
+            click.echo(f"{path.name}: {problem.message}; nothing was changed.", err=True)
         sys.exit(1)
     click.echo(f"Study '{spec.code}' loaded: {len(spec.waves)} waves.")
 
 
-def init_app(app: Flask) -> None:
-    """Register the group."""
-    app.cli.add_command(studies_cli)
+COMMANDS = (studies_cli,)

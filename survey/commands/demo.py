@@ -1,0 +1,27 @@
+"""`flask demo`: load the demo trusts, study, participants and answers (idempotent)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from survey.db import get_engine, session_scope
+from survey.services import migrations
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--seed", default=2013, show_default=True, help="Random seed for the synthetic data.")
+def demo(seed: int) -> None:
+    """Load demo trusts, teams, participants, a study and synthetic answers (idempotent)."""
+    from survey.config import Config
+    from survey.services.demo import load_demo
+
+    engine = get_engine()
+    migrations.upgrade(engine)
+    with session_scope() as db:
+        summary = load_demo(db, seed=seed)
+    click.echo(summary.render(Config().BASE_URL))
+
+
+COMMANDS = (demo,)

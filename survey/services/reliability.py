@@ -1,0 +1,45 @@
+"""Reliability of a study's scales: Cronbach's alpha (Feldt CI) and omega per wave and role."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from sqlalchemy.orm import Session
+
+from analysis import AnalysisError, reliability_table
+from instruments import load_instrument
+from instruments.model import Instrument, Scale
+from survey.models import Study
+from survey.services import datasets
+
+MIN_ITEMS = 3  # alpha and omega of fewer items say little
+
+
+class ScaleReliability(NamedTuple):
+    """One scale of one instrument version, with a row per (wave, role) that answered it."""
+
+    instrument: Instrument
+    scale: Scale
+    rows: list[dict[str, Any]]
+
+
+def study_reliability(db: Session, study: Study) -> list[ScaleReliability]:
+    """Every scale of the study's instruments; a group that cannot be computed says why."""
+    tables = []
+    versions = sorted({(si.instrument_id, si.instrument_version) for si in study.instruments})
+    for instrument_id, version in versions:
+        instrument = load_instrument(instrument_id, version)
+        answers = datasets.item_answers(db, study, instrument_id, version, keyed=True)
+        for scale in instrument.scales.values():
+            items = [i for i in scale.items if i in answers.columns]
+            if answers.empty or len(items) < MIN_ITEMS:
+                continue
+            rows = []
+            for (wave, role), part in answers.groupby(["wave", "role"], sort=True):
+                try:
+                    row = reliability_table(part, items).iloc[0].to_dict()
+                except AnalysisError as exc:
+                    row = {"n": len(part), "error": str(exc)}
+                rows.append({"wave": wave, "role": role, **row})
+            tables.append(ScaleReliability(instrument, scale, rows))
+    return tables
