@@ -158,12 +158,13 @@ def test_scheduler_and_web_together_on_one_sqlite_file(soak_app: Flask, tmp_path
         server.shutdown()
         serving.join(timeout=10)
 
-    assert all(not thread.is_alive() for thread in threads), "a respondent did not finish in time"
-    assert [p.problems for p in people if p.problems] == []
     with session_scope(soak_app) as db:
         failed = list(db.execute(select(m.JobRun.job, m.JobRun.error)
                                  .where(m.JobRun.outcome == "failed")))
         assert failed == []
+    assert all(not thread.is_alive() for thread in threads), "a respondent did not finish in time"
+    assert [p.problems for p in people if p.problems] == []
+    with session_scope(soak_app) as db:
         ok_jobs = set(db.scalars(select(m.JobRun.job).where(m.JobRun.outcome == "ok")))
         assert ok_jobs == set(sched.JOB_INTERVALS)
         assert db.scalar(select(m.SchedulerHeartbeat)) is not None
