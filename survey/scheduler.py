@@ -140,8 +140,12 @@ def run_recorded(app: Flask, name: str, runner: str, now: dt.datetime | None = N
     try:
         result = run_step(app, name, now)
     except Exception as exc:
-        with session_scope(app) as db:
-            job_runs.record(db, name, started, utcnow(), error=exc, runner=runner)
+        try:
+            with session_scope(app) as db:
+                job_runs.record(db, name, started, utcnow(), error=exc, runner=runner)
+        except Exception:
+            # The database may be what failed: keep the step's own error for the caller.
+            log.warning("could not record the failed run of %s", name, exc_info=True)
         raise
     with session_scope(app) as db:
         job_runs.record(db, name, started, utcnow(), counts=_counts(result), runner=runner)
@@ -172,7 +176,10 @@ def run_pass(app: Flask, now: dt.datetime | None = None) -> PassReport:
     assert isinstance(delivery, outbox.DeliveryReport)
     report.delivery = delivery
     # A cron-driven deployment has no scheduler process: the pass is its sign of life.
-    heartbeat(app, runner, now=utcnow())
+    try:
+        heartbeat(app, runner, now=utcnow())
+    except Exception as exc:
+        report.failures["heartbeat"] = job_runs.safe_error(exc)
     if report.failures:
         raise PassFailed(report)
     return report

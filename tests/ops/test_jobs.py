@@ -173,3 +173,17 @@ def test_job_intervals_from_the_environment(make_app: Any) -> None:
         Config({"PEERPULSE_JOB_INTERVALS": "deliver=soon"})
     with pytest.raises(ConfigError, match="unknown jobs delivr"):
         sched.intervals(make_app(SCHEDULER_INTERVALS={"delivr": 5}))
+
+
+def test_dispatch_without_a_database_names_every_step_and_exits_1(tmp_path: Any) -> None:
+    from survey import create_app
+    from survey.db import get_engine
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "MAIL_FILE_DIR": str(tmp_path),
+                      "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    result = app.test_cli_runner().invoke(args=["dispatch", "--once"])
+    get_engine(app).dispose()
+    assert result.exit_code == 1
+    for step in [*sched.STEP_INTERVALS, "heartbeat"]:
+        assert f"step {step} FAILED: OperationalError:" in result.output
+    assert "Traceback" not in result.output
