@@ -10,8 +10,9 @@ from survey.admin.common import STAFF, study_or_404
 from survey.admin.forms import ActionForm
 from survey.auth.access import current_user, require_role
 from survey.db import get_session
-from survey.models import ParticipantStatus, StudyStatus
-from survey.services import studies
+from survey.models import ParticipantStatus, StaffRole, StudyStatus
+from survey.scheduler import JOB_INTERVALS
+from survey.services import job_runs, studies
 from survey.web import commit_after
 
 
@@ -20,9 +21,13 @@ from survey.web import commit_after
 def index() -> str:
     """Every study: status, waves, participants, and a pause/resume button."""
     db = get_session()
+    user = current_user()
+    show_jobs = user is not None and user.role == StaffRole.ADMIN
     return render_template(
         "admin/index.html", studies=studies.by_name(db), counts=studies.participant_counts(db),
         form=ActionForm(), ACTIVE=ParticipantStatus.ACTIVE, WITHDRAWN=ParticipantStatus.WITHDRAWN,
+        jobs=job_runs.status(db, list(JOB_INTERVALS)) if show_jobs else [],
+        heartbeat=job_runs.latest_beat(db) if show_jobs else None,
     )
 
 

@@ -9,6 +9,7 @@
 | participants | `participants import` |
 | dispatch | `scheduler`, `dispatch --once` |
 | instruments | `instruments check` |
+| retention | `retention apply [--execute]` |
 
 A new group is a module with a `COMMANDS` tuple, added to `GROUPS` below.
 """
@@ -17,9 +18,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from survey.commands import accounts, db, demo, dispatch, instruments, participants, studies
+from survey.commands import accounts, db, demo, dispatch, instruments, participants, retention, studies
 
-GROUPS = (db, accounts, demo, studies, participants, dispatch, instruments)
+GROUPS = (db, accounts, demo, studies, participants, dispatch, instruments, retention)
 
 
 def register(app: Flask) -> None:
