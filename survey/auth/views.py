@@ -76,8 +76,7 @@ def second_factor() -> str | WerkzeugResponse:
         method = sign_in.check_second_factor(db, user, form.code.data or "")
         if method is not None:
             if method == "recovery":
-                left = sum(1 for code in user.recovery_codes if code.used_at is None)
-                flash(f"You signed in with a recovery code; {left} are left. "
+                flash(f"You signed in with a recovery code; {user.recovery_codes_left} are left. "
                       "Each works once: make new ones from your account page.", "info")
             return _finish(user, method, next_url)
         db.commit()  # the audit of a failure
@@ -141,8 +140,7 @@ def account() -> str:
     """The signed-in person's account: role, trust, two-factor sign-in and recovery codes."""
     user = current_user()
     assert user is not None
-    left = sum(1 for code in user.recovery_codes if code.used_at is None)
-    return render_template("auth/account.html", user=user, codes_left=left, form=ConfirmForm())
+    return render_template("auth/account.html", user=user, form=ConfirmForm())
 
 
 @bp.route("/account/recovery-codes", methods=["POST"])

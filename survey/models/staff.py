@@ -70,6 +70,11 @@ class User(Base):
         return self.totp_enabled_at is not None and self.totp_secret is not None
 
     @property
+    def recovery_codes_left(self) -> int:
+        """How many recovery codes are still unused."""
+        return sum(1 for code in self.recovery_codes if code.used_at is None)
+
+    @property
     def needs_second_factor(self) -> bool:
         """Admins and researchers (they can export data) need one; demo accounts are exempt."""
         return self.role in (StaffRole.ADMIN, StaffRole.RESEARCHER) and not self.is_demo

@@ -106,8 +106,8 @@ def check_second_factor(db: Session, user: User, code: str) -> str | None:
         for recovery in user.recovery_codes:
             if recovery.used_at is None and _hash_matches(recovery.code_hash, typed):
                 recovery.used_at = now()
-                left = sum(1 for r in user.recovery_codes if r.used_at is None)
-                record_event(db, user, "2fa.recovery_code_used", "user", user.id, {"left": left})
+                record_event(db, user, "2fa.recovery_code_used", "user", user.id,
+                             {"left": user.recovery_codes_left})
                 return "recovery"
     record_event(db, user, "login.2fa_failed", "user", user.id)
     return None
