@@ -63,7 +63,7 @@ def login() -> str | WerkzeugResponse:
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
-def second_factor() -> str | WerkzeugResponse:
+def second_factor() -> str | WerkzeugResponse | tuple[str, int]:
     """Ask for the code from the authenticator app (or a recovery code)."""
     found = pending("code")
     if found is None:
@@ -73,7 +73,11 @@ def second_factor() -> str | WerkzeugResponse:
     form = CodeForm()
     if form.validate_on_submit():
         db = get_session()
-        method = sign_in.check_second_factor(db, user, form.code.data or "")
+        try:
+            method = sign_in.check_second_factor(db, user, form.code.data or "")
+        except InputError as exc:
+            form.code.errors = [exc.problems.get("code", "Wait, then try again.")]
+            return render_template("auth/second_factor.html", form=form), 429
         if method is not None:
             if method == "recovery":
                 flash(f"You signed in with a recovery code; {user.recovery_codes_left} are left. "

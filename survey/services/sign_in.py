@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey.db import utcnow
-from survey.models import User
+from survey.models import AuditEvent, User
 from survey.models.staff import RecoveryCode
 from survey.services.audit import record_event
 from survey.services.errors import InputError
@@ -28,6 +28,10 @@ ISSUER = "PeerPulse"
 TOTP_STEP_SECONDS = 30
 # Codes from the step before and after are accepted too (clock drift, typing time).
 TOTP_DRIFT_STEPS = 1
+# Per account, whatever the address: more wrong codes than this in the window and the code
+# step refuses every code until the window passes (a stolen password alone stays useless).
+MAX_CODE_FAILURES = 10
+CODE_FAILURE_WINDOW = dt.timedelta(minutes=15)
 RECOVERY_CODE_COUNT = 10
 # 16 base32 characters: 80 random bits, so a salted SHA-256 is enough (no slow hash needed).
 RECOVERY_CODE_CHARS = 16
@@ -94,8 +98,25 @@ def _normalise(code: str) -> str:
     return re.sub(r"[\s-]", "", code).lower()
 
 
+def too_many_code_failures(db: Session, user: User) -> bool:
+    """Whether the account had too many wrong codes lately (counted from the audit log)."""
+    failures = db.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.user_id == user.id, AuditEvent.action == "login.2fa_failed",
+            AuditEvent.at > now() - CODE_FAILURE_WINDOW)
+    ) or 0
+    return failures >= MAX_CODE_FAILURES
+
+
 def check_second_factor(db: Session, user: User, code: str) -> str | None:
-    """Accept a TOTP code (once) or an unused recovery code: "totp", "recovery", or None (audited)."""
+    """Accept a TOTP code (once) or an unused recovery code: "totp", "recovery", or None (audited).
+
+    Raises InputError, checking nothing, while the account has had too many wrong codes.
+    """
+    if too_many_code_failures(db, user):
+        minutes = int(CODE_FAILURE_WINDOW.total_seconds() // 60)
+        raise InputError({"code": f"Too many wrong codes for this account. Wait {minutes} minutes, "
+                                  "then try again; if this was not you, tell an administrator."})
     typed = _normalise(code)
     if user.totp_secret is not None and re.fullmatch(r"\d{6}", typed):
         step = _matching_step(user.totp_secret, typed, user.totp_last_step)
@@ -109,7 +130,8 @@ def check_second_factor(db: Session, user: User, code: str) -> str | None:
                 record_event(db, user, "2fa.recovery_code_used", "user", user.id,
                              {"left": user.recovery_codes_left})
                 return "recovery"
-    record_event(db, user, "login.2fa_failed", "user", user.id)
+    # Timed by the sign-in clock, like the window that counts it.
+    record_event(db, user, "login.2fa_failed", "user", user.id).at = now()
     return None
 
 

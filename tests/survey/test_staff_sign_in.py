@@ -333,6 +333,34 @@ def test_the_code_step_is_rate_limited(make_app: Callable[..., Flask], db: Sessi
     assert statuses == [200] * 10 + [429]
 
 
+def test_too_many_wrong_codes_lock_the_code_step_for_a_while(client: FlaskClient, db: Session,
+                                                             clock: Clock) -> None:
+    account = user()
+    db.commit()
+    password_step(client, account.email)
+    wrong = "111111" if clock.code() != "111111" else "222222"
+    assert [client.post(CODE_STEP, data={"code": wrong}).status_code for _ in range(10)] == [200] * 10
+    locked = client.post(CODE_STEP, data={"code": clock.code()})  # even the right code, from anywhere
+    assert locked.status_code == 429
+    assert "Too many wrong codes for this account. Wait 15 minutes" in locked.get_data(as_text=True)
+    assert client.get("/staff/").status_code == 302
+    clock.advance(minutes=9)  # the pending sign-in is still fresh, the lock still holds
+    assert client.post(CODE_STEP, data={"code": clock.code()}).status_code == 429
+    clock.advance(minutes=7)
+    password_step(client, account.email)
+    assert client.post(CODE_STEP, data={"code": clock.code()}).headers["Location"] == "/staff/"
+    assert actions(db).count("login.2fa_failed") == 10
+
+
+def test_create_admin_asks_for_the_password_when_not_given(runner: FlaskCliRunner, db: Session) -> None:
+    result = runner.invoke(args=["create-admin", "--email", "asked@example.org"],
+                           input="a typed password\na typed password\n")
+    assert result.exit_code == 0, result.output
+    assert "Created admin asked@example.org" in result.output
+    account = db.scalars(select(m.User)).one()
+    assert account.check_password("a typed password") and not account.is_demo
+
+
 def test_the_code_step_needs_the_password_first(client: FlaskClient, db: Session, clock: Clock) -> None:
     account = user()
     db.commit()
