@@ -22,7 +22,6 @@ from survey.services import sign_in
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please sign in to see that page."
 
 PENDING = "pending_sign_in"
 # A password step left unfinished for longer than this starts again.

@@ -371,6 +371,18 @@ def test_the_code_step_needs_the_password_first(client: FlaskClient, db: Session
     assert client.post(CODE_STEP, data={"code": clock.code()}).headers["Location"] == "/staff/login"
 
 
+def test_a_monitor_made_researcher_sets_up_a_second_factor_before_going_on(
+        client: FlaskClient, db: Session, auth: StaffLogin) -> None:
+    account = user(monitor=True)
+    db.commit()
+    auth.login(account.email)
+    account.role, account.organisation = m.StaffRole.RESEARCHER, None
+    db.commit()
+    assert client.get("/research/").headers["Location"] == ENROL
+    assert auth.enrol().status_code == 200
+    assert client.get("/research/").status_code == 200
+
+
 def test_a_deactivated_account_is_signed_out(client: FlaskClient, db: Session, auth: StaffLogin) -> None:
     account = user(monitor=True)
     db.commit()
