@@ -132,6 +132,9 @@ class Config:
             setattr(self, name, rate_limit(env, name, default))
         # --- end of rate limits
         self.MIN_GROUP_SIZE = int(env.get("PEERPULSE_MIN_GROUP_SIZE", "5"))
+        # Staff sessions end after this long without a request, and this long after sign-in.
+        self.SESSION_IDLE_MINUTES = int(env.get("PEERPULSE_SESSION_IDLE_MINUTES", "30"))
+        self.SESSION_MAX_HOURS = int(env.get("PEERPULSE_SESSION_MAX_HOURS", "12"))
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust
         # (rate limits and HTTPS detection need the client's real address and scheme).
         self.PROXY_COUNT = int(env.get("PEERPULSE_PROXY_COUNT", "0"))

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -24,8 +27,10 @@ from sqlalchemy.orm import Session
 from survey import create_app
 from survey import models as m
 from survey.db import Base, get_engine, get_sessionmaker, make_engine
+from survey.models import User
 from survey.services import migrations
 from survey.services.demo import load_demo
+from tests.factories import TOTP_SECRET
 
 pytest_plugins = ["tests.browser_fixtures"]
 
@@ -185,18 +190,59 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 class StaffLogin:
-    """Sign staff in and out through the real login form."""
+    """Sign staff in and out through the real forms: password, then the code from the app."""
 
     def __init__(self, client: FlaskClient) -> None:
         self._client = client
 
+    def _with_csrf(self, path: str, data: dict[str, str]) -> dict[str, str]:
+        """The form data, with the page's CSRF token when the app checks them."""
+        if self._client.application.config.get("WTF_CSRF_ENABLED", True):
+            page = self._client.get(path).get_data(as_text=True)
+            found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+            if found:
+                data["csrf_token"] = found.group(1)
+        return data
+
     def login(self, email: str, password: str = "correct horse battery") -> Any:
-        """Post the sign-in form."""
-        return self._client.post("/staff/login", data={"email": email, "password": password})
+        """Post the sign-in form and, when a code is asked for, the current code; the last response."""
+        response = self._client.post(
+            "/staff/login", data=self._with_csrf("/staff/login", {"email": email, "password": password}))
+        if response.status_code == 302 and response.headers["Location"].startswith("/staff/login/code"):
+            response = self.send_code(self.next_code(email))
+        return response
+
+    def send_code(self, code: str) -> Any:
+        """Post the second-factor form."""
+        return self._client.post("/staff/login/code", data=self._with_csrf("/staff/login/code", {"code": code}))
+
+    def next_code(self, email: str, secret: str = TOTP_SECRET) -> str:
+        """The code of the first time step the account has not used yet (replays are refused)."""
+        with get_sessionmaker(self._client.application)() as session:
+            last = session.scalar(select(User.totp_last_step).where(User.email == email.strip().lower()))
+        step = int(time.time()) // 30
+        if last is not None and last >= step:
+            step = last + 1  # the server accepts one step ahead (clock drift)
+        assert step <= int(time.time()) // 30 + 1, (
+            "this account used up the codes of this minute: sign in again with the test's own clock")
+        return pyotp.TOTP(secret).generate_otp(step)
+
+    @staticmethod
+    def code_now(secret: str = TOTP_SECRET) -> str:
+        """The code an authenticator app shows now for this secret."""
+        return pyotp.TOTP(secret).now()
+
+    def enrol(self) -> Any:
+        """Set up the second factor on the enrolment page, typing the secret it shows; the response."""
+        page = self._client.get("/staff/account/two-factor").get_data(as_text=True)
+        shown = re.search(r'id="totp-secret"[^>]*>([A-Z2-7 ]+)<', page)
+        assert shown is not None, "no secret on the enrolment page"
+        return self._client.post("/staff/account/two-factor", data=self._with_csrf(
+            "/staff/account/two-factor", {"code": self.code_now(shown.group(1).replace(" ", ""))}))
 
     def logout(self) -> Any:
         """Sign out."""
-        return self._client.post("/staff/logout")
+        return self._client.post("/staff/logout", data=self._with_csrf("/staff/account", {}))
 
 
 @pytest.fixture

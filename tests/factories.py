@@ -13,6 +13,8 @@ from survey import models as m
 from survey.db import utcnow
 
 DEFAULT_PASSWORD = "correct horse battery"
+# The TOTP secret of every factory account with a second factor (base32, 160 bits).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 _ALL: list[type[SQLAlchemyModelFactory]] = []
 
@@ -160,12 +162,21 @@ class UserFactory(_Base):
     role = m.StaffRole.RESEARCHER
     password_hash = factory.LazyFunction(lambda: _hashed_default())
     organisation = None
+    # Admins and researchers need a second factor: theirs is enrolled with a known secret
+    # (tests.conftest.StaffLogin types its codes); trust monitors have none unless asked.
+    totp_secret = factory.LazyAttribute(
+        lambda o: TOTP_SECRET if o.role in (m.StaffRole.ADMIN, m.StaffRole.RESEARCHER) else None
+    )
+    totp_enabled_at = factory.LazyAttribute(lambda o: utcnow() if o.totp_secret else None)
 
     class Params:
         admin = factory.Trait(role=m.StaffRole.ADMIN)
         monitor = factory.Trait(
             role=m.StaffRole.TRUST_MONITOR, organisation=factory.SubFactory(OrganisationFactory)
         )
+        no_second_factor = factory.Trait(totp_secret=None)
+        with_second_factor = factory.Trait(totp_secret=TOTP_SECRET)
+        demo = factory.Trait(is_demo=True, totp_secret=None)
 
 
 _HASH: list[str] = []

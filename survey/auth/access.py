@@ -6,22 +6,18 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, redirect, request, url_for
+from flask_login import current_user as login_current_user
 
-from survey.db import get_session
 from survey.models import StaffRole, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def current_user() -> User | None:
-    """The signed-in, active staff user of this request, or None."""
-    if "current_user" not in g:
-        user_id = session.get("user_id")
-        user = get_session().get(User, user_id) if isinstance(user_id, int) else None
-        g.current_user = user if user is not None and user.active else None
-    user_or_none: User | None = g.current_user
-    return user_or_none
+    """The signed-in, active staff user of this request (every sign-in step done), or None."""
+    user = login_current_user._get_current_object()
+    return user if isinstance(user, User) and user.is_authenticated else None
 
 
 def require_role(*roles: StaffRole) -> Callable[[F], F]:

@@ -1,19 +1,21 @@
-"""Sign in and sign out."""
+"""Sign in (password, then second factor), set up two-factor sign-in, the account page, sign out."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
-from sqlalchemy import func, select
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.auth import bp
-from survey.auth.forms import LoginForm
-from survey.db import get_session, utcnow
+from survey.auth.access import current_user, require_role
+from survey.auth.forms import CodeForm, ConfirmForm, LoginForm
+from survey.auth.sessions import begin_step, pending, sign_in_fully, sign_out
+from survey.db import get_session
 from survey.extensions import limiter, staff_login_limit
 from survey.models import User
-from survey.services.audit import record_event
+from survey.services import sign_in
+from survey.services.errors import InputError
 
 
 def _safe_next(target: str | None) -> str:
@@ -25,28 +27,150 @@ def _safe_next(target: str | None) -> str:
     return url_for("staff.home")
 
 
+def _finish(user: User, method: str, next_url: str | None) -> WerkzeugResponse:
+    """Record the sign-in, start the session and go where the person was heading."""
+    db = get_session()
+    sign_in.complete_sign_in(db, user, method)
+    db.commit()
+    sign_in_fully(user)
+    return redirect(_safe_next(next_url))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(staff_login_limit, methods=["POST"])
 def login() -> str | WerkzeugResponse:
-    """Show the sign-in form; sign in on a correct email and password."""
+    """Show the sign-in form; on a correct password go on to the second factor (or sign in)."""
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()
-        email = (form.email.data or "").strip().lower()
-        user = db.scalar(select(User).where(func.lower(User.email) == email))
-        if user is not None and user.active and user.check_password(form.password.data or ""):
-            session.clear()
-            session["user_id"] = user.id
-            user.last_login_at = utcnow()
-            record_event(db, user, "login", "user", user.id)
-            db.commit()
-            return redirect(_safe_next(request.args.get("next")))
-        flash("That email and password do not match an account.", "error")
+        user = sign_in.check_password(db, form.email.data or "", form.password.data or "")
+        db.commit()  # the audit of a failure
+        next_url = _safe_next(request.args.get("next"))
+        if user is None:
+            flash("That email and password do not match an account.", "error")
+        elif user.has_second_factor:
+            begin_step(user, "code", next_url)
+            return redirect(url_for("auth.second_factor"))
+        elif user.needs_second_factor:
+            begin_step(user, "enrol", next_url)
+            flash("Your account can see research data, so it needs two-factor sign-in. "
+                  "Set it up now; it takes two minutes.", "info")
+            return redirect(url_for("auth.enrol"))
+        else:
+            return _finish(user, "password", next_url)
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(staff_login_limit, methods=["POST"])
+def second_factor() -> str | WerkzeugResponse | tuple[str, int]:
+    """Ask for the code from the authenticator app (or a recovery code)."""
+    found = pending("code")
+    if found is None:
+        flash("Please sign in with your email and password first.", "error")
+        return redirect(url_for("auth.login"))
+    user, next_url = found
+    form = CodeForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            method = sign_in.check_second_factor(db, user, form.code.data or "")
+        except InputError as exc:
+            form.code.errors = [exc.by_field().get("code", "Wait, then try again.")]
+            return render_template("auth/second_factor.html", form=form), 429
+        if method is not None:
+            if method == "recovery":
+                flash(f"You signed in with a recovery code; {user.recovery_codes_left} are left. "
+                      "Each works once: make new ones from your account page.", "info")
+            return _finish(user, method, next_url)
+        db.commit()  # the audit of a failure
+        form.code.errors = ["That code is not right, or it was already used. "
+                            "Type the 6 digits your app shows now, or a recovery code."]
+    return render_template("auth/second_factor.html", form=form)
+
+
+def _enrolling() -> tuple[User, bool, str | None] | None:
+    """Who is setting up a second factor: a pending sign-in (required) or a signed-in account."""
+    if (found := pending("enrol")) is not None:
+        return found[0], True, found[1]
+    user = current_user()
+    return (user, False, None) if user is not None else None
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@limiter.limit(staff_login_limit, methods=["POST"])
+def enrol() -> str | WerkzeugResponse:
+    """Set up TOTP: scan the QR code (or type the secret), then confirm with a code."""
+    found = _enrolling()
+    if found is None:
+        return redirect(url_for("auth.login", next=request.full_path))
+    user, required, next_url = found
+    if user.has_second_factor:
+        flash("Two-factor sign-in is already set up for your account.", "info")
+        return redirect(url_for("auth.account"))
+    db = get_session()
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = sign_in.confirm_enrolment(db, user, form.code.data or "")
+        except InputError as exc:
+            db.commit()  # the audit of a failure
+            form.code.errors = [exc.by_field().get("code", "That code does not match.")]
+        else:
+            if required:
+                return _show_codes_after_sign_in(user, codes, next_url)
+            db.commit()
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   continue_url=url_for("auth.account"))
+    secret = sign_in.start_enrolment(user)
+    db.commit()  # the secret stays the same until confirmed
+    return render_template("auth/enrol.html", form=form, required=required,
+                           qr_svg=sign_in.qr_svg(user, secret),
+                           secret=sign_in.secret_in_groups(secret))
+
+
+def _show_codes_after_sign_in(user: User, codes: list[str], next_url: str | None) -> str:
+    """A required set-up finishes the sign-in; the recovery codes are shown this once."""
+    db = get_session()
+    sign_in.complete_sign_in(db, user, "totp")
+    db.commit()
+    sign_in_fully(user)
+    return render_template("auth/recovery_codes.html", codes=codes, continue_url=_safe_next(next_url))
+
+
+@bp.route("/account")
+@require_role()
+def account() -> str:
+    """The signed-in person's account: role, trust, two-factor sign-in and recovery codes."""
+    user = current_user()
+    assert user is not None
+    return render_template("auth/account.html", user=user, form=ConfirmForm())
+
+
+@bp.route("/account/recovery-codes", methods=["POST"])
+@require_role()
+def new_recovery_codes() -> str | WerkzeugResponse:
+    """Replace the recovery codes (the old ones stop working); show the new ones once."""
+    user = current_user()
+    assert user is not None
+    db = get_session()
+    try:
+        codes = sign_in.renew_recovery_codes(db, user)
+    except InputError as exc:
+        flash(exc.by_field().get("code", "Set up two-factor sign-in first."), "error")
+        return redirect(url_for("auth.account"))
+    db.commit()
+    return render_template("auth/recovery_codes.html", codes=codes, continue_url=url_for("auth.account"))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> WerkzeugResponse:
-    """Sign out."""
-    session.clear()
+    """Sign out this browser (other sessions of the account stay signed in)."""
+    user = current_user()
+    if user is not None:
+        db = get_session()
+        sign_in.record_sign_out(db, user)
+        db.commit()
+    sign_out()
+    flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey.db import Base, utcnow
 from survey.models._types import StaffRole, enum_column, intpk
 from survey.models.organisation import Organisation
+
+
+def new_session_token() -> str:
+    """A fresh random session token (256 bits)."""
+    return secrets.token_urlsafe(32)
 
 
 class User(Base):
@@ -27,8 +33,51 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
+    # What the session cookie names (Flask-Login's user id): renewing it signs out every session.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    # TOTP second factor: the base32 secret, when it was confirmed, the last time step accepted.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[dt.datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Only the demo sets this: a demo account signs in with its (published) password alone.
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     organisation: Mapped[Organisation | None] = relationship()
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    # Flask-Login's user protocol; the id it keeps in the session is the session token.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the account may be signed in (Flask-Login)."""
+        return self.active
+
+    def get_id(self) -> str:
+        """The session token: the only account reference a session cookie holds (Flask-Login)."""
+        return self.session_token
+
+    def renew_session_token(self) -> None:
+        """Give the account a new session token, which signs out every session it has."""
+        self.session_token = new_session_token()
+
+    @property
+    def has_second_factor(self) -> bool:
+        """Whether a TOTP second factor is set up and confirmed."""
+        return self.totp_enabled_at is not None and self.totp_secret is not None
+
+    @property
+    def recovery_codes_left(self) -> int:
+        """How many recovery codes are still unused."""
+        return sum(1 for code in self.recovery_codes if code.used_at is None)
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Admins and researchers (they can export data) need one; demo accounts are exempt."""
+        return self.role in (StaffRole.ADMIN, StaffRole.RESEARCHER) and not self.is_demo
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password (never the password)."""
@@ -43,6 +92,19 @@ class User(Base):
         if self.role in (StaffRole.ADMIN, StaffRole.RESEARCHER):
             return True
         return self.organisation_id == organisation_id
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code for the second factor, stored only as a salted hash."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(128))
+    used_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
 
 
 class AuditEvent(Base):

@@ -95,6 +95,8 @@ class DemoSummary:
             f"  {self.participants} participants, {self.responses} completed responses.",
             "",
             f"Open {base_url}/staff/login and sign in (password for all: {DEMO_PASSWORD}):",
+            "  (these are demo accounts: they sign in with the password alone; every other",
+            "  administrator or researcher account sets up two-factor sign-in at its first sign-in)",
         ]
         lines += [f"  {role:<14} {email}" for email, role in self.staff]
         lines += ["", "Respondent links (each is one person's personal survey link):"]
@@ -211,18 +213,24 @@ def _history(db: Session, rng: random.Random, participant: Participant, waves: l
 
 
 def _ensure_staff(db: Session) -> list[tuple[str, str]]:
-    """An admin, a researcher and a monitor per trust, all with the demo password."""
+    """An admin, a researcher and a monitor per trust, all with the demo password, marked as demo."""
     wanted: list[tuple[str, StaffRole, str | None]] = [
         ("admin@example.org", StaffRole.ADMIN, None),
         ("researcher@example.org", StaffRole.RESEARCHER, None),
     ] + [(f"monitor.{code.lower()}@example.org", StaffRole.TRUST_MONITOR, code) for code in TRUSTS]
     for email, role, org_code in wanted:
-        if staff_service.by_email(db, email) is None:
+        user = staff_service.by_email(db, email)
+        if user is None:
             user = User(email=email, role=role, password_hash="")  # nosec B106 - set just below
             if org_code:
                 user.organisation = db.scalar(select(Organisation).where(Organisation.code == org_code))
             user.set_password(DEMO_PASSWORD)
+            user.is_demo = True
             db.add(user)
+        else:
+            # A demo account signs in with the published password alone; one whose password
+            # was changed (create-admin) is an ordinary account and keeps its second factor.
+            user.is_demo = user.check_password(DEMO_PASSWORD)
     return [(email, role.value) for email, role, _ in wanted]
 
 

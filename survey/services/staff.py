@@ -131,12 +131,18 @@ def set_active(db: Session, by: User | None, user: User, active: bool,
 
 def reset_account(db: Session, user: User, *, role: str, password: str,
                   trust_code: str | None = None, actor: str | None = None) -> None:
-    """Give an existing account a new password (same rules), role and trust, and reactivate it."""
+    """New password (same rules), role and trust, reactivated; every session of it ends.
+
+    A reset account is no longer a demo account: the exemption from the second factor is
+    only for the demo's published password.
+    """
     if (message := password_problem(password)) is not None:
         raise InputError({"password": message})
     change_role(db, None, user, role, trust_code, actor=actor)
     set_active(db, None, user, True, actor=actor)
     user.set_password(password)
+    user.renew_session_token()
+    user.is_demo = False
     record_event(db, None, "user.password_reset", "user", user.id, actor=actor)
 
 

@@ -16,6 +16,7 @@ STAFF_LINKS: list[tuple[str, str, tuple[StaffRole, ...]]] = [
     ("admin.staff", "Staff accounts", (StaffRole.ADMIN,)),
     ("admin.mail", "Mail", (StaffRole.ADMIN,)),
     ("admin.audit", "Audit log", (StaffRole.ADMIN,)),
+    ("auth.account", "Your account", (StaffRole.ADMIN, StaffRole.RESEARCHER, StaffRole.TRUST_MONITOR)),
 ]
 
 

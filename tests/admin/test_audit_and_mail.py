@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from survey import models as m
-from tests import factories as f
 from tests.admin.conftest import SignIn, new_user
+from tests.conftest import StaffLogin
 
 UTC = dt.UTC
 
@@ -70,7 +70,7 @@ def test_mail_page_never_shows_the_smtp_password(make_app: Callable[..., Flask],
                 for n, status in enumerate([m.OutboxStatus.PENDING, m.OutboxStatus.PENDING,
                                             m.OutboxStatus.FAILED])])
     db.commit()
-    client.post("/staff/login", data={"email": user.email, "password": f.DEFAULT_PASSWORD})
+    StaffLogin(client).login(user.email)
     page = client.get("/admin/mail").get_data(as_text=True)
     assert "hunter2-very-secret" not in page and "peerpulse-mailer" not in page
     for label, value in [("Backend", "smtp"), ("SMTP host", "smtp.trust.nhs.uk"), ("SMTP port", "587"),

@@ -16,6 +16,7 @@ from survey.services import organisations
 from survey.services.organisations import InputError
 from tests import factories as f
 from tests.admin.conftest import count, csrf_token, new_trust, new_user
+from tests.conftest import StaffLogin
 
 
 def events(db: Session, prefix: str) -> list[m.AuditEvent]:
@@ -128,8 +129,7 @@ def test_adding_a_trust_needs_the_csrf_token(make_app: Callable[..., Flask], db:
     client = make_app(WTF_CSRF_ENABLED=True).test_client()
     user = new_user(admin=True)
     db.commit()
-    client.post("/staff/login", data={"email": user.email, "password": f.DEFAULT_PASSWORD,
-                                      "csrf_token": csrf_token(client, "/staff/login")})
+    StaffLogin(client).login(user.email)  # with the forms' CSRF tokens
     refused = client.post("/admin/trusts", data={"trust-code": "SHP", "trust-name": "Shire"})
     assert refused.status_code == 400
     assert "This form has expired" in refused.get_data(as_text=True)

@@ -129,8 +129,7 @@ def test_deactivate_and_reactivate_with_csrf(make_app: Callable[..., Flask], db:
     admin = new_user(admin=True)
     other = new_user(email="other@example.org")
     db.commit()
-    client.post("/staff/login", data={"email": admin.email, "password": f.DEFAULT_PASSWORD,
-                                      "csrf_token": csrf_token(client, "/staff/login")})
+    StaffLogin(client).login(admin.email)  # with the forms' CSRF tokens
     assert client.post(f"/admin/staff/{other.id}/deactivate").status_code == 400  # no token
     token = csrf_token(client, "/admin/staff")
     page = client.post(f"/admin/staff/{other.id}/deactivate", data={"csrf_token": token},

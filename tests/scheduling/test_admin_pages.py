@@ -58,11 +58,7 @@ def test_pause_and_resume_with_csrf(make_app: Callable[..., Flask], db: Session,
     client = app.test_client()
     user = f.UserFactory()
     db.commit()
-    login_page = client.get("/staff/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page)
-    assert token is not None
-    client.post("/staff/login", data={"email": user.email, "password": f.DEFAULT_PASSWORD,
-                                      "csrf_token": token.group(1)})
+    StaffLogin(client).login(user.email)  # with the forms' CSRF tokens
     page = client.get("/admin/").get_data(as_text=True)
     assert "Baseline" in page and "0 days after the anchor date" in page and "3 and 7 days" in page
     assert client.post("/admin/studies/pulse/pause").status_code == 400  # no CSRF token

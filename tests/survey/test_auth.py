@@ -61,7 +61,17 @@ def test_sign_in_never_redirects_off_site(db: Session, client: FlaskClient, targ
     db.commit()
     response = client.post(f"/staff/login?next={target}",
                            data={"email": "lead@example.org", "password": f.DEFAULT_PASSWORD})
+    assert response.headers["Location"] == "/staff/login/code"
+    response = StaffLogin(client).send_code(StaffLogin(client).next_code("lead@example.org"))
     assert response.headers["Location"] == "/staff/"
+
+
+def test_sign_in_goes_on_to_the_page_asked_for(db: Session, client: FlaskClient) -> None:
+    f.UserFactory(email="lead@example.org")
+    db.commit()
+    client.post("/staff/login?next=/research/", data={"email": "lead@example.org", "password": f.DEFAULT_PASSWORD})
+    response = StaffLogin(client).send_code(StaffLogin(client).next_code("lead@example.org"))
+    assert response.headers["Location"] == "/research/"
 
 
 def test_login_form_needs_csrf_when_enabled(make_app) -> None:  # type: ignore[no-untyped-def]

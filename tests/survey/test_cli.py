@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from survey import models as m
 from survey.services.demo import load_demo
+from tests.conftest import StaffLogin
 
 
 def test_create_admin_then_sign_in(runner: FlaskCliRunner, app: Flask, db: Session) -> None:
@@ -21,6 +22,9 @@ def test_create_admin_then_sign_in(runner: FlaskCliRunner, app: Flask, db: Sessi
     assert user.check_password("long enough pw!")
     client = app.test_client()
     client.post("/staff/login", data={"email": "lead@example.org", "password": "long enough pw!"})
+    # An administrator sets up the second factor at the first sign-in, before anything else.
+    assert client.get("/staff/").headers["Location"] == "/staff/account/two-factor"
+    assert StaffLogin(client).enrol().status_code == 200
     assert client.get("/staff/").status_code == 200
 
 
