@@ -69,13 +69,19 @@ def _answered(frame: pd.DataFrame, subject: str, wave: str) -> pd.DataFrame:
 
 
 def wave_patterns(frame: pd.DataFrame, subject: str = "participant", wave: str = "wave",
-                  waves: Sequence[int] | None = None) -> pd.DataFrame:
-    """Count each pattern of answered (X) and missed (.) waves, commonest first."""
+                  waves: Sequence[int] | None = None,
+                  subjects: Sequence[object] = ()) -> pd.DataFrame:
+    """Count each pattern of answered (X) and missed (.) waves, commonest first.
+
+    ``subjects`` adds people who answered no wave at all (their pattern is all dots).
+    """
     answered = _answered(frame, subject, wave)
     order = list(waves) if waves is not None else sorted(answered[wave].unique())
     if not order:
         raise AnalysisError(f"{source_of(frame)}: no waves to describe")
     sets = answered.groupby(subject)[wave].agg(set)
+    sets = pd.concat([sets, pd.Series([set()] * len(extra), index=extra, dtype=object)]) \
+        if (extra := [s for s in dict.fromkeys(subjects) if s not in sets.index]) else sets
     patterns = sets.map(lambda got: "".join("X" if w in got else "." for w in order))
     counts = patterns.value_counts()
     table = pd.DataFrame({"pattern": counts.index, "n": counts.to_numpy()})
@@ -107,14 +113,14 @@ def retention(frame: pd.DataFrame, subject: str = "participant", wave: str = "wa
 def stayers_and_leavers(long: pd.DataFrame, subject: str = "participant", wave: str = "wave",
                         scale: str = "scale", score: str = "score") -> pd.DataFrame:
     """Per scale: first-wave scores of those who stayed against those who left (Welch 95% CI)."""
-    answered = _answered(long, subject, wave)
+    answered = _answered(long, subject, wave)  # one row per person and wave: who answered when
     require_columns(long, [scale, score])
-    answered[score] = numeric_column(answered, score)
     first, last = answered[wave].min(), answered[wave].max()
     if first == last:
         raise AnalysisError(f"{source_of(long)}: only one wave in the data; nobody can have left yet")
     stayed = set(answered.loc[answered[wave] == last, subject])
-    baseline = answered[answered[wave] == first].dropna(subset=[score])
+    scores = long.assign(**{wave: numeric_column(long, wave), score: numeric_column(long, score)})
+    baseline = scores[scores[wave] == first].dropna(subset=[score])
     rows = []
     for name, part in baseline.groupby(scale, sort=True):
         kept = part[subject].isin(stayed)

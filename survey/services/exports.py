@@ -70,6 +70,17 @@ in this file: it is for the research team only. Do not share it beyond the study
 """
 
 
+MISSING_VALUES = """
+## Missing values in this export
+
+| meaning | CSV | SPSS .sav | Stata .dta | FHIR |
+|---|---|---|---|---|
+| does not apply (the respondent chose it) | -9 | -9, declared user-missing, labelled \
+| .a, labelled | data-absent-reason `not-applicable` |
+| not answered | empty | system-missing | . | no answer |
+"""
+
+
 LONG_LABELS: dict[str, str | None] = {
     "participant": "Pseudonymous participant code",
     "team": "Team code",
@@ -169,6 +180,9 @@ def build_export(db: Session, study: Study, user: User | None) -> bytes:
                 write(table, path)
                 archive.write(path, path.name)
         for path in write_codebook(instruments, load_themes(), Path(tmp)):
+            if path.suffix == ".md":
+                with path.open("a", encoding="utf-8") as codebook:
+                    codebook.write(MISSING_VALUES)
             archive.write(path, path.name)
         archive.writestr("fhir/Questionnaire.ndjson",
                          fhir_export.ndjson([fhir_export.questionnaire(i) for i in instruments]))

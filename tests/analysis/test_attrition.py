@@ -99,3 +99,17 @@ def test_cli_bad_input_is_a_plain_error(capsys: pytest.CaptureFixture[str], tmp_
     assert main(["attrition", str(path)]) == 1
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("error: ") and "Traceback" not in err
+
+
+def test_patterns_count_people_who_answered_nothing() -> None:
+    frame = pd.DataFrame({"participant": ["a", "a"], "wave": [1, 2]})
+    table = wave_patterns(frame, waves=[1, 2], subjects=["a", "b", "c"])
+    assert dict(zip(table["pattern"], table["n"], strict=True)) == {"XX": 1, "..": 2}
+
+
+def test_each_scale_is_compared(growth: pd.DataFrame) -> None:
+    other = growth.assign(scale="support", score=growth["score"] + 1.0)
+    table = stayers_and_leavers(pd.concat([growth, other], ignore_index=True))
+    assert list(table["scale"]) == ["identity", "support"]
+    assert_allclose(table["difference"], [GROUPS[2] - GROUPS[3]] * 2, rtol=1e-9)
+    assert list(table["n_stayed"]) == [GROUPS[0]] * 2

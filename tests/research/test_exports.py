@@ -108,6 +108,7 @@ def test_sav_and_dta_round_trip_values_labels_and_missing_codes(
     assert long_dta["participant"].tolist() == long_csv["participant"].tolist()
     assert long_meta.column_names_to_labels["participant"] == "Pseudonymous participant code"
     assert "-9" in archive.read("README.txt").decode()
+    assert "| does not apply (the respondent chose it) | -9 |" in archive.read("codebook.md").decode()
 
 
 def test_fhir_resources_parse_back_and_match_the_database(db: Session, archive: zipfile.ZipFile) -> None:
