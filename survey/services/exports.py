@@ -48,7 +48,8 @@ items_*.csv   item answers of each instrument version, one row per response. Rev
               items are as answered (not reversed). Two kinds of missing answer:
                 -9     = "Does not apply" (the respondent chose it)
                 empty  = not answered
-              Treat -9 as missing in analyses (R: na = c("", "-9"); pandas: na_values=[-9]).
+              Treat -9 as missing in analyses (R: read.csv(f, na.strings = c("", "-9"));
+              pandas: read_csv(f, na_values=["-9"])).
 codebook.csv  every item: wording, scale, theme, reverse key, response options (also codebook.md).
 *.sav         each table as an SPSS file with variable labels (item wording) and value labels
               (response options); -9 "Does not apply" is a declared user-missing value, not
@@ -133,6 +134,12 @@ def item_table(db: Session, study: Study, instrument: Instrument) -> Table:
                  items if instrument.not_applicable_label else [])
 
 
+def csv_text(table: Table) -> str:
+    """The table as CSV; item answers as whole numbers (4, -9), so "-9" matches as text in R too."""
+    items = {c: "Int64" for c in table.value_labels if c in table.frame.columns}
+    return table.frame.astype(items).to_csv(index=False)
+
+
 def write_sav(table: Table, path: Path) -> None:
     """Write an SPSS file: -9 declared user-missing in the item columns."""
     pyreadstat.write_sav(table.frame, path, column_labels=table.labels,
@@ -174,7 +181,7 @@ def build_export(db: Session, study: Study, user: User | None) -> bytes:
             tables[f"items_{instrument.id}_v{instrument.version}"] = item_table(db, study, instrument)
             archive.writestr(f"redcap_{form_name(instrument)}.csv", dictionary_csv(instrument))
         for name, table in tables.items():
-            archive.writestr(f"{name}.csv", table.frame.to_csv(index=False))
+            archive.writestr(f"{name}.csv", csv_text(table))
             for suffix, write in ((".sav", write_sav), (".dta", write_dta)):
                 path = Path(tmp) / f"{name}{suffix}"
                 write(table, path)

@@ -79,6 +79,12 @@ def test_sav_and_dta_round_trip_values_labels_and_missing_codes(
 
     csv_frame = pd.read_csv(archive.open(f"{TABLE}.csv"))
     assert _cells(csv_frame, items) == expected_numbers
+    raw = archive.read(f"{TABLE}.csv").decode()
+    assert ",-9," in raw or ",-9\n" in raw
+    assert ".0," not in raw  # whole numbers, so R's na = "-9" matches
+    # R's read.csv(na.strings = c("", "-9")) and pandas' na_values drop both kinds of missing.
+    both = pd.read_csv(archive.open(f"{TABLE}.csv"), na_values=["-9"])
+    assert _cells(both, items) == {k: v for k, v in stored.items() if v is not None}
 
     sav, sav_meta = pyreadstat.read_sav(_extract(archive, f"{TABLE}.sav", tmp_path), user_missing=True)
     assert _cells(sav, items) == expected_numbers
