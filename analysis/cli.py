@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis.attrition import retention, stayers_and_leavers, wave_patterns
 from analysis.datasets import read_csv, require_columns
 from analysis.errors import AnalysisError
 from analysis.growth import fit_growth
@@ -60,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--json", action="store_true", help="print one JSON object")
     inv.add_argument("--max-iter", type=int, default=5000, metavar="N",
                      help="optimiser iteration limit per step (default 5000)")
+    att = commands.add_parser(
+        "attrition", help="retention by wave, missing-wave patterns, stayers against leavers"
+    )
+    att.add_argument("data", metavar="DATA.csv", help="long data, e.g. the export's long.csv")
+    att.add_argument("--by", nargs="+", default=[], metavar="COL",
+                     help="retention per group too, e.g. --by role team")
+    att.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -128,6 +136,35 @@ def run_invariance(args: argparse.Namespace) -> str:
     return results.summary()
 
 
+def run_attrition(args: argparse.Namespace) -> str:
+    """Report retention, missing-wave patterns and the baseline comparison of stayers and leavers."""
+    df = read_csv(args.data)
+    patterns = wave_patterns(df)
+    overall = retention(df)
+    groups = {col: retention(df, by=[col]) for col in args.by}
+    baseline = stayers_and_leavers(df)
+    if args.json:
+        return json.dumps({
+            "patterns": _records(patterns.to_dict(orient="records")),
+            "retention": _records(overall.to_dict(orient="records")),
+            "retention_by": {c: _records(t.to_dict(orient="records")) for c, t in groups.items()},
+            "baseline": _records(baseline.to_dict(orient="records")),
+        }, indent=2, allow_nan=False)
+    text = _table_text
+    parts = ["Retention of the first-wave cohort", text(overall)]
+    for col, table in groups.items():
+        parts += ["", f"Retention by {col}", text(table)]
+    parts += ["", "Patterns of answered (X) and missed (.) waves", text(patterns), "",
+              "First-wave scores: stayed (answered the last wave) minus left, Welch 95% CI",
+              text(baseline)]
+    return "\n".join(parts)
+
+
+def _table_text(table: Any) -> str:
+    """A table as aligned text with three decimals."""
+    return str(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
 def _records(rows: list[dict[Any, Any]]) -> list[dict[str, Any]]:
     """Make records JSON-safe: numpy scalars to Python, NaN to None."""
     out = []
@@ -148,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         text = {"fit": run_fit, "reliability": run_reliability,
-                "invariance": run_invariance}[args.command](args)
+                "invariance": run_invariance, "attrition": run_attrition}[args.command](args)
     except AnalysisError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1

@@ -1,4 +1,4 @@
-"""Command line: `python -m instruments check|codebook|readability|summary`."""
+"""Command line: `python -m instruments check|codebook|readability|summary|from-redcap`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .codebook import scale_themes, write_codebook
 from .loader import INSTRUMENT_DIR, check_directory, read_catalogue
 from .model import Instrument, InstrumentError, Theme
 from .readability import measure
+from .redcap import draft_from_dictionary
 
 
 def run_check(directory: Path, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -90,6 +91,28 @@ def run_summary(directory: Path, out: TextIO | None = None, err: TextIO | None =
     return 0
 
 
+def run_from_redcap(dictionary: Path, target: Path | None, theme: str | None,
+                    out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Draft an instrument from a REDCap dictionary; on any problem write nothing and return 1."""
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        text = draft_from_dictionary(dictionary, theme)
+    except InstrumentError as exc:
+        for problem in exc.problems:
+            print(problem, file=err)
+        print(f"{len(exc.problems)} problem(s) in {dictionary}; nothing written", file=err)
+        return 1
+    if target is None:
+        out.write(text)
+        return 0
+    if target.exists():
+        print(f"{target} exists; choose a new file name (nothing written)", file=err)
+        return 1
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}; check it with: python -m instruments check {target.parent}", file=out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for all subcommands."""
     parser = argparse.ArgumentParser(prog="python -m instruments", description=__doc__)
@@ -103,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
                             ("summary", "scales with item counts and themes")):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("path", nargs="?", type=Path, default=INSTRUMENT_DIR)
+    redcap = commands.add_parser("from-redcap",
+                                 help="draft an instrument YAML from a REDCap data dictionary")
+    redcap.add_argument("dictionary", type=Path, metavar="DICTIONARY.csv")
+    redcap.add_argument("--out", type=Path, help="write the draft here (default: print it)")
+    redcap.add_argument("--theme", help="theme id for fields whose annotation names none")
     return parser
 
 
@@ -113,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_check(args.path)
     if args.command == "codebook":
         return run_codebook(args.dir, args.out)
+    if args.command == "from-redcap":
+        return run_from_redcap(args.dictionary, args.out, args.theme)
     if args.command == "readability":
         return run_readability(args.path)
     return run_summary(args.path)

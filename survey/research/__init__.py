@@ -1,7 +1,7 @@
-"""Research pages: growth models, reliability, invariance and the pseudonymous export."""
+"""Research pages: growth models, reliability, invariance, attrition and the pseudonymous export."""
 
 from flask import Blueprint
 
 bp = Blueprint("research", __name__, url_prefix="/research")
 
-from survey.research import invariance, views  # noqa: E402,F401
+from survey.research import attrition, invariance, views  # noqa: E402,F401

@@ -1,22 +1,40 @@
-"""The researcher's export: pseudonymous data, a codebook generated from the files, a read-me."""
+"""The researcher's export: pseudonymous data for SPSS, Stata, R, REDCap and FHIR, a codebook, a read-me.
+
+"Does not apply" (an answer stored with no value) is kept apart from "not answered" (no
+answer stored) in every format: the code -9 in the CSV files, -9 declared user-missing in
+the .sav files, the extended missing value .a in the .dta files, and the data-absent-reason
+code ``not-applicable`` in the FHIR responses. Not answered is empty / system-missing.
+"""
 
 from __future__ import annotations
 
 import io
 import tempfile
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyreadstat
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis import long_to_wide
 from instruments import load_instrument, load_themes
 from instruments.codebook import write_codebook
-from survey.models import Study, User
-from survey.services import datasets
+from instruments.model import Instrument
+from instruments.redcap import NOT_APPLICABLE_CODE, dictionary_csv, form_name
+from survey.models import Answer, Invitation, Participant, Response, Study, User, Wave
+from survey.services import datasets, fhir_export
 from survey.services.audit import record_event
+
+#: The code of "does not apply" in the CSV and .sav files (declared user-missing in .sav).
+DOES_NOT_APPLY = NOT_APPLICABLE_CODE
+#: The Stata extended missing value of "does not apply".
+DOES_NOT_APPLY_STATA = "a"
+DOES_NOT_APPLY_LABEL = "Does not apply"
+#: Stata's longest variable label; the codebook keeps the full wording.
+STATA_LABEL_LENGTH = 80
 
 README = """PeerPulse export of study "{name}" ({code})
 
@@ -26,14 +44,41 @@ long.csv      one row per participant x wave x scale: participant (random study 
               participant's anchor date to their answer), scale, score (mean of items after
               reverse keying; empty when too few items were answered), items_answered.
 wide.csv      the same scores, one row per participant, a column per scale and wave (identity_w1 ...).
-items_*.csv   item answers of each instrument version, one row per response; empty = not
-              answered or "does not apply". Reverse-keyed items are as answered (not reversed).
+items_*.csv   item answers of each instrument version, one row per response. Reverse-keyed
+              items are as answered (not reversed). Two kinds of missing answer:
+                -9     = "Does not apply" (the respondent chose it)
+                empty  = not answered
+              Treat -9 as missing in analyses (R: read.csv(f, na.strings = c("", "-9"));
+              pandas: read_csv(f, na_values=["-9"])).
 codebook.csv  every item: wording, scale, theme, reverse key, response options (also codebook.md).
-*.sav         each table again as an SPSS file, with variable labels (item wording) and value
-              labels (response options); missing answers are system-missing.
+*.sav         each table as an SPSS file with variable labels (item wording) and value labels
+              (response options); -9 "Does not apply" is a declared user-missing value, not
+              answered is system-missing.
+*.dta         each table as a Stata 15 file with variable labels (item wording, cut to Stata's
+              80 characters; the codebook has it whole) and value labels; "Does not apply" is
+              the extended missing value .a (labelled), not answered is system-missing (.).
+redcap_*.csv  a REDCap data dictionary (REDCap's 18 standard columns) per instrument version:
+              one radio field per item, choice -9 = "Does not apply"; PeerPulse's scale,
+              theme and reverse key are in the Field Annotation (@PEERPULSE ...).
+fhir/Questionnaire.ndjson          FHIR R4 Questionnaire of each instrument version.
+fhir/QuestionnaireResponse.ndjson  FHIR R4 QuestionnaireResponse of each submitted response
+              (NDJSON, one resource a line); the subject is the participant's study code
+              only; "Does not apply" is data-absent-reason "not-applicable", an unanswered
+              item has no answer.
 
 No names, email addresses or trust staff ids are included. Small groups are not suppressed
 in this file: it is for the research team only. Do not share it beyond the study's approvals.
+"""
+
+
+MISSING_VALUES = """
+## Missing values in this export
+
+| meaning | CSV | SPSS .sav | Stata .dta | FHIR |
+|---|---|---|---|---|
+| does not apply (the respondent chose it) | -9 | -9, declared user-missing, labelled \
+| .a, labelled | data-absent-reason `not-applicable` |
+| not answered | empty | system-missing | . | no answer |
 """
 
 
@@ -51,6 +96,75 @@ LONG_LABELS: dict[str, str | None] = {
 }
 
 
+@dataclass
+class Table:
+    """One exported table: data (does-not-apply as -9), labels and the columns that may hold -9."""
+
+    frame: pd.DataFrame
+    labels: dict[str, str | None] = field(default_factory=dict)
+    value_labels: dict[str, dict[int | float, str]] = field(default_factory=dict)
+    coded: list[str] = field(default_factory=list)
+
+
+def item_table(db: Session, study: Study, instrument: Instrument) -> Table:
+    """Item answers of one instrument version, "does not apply" as -9 and unanswered empty."""
+    frame = datasets.item_answers(db, study, instrument.id, instrument.version)
+    items = [i.id for i in instrument.items if i.id in frame.columns]
+    not_applicable = db.execute(
+        select(Participant.code, Wave.index, Answer.item_id)
+        .join(Response, Answer.response_id == Response.id)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Wave, Invitation.wave_id == Wave.id)
+        .join(Participant, Invitation.participant_id == Participant.id)
+        .where(Wave.study_id == study.id, Response.submitted_at.is_not(None),
+               Response.instrument_id == instrument.id,
+               Response.instrument_version == instrument.version, Answer.value.is_(None))
+    ).all()
+    if not_applicable:
+        # One response per participant and wave (the invitation is unique on both).
+        row_of = {(p, w): i for i, (p, w) in enumerate(zip(frame["participant"], frame["wave"],
+                                                           strict=True))}
+        for code, wave, item in not_applicable:
+            if item in frame.columns and (code, wave) in row_of:
+                frame.loc[row_of[(code, wave)], item] = DOES_NOT_APPLY
+    codes: dict[int | float, str] = {o.value: o.label for o in instrument.response_options}
+    if instrument.not_applicable_label:
+        codes[DOES_NOT_APPLY] = DOES_NOT_APPLY_LABEL
+    return Table(frame, {i.id: i.text for i in instrument.items}, dict.fromkeys(items, codes),
+                 items if instrument.not_applicable_label else [])
+
+
+def csv_text(table: Table) -> str:
+    """The table as CSV; item answers as whole numbers (4, -9), so "-9" matches as text in R too."""
+    items = {c: "Int64" for c in table.value_labels if c in table.frame.columns}
+    return table.frame.astype(items).to_csv(index=False)
+
+
+def write_sav(table: Table, path: Path) -> None:
+    """Write an SPSS file: -9 declared user-missing in the item columns."""
+    pyreadstat.write_sav(table.frame, path, column_labels=table.labels,
+                         variable_value_labels=table.value_labels,
+                         missing_ranges={c: [DOES_NOT_APPLY] for c in table.coded})
+
+
+def write_dta(table: Table, path: Path) -> None:
+    """Write a Stata file: -9 becomes the extended missing value .a, labelled."""
+    frame = table.frame.copy()
+    value_labels = {c: dict(v) for c, v in table.value_labels.items()}
+    missing: dict[str, list[str]] = {}
+    for column in table.coded:
+        is_na = frame[column] == DOES_NOT_APPLY
+        value_labels[column].pop(DOES_NOT_APPLY, None)
+        if is_na.any():
+            frame[column] = frame[column].astype(object).where(~is_na, DOES_NOT_APPLY_STATA)
+            missing[column] = [DOES_NOT_APPLY_STATA]
+            value_labels[column][DOES_NOT_APPLY_STATA] = DOES_NOT_APPLY_LABEL  # type: ignore[index]
+    labels = {c: (t[:STATA_LABEL_LENGTH - 3] + "..." if t and len(t) > STATA_LABEL_LENGTH else t)
+              for c, t in table.labels.items() if c in frame.columns}
+    pyreadstat.write_dta(frame, path, column_labels=labels, variable_value_labels=value_labels,
+                         missing_user_values=missing)
+
+
 def build_export(db: Session, study: Study, user: User | None) -> bytes:
     """The study's export as a zip archive; the export itself is audited."""
     long = datasets.long_scores(db, study)
@@ -62,22 +176,25 @@ def build_export(db: Session, study: Study, user: User | None) -> bytes:
         archive.writestr("README.txt", README.format(name=study.name, code=study.code))
         wide = (long_to_wide(long, index=("participant", "team", "trust", "role", "role_group"))
                 if not long.empty else long)
-        tables: dict[str, tuple[pd.DataFrame, dict[str, str | None], dict[str, dict[int | float, str]]]]
-        tables = {"long": (long, dict(LONG_LABELS), {}), "wide": (wide, {}, {})}
+        tables = {"long": Table(long, dict(LONG_LABELS)), "wide": Table(wide)}
         for instrument in instruments:
-            items = datasets.item_answers(db, study, instrument.id, instrument.version)
-            codes: dict[int | float, str] = {o.value: o.label for o in instrument.response_options}
-            tables[f"items_{instrument.id}_v{instrument.version}"] = (
-                items, {i.id: i.text for i in instrument.items},
-                {i.id: codes for i in instrument.items if i.id in items.columns})
-        for name, (frame, labels, value_labels) in tables.items():
-            archive.writestr(f"{name}.csv", frame.to_csv(index=False))
-            sav = Path(tmp) / f"{name}.sav"
-            pyreadstat.write_sav(frame, sav, column_labels=labels,
-                                 variable_value_labels=value_labels)
-            archive.write(sav, sav.name)
+            tables[f"items_{instrument.id}_v{instrument.version}"] = item_table(db, study, instrument)
+            archive.writestr(f"redcap_{form_name(instrument)}.csv", dictionary_csv(instrument))
+        for name, table in tables.items():
+            archive.writestr(f"{name}.csv", csv_text(table))
+            for suffix, write in ((".sav", write_sav), (".dta", write_dta)):
+                path = Path(tmp) / f"{name}{suffix}"
+                write(table, path)
+                archive.write(path, path.name)
         for path in write_codebook(instruments, load_themes(), Path(tmp)):
+            if path.suffix == ".md":
+                with path.open("a", encoding="utf-8") as codebook:
+                    codebook.write(MISSING_VALUES)
             archive.write(path, path.name)
+        archive.writestr("fhir/Questionnaire.ndjson",
+                         fhir_export.ndjson([fhir_export.questionnaire(i) for i in instruments]))
+        archive.writestr("fhir/QuestionnaireResponse.ndjson", fhir_export.ndjson(
+            [r for i in instruments for r in fhir_export.responses(db, study, i)]))
     record_event(db, user, "export", "study", study.code,
                  {"rows": len(long), "participants": int(long["participant"].nunique())})
     return buffer.getvalue()

@@ -88,7 +88,7 @@ def build(db: Session, study: Study, choice: InvarianceChoice) -> InvarianceRepo
         own = _answers(db, study, peer, order).query("wave == @choice.wave")
         other = _answers(db, study, colleague, list(pairs)).query("wave == @choice.wave")
         frame = pd.concat([own, other.rename(columns=pairs)], ignore_index=True)
-        frame["group"] = frame["role_group"].str.replace("_", " ")
+        frame["role"] = frame["role_group"].str.replace("_", " ")
         wording = {i: peer.item(i).text for i in order}
     else:
         instrument = peer if choice.role_group == "peer_worker" else _instrument(study, "colleague")
@@ -96,11 +96,12 @@ def build(db: Session, study: Study, choice: InvarianceChoice) -> InvarianceRepo
             raise AnalysisError(f"the {instrument.title.lower()} has no scale '{choice.scale}'")
         order = list(instrument.scales[choice.scale].items)
         frame = _answers(db, study, instrument, order).sort_values("wave", kind="stable")
-        frame["group"] = "wave " + frame["wave"].astype(str)
+        frame["wave"] = "wave " + frame["wave"].astype(str)
         wording = {i: instrument.item(i).text for i in order}
     if frame.empty:
         raise AnalysisError("no submitted answers to analyse yet")
-    results = measurement_invariance(frame, {choice.scale: order}, "group")
+    frame.attrs["source"] = f"the answers of study {study.code}"
+    results = measurement_invariance(frame, {choice.scale: order}, choice.across)
     results.require_convergence()
     return InvarianceReport(choice, wording, results)
 

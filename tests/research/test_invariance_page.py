@@ -79,6 +79,9 @@ def test_wave_comparison_within_one_group(demo: m.Study, db: Session) -> None:
                                                                 role_group="colleague"))
     assert list(report.results.groups) == ["wave 1", "wave 2", "wave 3"]
     assert list(report.items) == list(load_instrument("colleague", 1).scales["identity"].items)
+    # Items asked at the first wave only cannot be compared across waves.
+    with pytest.raises(AnalysisError, match="column 'wave' has 1 group"):
+        invariance_report.build(db, demo, InvarianceChoice("starting_out", "wave"))
 
 
 def test_page_shows_the_steps(demo: m.Study, db: Session, client: FlaskClient,

@@ -130,10 +130,14 @@ def test_export_has_data_and_codebook_but_no_contact_details(
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = set(archive.namelist())
     assert {"README.txt", "long.csv", "wide.csv", "codebook.csv", "codebook.md",
-            "items_peer_worker_v1.csv", "items_colleague_v1.csv"} <= names
+            "items_peer_worker_v1.csv", "items_colleague_v1.csv", "long.dta", "wide.dta",
+            "items_peer_worker_v1.dta", "items_colleague_v1.dta", "redcap_peer_worker_v1.csv",
+            "redcap_colleague_v1.csv", "fhir/Questionnaire.ndjson",
+            "fhir/QuestionnaireResponse.ndjson"} <= names
     long = pd.read_csv(archive.open("long.csv"))
     assert long["participant"].nunique() == 78
-    everything = b"".join(archive.read(n) for n in names)  # the .sav files too, as bytes
+    # Every file's raw bytes: .sav, .dta, the REDCap dictionaries and the FHIR resources too.
+    everything = b"".join(archive.read(n) for n in names)
     for contact in db.scalars(select(m.Contact)):
         assert contact.email.encode() not in everything
         assert contact.external_id.encode() not in everything
@@ -149,7 +153,8 @@ def test_export_has_data_and_codebook_but_no_contact_details(
     assert len(sav) == len(items)
     assert meta.column_names_to_labels["pw_id_1"] == "I am proud to be a peer worker."
     assert meta.variable_value_labels["pw_id_1"][5] == "Strongly agree"
-    assert sav["pw_id_1"].isna().sum() == items["pw_id_1"].isna().sum()
+    # Read without user-missing values, "does not apply" (-9 in the CSV) is missing too.
+    assert sav["pw_id_1"].isna().sum() == (items["pw_id_1"].isna() | (items["pw_id_1"] == -9)).sum()
     event = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "export")).one()
     assert event.user_id == researcher.id and event.detail["participants"] == 78
 

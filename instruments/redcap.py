@@ -1,0 +1,271 @@
+"""REDCap data dictionaries: write one for an instrument version, and draft an instrument from one.
+
+A REDCap project mirrors a PeerPulse questionnaire by importing the dictionary (REDCap's
+standard 18 columns). Each item is a radio field; "does not apply" is the choice ``-9``.
+PeerPulse's own facts (scale, theme, reverse key, pairing) ride in the Field Annotation
+as ``@PEERPULSE key=value ...``, so a dictionary written here drafts back into a file that
+``python -m instruments check`` accepts. A dictionary from elsewhere drafts too, with the
+scale taken from its section headers and a theme to choose; its text fields are listed in
+the draft's header (this schema has no free-text item type). Pure Python: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import Instrument, InstrumentError, Problem
+
+COLUMNS: tuple[str, ...] = (
+    "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
+    "Choices, Calculations, OR Slider Labels", "Field Note",
+    "Text Validation Type OR Show Slider Number", "Text Validation Min", "Text Validation Max",
+    "Identifier?", "Branching Logic (Show field only if...)", "Required Field?",
+    "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name", "Matrix Ranking?",
+    "Field Annotation",
+)
+NOT_APPLICABLE_CODE = -9
+RECORD_ID = "record_id"
+TAG = "@PEERPULSE"
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_NA_LABELS = ("does not apply", "not applicable", "n/a")
+CHOOSE_THEME = "choose_a_theme"
+
+
+def form_name(instrument: Instrument) -> str:
+    """REDCap's instrument (form) name for an instrument version, e.g. peer_worker_v1."""
+    return f"{instrument.id}_v{instrument.version}"
+
+
+def _annotation(**facts: object) -> str:
+    """The @PEERPULSE annotation carrying PeerPulse's facts about a field."""
+    return " ".join([TAG, *(f"{k}={v}" for k, v in facts.items() if v not in (None, ""))])
+
+
+def dictionary_rows(instrument: Instrument) -> list[dict[str, str]]:
+    """The dictionary of one instrument version: a record id, then one radio field per item."""
+    choices = [f"{o.value}, {o.label}" for o in instrument.response_options]
+    if instrument.not_applicable_label:
+        choices.append(f"{NOT_APPLICABLE_CODE}, {instrument.not_applicable_label}")
+    form = form_name(instrument)
+    pairs = (f"{instrument.pairs_with.instrument}:{instrument.pairs_with.version}"
+             if instrument.pairs_with else None)
+    rows = [{**dict.fromkeys(COLUMNS, ""), COLUMNS[0]: RECORD_ID, COLUMNS[1]: form,
+             COLUMNS[3]: "text", COLUMNS[4]: "Participant study code (pseudonymous)",
+             COLUMNS[17]: _annotation(instrument=instrument.id, version=instrument.version,
+                                      audience=instrument.audience, pairs_with=pairs)}]
+    seen: set[str] = set()
+    for item in instrument.items:
+        scale = instrument.scales[item.scale]
+        header = ""
+        if item.scale not in seen:
+            header = scale.page_title or scale.label
+            seen.add(item.scale)
+        rows.append({
+            **dict.fromkeys(COLUMNS, ""),
+            COLUMNS[0]: item.id, COLUMNS[1]: form, COLUMNS[2]: header, COLUMNS[3]: "radio",
+            COLUMNS[4]: item.text, COLUMNS[5]: " | ".join(choices), COLUMNS[6]: item.help or "",
+            COLUMNS[17]: _annotation(scale=item.scale, theme=item.theme,
+                                     reverse="yes" if item.reverse else "no",
+                                     baseline_only="yes" if item.baseline_only else None,
+                                     pair=item.pair),
+        })
+    return rows
+
+
+def dictionary_csv(instrument: Instrument) -> str:
+    """The dictionary as CSV text, as REDCap's "Upload data dictionary" reads it."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(dictionary_rows(instrument))
+    return buffer.getvalue()
+
+
+@dataclass
+class _Draft:
+    """What the rows say, gathered before the YAML is written."""
+
+    facts: dict[str, str] = field(default_factory=dict)
+    options: list[tuple[int, str]] | None = None
+    options_line: int = 0
+    not_applicable: str | None = None
+    scales: dict[str, str] = field(default_factory=dict)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    text_fields: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _facts(annotation: str) -> dict[str, str]:
+    """The key=value facts after @PEERPULSE in a Field Annotation (none if there is no tag)."""
+    if TAG not in annotation:
+        return {}
+    tail = annotation.split(TAG, 1)[1].split("@", 1)[0]
+    return dict(part.split("=", 1) for part in tail.split() if "=" in part)
+
+
+def _slug(text: str) -> str:
+    """An id from a heading: lower case words joined by underscores."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    slug = "_".join(words)[:40]
+    return slug if slug and slug[0].isalpha() else f"scale_{slug}".rstrip("_")
+
+
+def _choices(text: str, file: str, line: int, problems: list[Problem]
+             ) -> list[tuple[int, str]] | None:
+    """Parse "1, Label | 2, Label"; each code must be a whole number."""
+    options = []
+    for part in (p.strip() for p in text.split("|")):
+        code, sep, label = part.partition(",")
+        try:
+            value = int(code.strip())
+        except ValueError:
+            value = None
+        if not sep or value is None or not label.strip():
+            problems.append(Problem(file, line, None, COLUMNS[5],
+                                    f"choice {part!r} is not 'number, label' (e.g. '1, Disagree')"))
+            return None
+        options.append((value, label.strip()))
+    return options
+
+
+def draft_from_dictionary(path: Path, theme: str | None = None) -> str:
+    """Read a REDCap dictionary and return an instrument YAML draft; InstrumentError if broken."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstrumentError([Problem(file, None, None, None, f"cannot read the file ({exc})")]) from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or [h.strip() for h in header[:len(COLUMNS)]] != list(COLUMNS):
+        raise InstrumentError([Problem(file, 1, None, None,
+                                       "the header is not REDCap's data dictionary header; its "
+                                       f"{len(COLUMNS)} columns are: {', '.join(COLUMNS)}")])
+    problems: list[Problem] = []
+    draft = _Draft()
+    names: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(Problem(file, line, None, None,
+                                    f"{len(row)} columns where the header has {len(header)}"))
+            continue
+        _read_row(dict(zip(COLUMNS, (c.strip() for c in row), strict=False)), file, line, draft,
+                  names, problems)
+    if not draft.items and not problems:
+        problems.append(Problem(file, None, None, COLUMNS[3],
+                                "no radio or dropdown fields: nothing to turn into items"))
+    if problems:
+        raise InstrumentError(problems)
+    return _yaml(draft, path, theme)
+
+
+def _read_row(row: dict[str, str], file: str, line: int, draft: _Draft, names: dict[str, int],
+              problems: list[Problem]) -> None:
+    """Check one dictionary row and add what it says to the draft."""
+    name, kind = row[COLUMNS[0]], row[COLUMNS[3]]
+    if not _NAME.match(name):
+        problems.append(Problem(file, line, None, COLUMNS[0],
+                                f"{name!r} is not a REDCap variable name (lower case letters, "
+                                "digits and _, starting with a letter)"))
+        return
+    if name in names:
+        problems.append(Problem(file, line, name, COLUMNS[0],
+                                f"variable {name!r} is already defined on line {names[name]}"))
+        return
+    names[name] = line
+    facts = _facts(row[COLUMNS[17]])
+    if name == RECORD_ID or (not draft.facts and "instrument" in facts):
+        draft.facts.update(facts)
+        draft.facts.setdefault("form", row[COLUMNS[1]])
+        return
+    if kind in ("text", "notes"):
+        draft.text_fields.append(name)
+        return
+    if kind not in ("radio", "dropdown"):
+        draft.skipped.append(f"{name} ({kind or 'no field type'})")
+        return
+    if not row[COLUMNS[4]]:
+        problems.append(Problem(file, line, name, COLUMNS[4], "the field has no label (the question)"))
+        return
+    options = _choices(row[COLUMNS[5]], file, line, problems)
+    if options is None:
+        return
+    na = [o for o in options if o[0] == NOT_APPLICABLE_CODE or o[1].lower() in _NA_LABELS]
+    scale_options = [o for o in options if o not in na]
+    if na:
+        draft.not_applicable = na[0][1]
+    if draft.options is None:
+        draft.options, draft.options_line = scale_options, line
+    elif scale_options != draft.options:
+        problems.append(Problem(file, line, name, COLUMNS[5],
+                                "the choices differ from those on line "
+                                f"{draft.options_line}; an instrument has one response scale"))
+        return
+    draft.facts.setdefault("form", row[COLUMNS[1]])
+    heading = row[COLUMNS[2]]
+    scale = facts.get("scale") or (_slug(heading) if heading else None) or \
+        (list(draft.scales)[-1] if draft.scales else _slug(row[COLUMNS[1]] or "items"))
+    if scale not in draft.scales:
+        draft.scales[scale] = heading or scale.replace("_", " ").capitalize()
+    item: dict[str, Any] = {"id": name, "text": row[COLUMNS[4]], "scale": scale,
+                            "reverse": facts.get("reverse") == "yes",
+                            "theme": facts.get("theme") or "", "line": line}
+    if facts.get("baseline_only") == "yes":
+        item["baseline_only"] = True
+    if row[COLUMNS[6]]:
+        item["help"] = row[COLUMNS[6]]
+    if facts.get("pair"):
+        item["pair"] = facts["pair"]
+    draft.items.append(item)
+
+
+def _yaml(draft: _Draft, path: Path, theme: str | None) -> str:
+    """Write the draft as instrument YAML (comments say what was left out and what to finish)."""
+    form = draft.facts.get("form", path.stem)
+    match = re.match(r"^(.*)_v(\d+)$", form)
+    ident = draft.facts.get("instrument") or _slug(match.group(1) if match else form)
+    version = int(draft.facts.get("version") or (match.group(2) if match else 1))
+    doc: dict[str, Any] = {
+        "id": ident, "version": version,
+        "title": ident.replace("_", " ").capitalize(),
+        "audience": draft.facts.get("audience", "peer_worker"),
+        "intro": "Draft from a REDCap data dictionary: write the introduction respondents read.",
+        "time_frame": "Draft: say what period the questions are about.",
+        "response_options": [{"value": v, "label": label} for v, label in draft.options or []],
+    }
+    if draft.not_applicable:
+        doc["not_applicable_label"] = draft.not_applicable
+    if "pairs_with" in draft.facts:
+        target, _, target_version = draft.facts["pairs_with"].partition(":")
+        doc["pairs_with"] = {"instrument": target, "version": int(target_version or 1)}
+    doc["scales"] = [{"id": s, "label": label, "description": f"Draft: describe the {label} scale.",
+                      "min_answered": 0.6} for s, label in draft.scales.items()]
+    if any(i.get("baseline_only") for i in draft.items):
+        doc["baseline_module"] = {"title": "When you started",
+                                  "intro": "Draft: introduce the questions asked only once."}
+    doc["items"] = []
+    for item in draft.items:
+        entry = {k: v for k, v in item.items() if k != "line"}
+        entry["theme"] = entry["theme"] or theme or CHOOSE_THEME
+        doc["items"].append(entry)
+    notes = [f"# Instrument draft from the REDCap data dictionary {path.name}.",
+             "# Check it with: python -m instruments check DIRECTORY (beside themes.yaml)."]
+    if any(not i["theme"] for i in draft.items) and not theme:
+        notes.append(f"# Items without a theme have '{CHOOSE_THEME}': pick one from themes.yaml.")
+    if draft.text_fields:
+        notes.append("# Text fields not converted (no free-text item type): "
+                     + ", ".join(draft.text_fields))
+    if draft.skipped:
+        notes.append("# Other fields not converted: " + ", ".join(draft.skipped))
+    body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    return "\n".join(notes) + "\n" + body

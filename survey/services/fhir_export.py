@@ -1,0 +1,126 @@
+"""FHIR R4 resources for the export: Questionnaire per instrument version, QuestionnaireResponse per response.
+
+Built and validated with fhir.resources (R4 lives in its ``R4B`` package, whose Questionnaire
+and QuestionnaireResponse are R4's). The subject is the participant's pseudonymous study
+code as an identifier, never a reference to a person; no contact details are read.
+"Does not apply" is answered with the data-absent-reason code ``not-applicable``; an
+unanswered item has no answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+
+from fhir.resources.R4B.questionnaire import Questionnaire
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from instruments.model import Instrument
+from survey.models import Answer, Invitation, Participant, Response, Study, Wave
+
+BASE = "urn:peerpulse"
+PARTICIPANT_SYSTEM = f"{BASE}:participant"
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+NOT_APPLICABLE = {"system": DATA_ABSENT, "code": "not-applicable", "display": "Not Applicable"}
+
+
+def questionnaire_url(instrument: Instrument) -> str:
+    """The canonical URL of an instrument (its version goes after a bar when referenced)."""
+    return f"{BASE}:questionnaire:{instrument.id}"
+
+
+def _fhir_id(*parts: object) -> str:
+    """A FHIR id ([A-Za-z0-9-.]{1,64}) from the parts."""
+    return "-".join(str(p) for p in parts).replace("_", "-")[:64]
+
+
+def response_system(instrument: Instrument) -> str:
+    """The code system of an instrument version's response options."""
+    return f"{BASE}:{instrument.id}:v{instrument.version}:response"
+
+
+def questionnaire(instrument: Instrument) -> Questionnaire:
+    """The instrument version as a validated Questionnaire: one choice item per question."""
+    options = [{"valueCoding": {"system": response_system(instrument), "code": str(o.value),
+                                "display": o.label}} for o in instrument.response_options]
+    if instrument.not_applicable_label:
+        options.append({"valueCoding": {**NOT_APPLICABLE, "display": instrument.not_applicable_label}})
+    groups = []
+    for scale in instrument.scales.values():
+        groups.append({
+            "linkId": scale.id, "text": scale.label, "type": "group",
+            "item": [{"linkId": item.id, "text": item.text, "type": "choice",
+                      "answerOption": options} for item in instrument.items if item.scale == scale.id],
+        })
+    return Questionnaire.model_validate({
+        "resourceType": "Questionnaire",
+        "id": _fhir_id(instrument.id, "v", instrument.version),
+        "url": questionnaire_url(instrument),
+        "version": str(instrument.version),
+        "name": "".join(part.capitalize() for part in instrument.id.split("_")),
+        "title": instrument.title,
+        "status": "active",
+        "subjectType": ["Practitioner"],
+        "description": instrument.intro,
+        "item": [g for g in groups if g["item"]],
+    })
+
+
+def responses(db: Session, study: Study, instrument: Instrument) -> list[QuestionnaireResponse]:
+    """Every submitted response of one instrument version in the study, validated."""
+    rows = db.execute(
+        select(Response.id, Participant.code, Wave.index, Response.submitted_at)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Wave, Invitation.wave_id == Wave.id)
+        .join(Participant, Invitation.participant_id == Participant.id)
+        .where(Wave.study_id == study.id, Response.submitted_at.is_not(None),
+               Response.instrument_id == instrument.id,
+               Response.instrument_version == instrument.version)
+        .order_by(Participant.code, Wave.index)
+    ).all()
+    answers: dict[int, dict[str, int | None]] = defaultdict(dict)
+    if rows:
+        for rid, item_id, value in db.execute(
+            select(Answer.response_id, Answer.item_id, Answer.value)
+            .where(Answer.response_id.in_([r[0] for r in rows]))
+        ):
+            answers[rid][item_id] = value
+    labels = {o.value: o.label for o in instrument.response_options}
+    out = []
+    for rid, code, wave, submitted in rows:
+        given = answers[rid]
+        groups = []
+        for scale in instrument.scales.values():
+            items = []
+            for item in instrument.items:
+                if item.scale != scale.id or item.id not in given:
+                    continue
+                value = given[item.id]
+                coding = (dict(NOT_APPLICABLE) if value is None else
+                          {"system": response_system(instrument), "code": str(value),
+                           "display": labels.get(value, str(value))})
+                items.append({"linkId": item.id, "answer": [{"valueCoding": coding}]})
+            if items:
+                groups.append({"linkId": scale.id, "item": items})
+        assert submitted is not None  # the query keeps submitted responses only
+        authored = submitted if submitted.tzinfo else submitted.replace(tzinfo=dt.UTC)
+        out.append(QuestionnaireResponse.model_validate({
+            "resourceType": "QuestionnaireResponse",
+            "id": _fhir_id(code, "w", wave, instrument.id),
+            "questionnaire": f"{questionnaire_url(instrument)}|{instrument.version}",
+            "status": "completed",
+            "identifier": {"system": f"{BASE}:response", "value": f"{code}-wave-{wave}"},
+            "subject": {"identifier": {"system": PARTICIPANT_SYSTEM, "value": code}},
+            "authored": authored.isoformat(),
+            "item": groups,
+        }))
+    return out
+
+
+def ndjson(resources: list[Questionnaire] | list[QuestionnaireResponse]) -> str:
+    """Resources as NDJSON (FHIR bulk data: one resource a line)."""
+    return "".join(json.dumps(json.loads(r.model_dump_json(exclude_none=True)),
+                              separators=(",", ":")) + "\n" for r in resources)
