@@ -8,8 +8,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from analysis.datasets import read_csv, require_columns
 from analysis.errors import AnalysisError
 from analysis.growth import fit_growth
@@ -19,6 +17,7 @@ from analysis.reliability import (
     mcdonald_omega,
     reliability_table,
 )
+from analysis.results import json_safe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +62,7 @@ def run_fit(args: argparse.Namespace) -> str:
     if args.plot:
         results.plot_trajectories(args.plot)
     if args.json:
-        return json.dumps(results.to_dict(), indent=2)
+        return results.to_json(indent=2)
     return results.summary()
 
 
@@ -74,7 +73,7 @@ def run_reliability(args: argparse.Namespace) -> str:
     if args.by:
         table = reliability_table(df, args.items, args.by)
         if args.json:
-            return json.dumps({"groups": _records(table.to_dict(orient="records"))}, indent=2)
+            return _json({"groups": table.to_dict(orient="records")})
         return table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
     items = df[list(args.items)]
     items.attrs = dict(df.attrs)
@@ -82,7 +81,7 @@ def run_reliability(args: argparse.Namespace) -> str:
     omega = mcdonald_omega(items)
     itc = item_total_correlations(items)
     if args.json:
-        return json.dumps(
+        return _json(
             {
                 "n": alpha.n,
                 "k": alpha.k,
@@ -90,9 +89,8 @@ def run_reliability(args: argparse.Namespace) -> str:
                 "alpha_ci_low": alpha.ci_low,
                 "alpha_ci_high": alpha.ci_high,
                 "omega": omega.omega,
-                "items": _records(itc.reset_index().to_dict(orient="records")),
-            },
-            indent=2,
+                "items": itc.reset_index().to_dict(orient="records"),
+            }
         )
     return "\n".join(
         [
@@ -106,19 +104,9 @@ def run_reliability(args: argparse.Namespace) -> str:
     )
 
 
-def _records(rows: list[dict[Any, Any]]) -> list[dict[str, Any]]:
-    """Make records JSON-safe: numpy scalars to Python, NaN to None."""
-    out = []
-    for row in rows:
-        clean: dict[str, Any] = {}
-        for key, value in row.items():
-            if isinstance(value, np.generic):
-                value = value.item()
-            if isinstance(value, float) and not np.isfinite(value):
-                value = None
-            clean[str(key)] = value
-        out.append(clean)
-    return out
+def _json(data: Any) -> str:
+    """Strict JSON text (numpy scalars as numbers, NaN as null)."""
+    return json.dumps(json_safe(data), indent=2, allow_nan=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

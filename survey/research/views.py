@@ -80,7 +80,7 @@ def model_json(code: str) -> Response:
     study, choice, results, error = _fitted(code)
     if results is None:
         return Response(_json({"error": error}), status=422, mimetype="application/json")
-    response = Response(_json(results.to_dict()), mimetype="application/json")
+    response = Response(results.to_json(indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{study.code}-{choice.scale}-model.json"')
     return response
@@ -146,8 +146,8 @@ def export(code: str) -> Response:
 
 
 def _json(data: object) -> str:
-    """Strict JSON (no NaN)."""
-    return json.dumps(data, indent=2, allow_nan=False, default=float)
+    """Strict JSON (no NaN), as the results' own JSON."""
+    return json.dumps(data, indent=2, allow_nan=False)
 
 
 def model_url(study: Study, choice: ModelChoice, endpoint: str, **extra: str) -> str:
