@@ -19,6 +19,7 @@ from survey.research.forms import ModelForm
 from survey.services import change_report, datasets, exports, studies
 from survey.services import reliability as reliability_service
 from survey.services.models_run import ModelChoice, fit_study_model
+from survey.web import commit_after
 
 RESEARCH = (StaffRole.ADMIN, StaffRole.RESEARCHER)
 
@@ -137,9 +138,7 @@ def change(code: str) -> str:
 def export(code: str) -> Response:
     """The pseudonymous export with its codebook (the download is audited)."""
     study = study_or_404(code)
-    db = get_session()
-    payload = exports.build_export(db, study, current_user())
-    db.commit()
+    payload = commit_after(lambda: exports.build_export(get_session(), study, current_user()))
     response = Response(payload, mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="peerpulse-{study.code}.zip"'
     return response
