@@ -8,8 +8,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from analysis.attrition import retention, stayers_and_leavers, wave_patterns
 from analysis.datasets import read_csv, require_columns
 from analysis.errors import AnalysisError
@@ -21,6 +19,7 @@ from analysis.reliability import (
     mcdonald_omega,
     reliability_table,
 )
+from analysis.results import json_safe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,7 +81,7 @@ def run_fit(args: argparse.Namespace) -> str:
     if args.plot:
         results.plot_trajectories(args.plot)
     if args.json:
-        return json.dumps(results.to_dict(), indent=2)
+        return results.to_json(indent=2)
     return results.summary()
 
 
@@ -93,7 +92,7 @@ def run_reliability(args: argparse.Namespace) -> str:
     if args.by:
         table = reliability_table(df, args.items, args.by)
         if args.json:
-            return json.dumps({"groups": _records(table.to_dict(orient="records"))}, indent=2)
+            return _json({"groups": table.to_dict(orient="records")})
         return table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
     items = df[list(args.items)]
     items.attrs = dict(df.attrs)
@@ -101,7 +100,7 @@ def run_reliability(args: argparse.Namespace) -> str:
     omega = mcdonald_omega(items)
     itc = item_total_correlations(items)
     if args.json:
-        return json.dumps(
+        return _json(
             {
                 "n": alpha.n,
                 "k": alpha.k,
@@ -109,9 +108,8 @@ def run_reliability(args: argparse.Namespace) -> str:
                 "alpha_ci_low": alpha.ci_low,
                 "alpha_ci_high": alpha.ci_high,
                 "omega": omega.omega,
-                "items": _records(itc.reset_index().to_dict(orient="records")),
-            },
-            indent=2,
+                "items": itc.reset_index().to_dict(orient="records"),
+            }
         )
     return "\n".join(
         [
@@ -132,7 +130,7 @@ def run_invariance(args: argparse.Namespace) -> str:
                                      max_iter=args.max_iter)
     results.require_convergence()
     if args.json:
-        return json.dumps(results.to_dict(), indent=2)
+        return _json(results.to_dict())
     return results.summary()
 
 
@@ -144,12 +142,12 @@ def run_attrition(args: argparse.Namespace) -> str:
     groups = {col: retention(df, by=[col]) for col in args.by}
     baseline = stayers_and_leavers(df)
     if args.json:
-        return json.dumps({
-            "patterns": _records(patterns.to_dict(orient="records")),
-            "retention": _records(overall.to_dict(orient="records")),
-            "retention_by": {c: _records(t.to_dict(orient="records")) for c, t in groups.items()},
-            "baseline": _records(baseline.to_dict(orient="records")),
-        }, indent=2, allow_nan=False)
+        return _json({
+            "patterns": patterns.to_dict(orient="records"),
+            "retention": overall.to_dict(orient="records"),
+            "retention_by": {c: t.to_dict(orient="records") for c, t in groups.items()},
+            "baseline": baseline.to_dict(orient="records"),
+        })
     text = _table_text
     parts = ["Retention of the first-wave cohort", text(overall)]
     for col, table in groups.items():
@@ -165,19 +163,10 @@ def _table_text(table: Any) -> str:
     return str(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
-def _records(rows: list[dict[Any, Any]]) -> list[dict[str, Any]]:
-    """Make records JSON-safe: numpy scalars to Python, NaN to None."""
-    out = []
-    for row in rows:
-        clean: dict[str, Any] = {}
-        for key, value in row.items():
-            if isinstance(value, np.generic):
-                value = value.item()
-            if isinstance(value, float) and not np.isfinite(value):
-                value = None
-            clean[str(key)] = value
-        out.append(clean)
-    return out
+
+def _json(data: Any) -> str:
+    """Strict JSON text (numpy scalars as numbers, NaN as null)."""
+    return json.dumps(json_safe(data), indent=2, allow_nan=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from analysis.errors import AnalysisError
-
-mpl.use("Agg")  # no display: files only
-from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     from analysis.results import GrowthResults
@@ -65,7 +63,9 @@ def plot_trajectories(
         raise AnalysisError(f"{path}: the plot can be saved as .png or .svg only")
     pred = results.predict_trajectories()
     obs = observed_means(results, observed_by)
+    # A figure with its own Agg canvas: no pyplot state, and the process's backend is left alone.
     fig = Figure(figsize=(7.0, 4.5), layout="constrained")
+    FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     for k, level in enumerate(results.levels()):
         colour = f"C{k}"

@@ -6,6 +6,7 @@ statsmodels reports them; lme4 reports no p-values for fixed effects.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,23 @@ if TYPE_CHECKING:
     from analysis.growth import GrowthSpec
 
 Z_95 = float(stats.norm.ppf(0.975))
+
+
+def json_safe(value: Any) -> Any:
+    """The value with numpy scalars made Python ones and NaN or infinity made None, all the way down.
+
+    Strict JSON has no NaN; a fit can still give one (a standard error from a variance that
+    came out negative), and every caller (CLI, research download, API) then shows null.
+    """
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 @dataclass(frozen=True)
@@ -124,10 +142,10 @@ class GrowthResults:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the results as the JSON object the CLI prints with --json."""
+        """Return the results as the JSON object the CLI prints with --json (NaN as None)."""
         fe = self.fixed_effects
         re = self.random_effects
-        return {
+        return json_safe({
             "formula": self.spec.formula,
             "method": self.method,
             "n_obs": self.n_obs,
@@ -154,7 +172,11 @@ class GrowthResults:
             "bic": self.bic,
             "converged": self.converged,
             "warnings": list(self.warnings),
-        }
+        })
+
+    def to_json(self, indent: int | None = None) -> str:
+        """Return the results as strict JSON text: the one form the CLI, web page and API serve."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def summary(self) -> str:
         """Return a plain-text report of the fit."""
@@ -248,15 +270,15 @@ class LRTResult:
     loglik_restricted: float
     loglik_full: float
 
-    def to_dict(self) -> dict[str, float]:
-        """Return the test as a plain dict."""
-        return {
+    def to_dict(self) -> dict[str, float | None]:
+        """Return the test as a plain dict (NaN as None)."""
+        return json_safe({
             "statistic": self.statistic,
             "df": self.df,
             "p": self.p,
             "loglik_restricted": self.loglik_restricted,
             "loglik_full": self.loglik_full,
-        }
+        })
 
 
 def likelihood_ratio_test(restricted: GrowthResults, full: GrowthResults) -> LRTResult:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+import zoneinfo
 from pathlib import Path
 from typing import Any, NoReturn
 
 INSTANCE_DIR = Path(os.environ.get("PEERPULSE_INSTANCE", Path.cwd() / "instance"))
 
+DEFAULT_TIMEZONE = "Europe/London"  # of new studies, unless PEERPULSE_TIMEZONE says otherwise
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105  # nosec B105 - only in debug/demo/testing
 
 
@@ -106,7 +108,7 @@ class Config:
         self.DATABASE_URL = env.get("DATABASE_URL") or default_database_url()
         self.SECRET_KEY = env.get("SECRET_KEY", "")
         self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
-        self.TIMEZONE = env.get("PEERPULSE_TIMEZONE", "Europe/London")
+        self.TIMEZONE = env.get("PEERPULSE_TIMEZONE", DEFAULT_TIMEZONE)
         # Mail: "file" writes .eml files under instance/mail (the demo default), "smtp" sends.
         self.MAIL_BACKEND = env.get("MAIL_BACKEND", "file")
         self.MAIL_FILE_DIR = env.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
@@ -153,6 +155,12 @@ class Config:
 
 def finalise(config: dict[str, Any]) -> None:
     """Check the merged configuration; refuse to start production without a secret key."""
+    zone = str(config.get("TIMEZONE", DEFAULT_TIMEZONE))
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"PEERPULSE_TIMEZONE={zone!r} is not a time zone; use an IANA name "
+                          "such as Europe/London (new studies take it as their time zone).") from None
     if str(config.get("BASE_URL", "")).startswith("https://"):
         config["SESSION_COOKIE_SECURE"] = True
     if not config.get("SECRET_KEY"):

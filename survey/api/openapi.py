@@ -9,6 +9,9 @@ from survey.api.queries import BY_VALUES, METHODS
 
 PROBLEM = "application/problem+json"
 NULLABLE_INT = {"type": ["integer", "null"], "minimum": 0}
+# A quantity of a fit: null when the fit gave no number (NaN), e.g. a standard error from a
+# variance estimated as negative.
+ESTIMATE = {"type": ["number", "null"]}
 
 ERRORS = {
     400: "The query is invalid; `detail` names the parameter.",
@@ -131,21 +134,21 @@ SCHEMAS: dict[str, Any] = {
         "n_subjects": {"type": "integer"},
         "n_groups": {"type": ["integer", "null"]},
         "fixed_effects": {"type": "array", "items": _object({
-            "term": {"type": "string"}, "estimate": {"type": "number"}, "se": {"type": "number"},
-            "ci_low": {"type": "number"}, "ci_high": {"type": "number"}, "p": {"type": "number"},
+            "term": {"type": "string"}, "estimate": ESTIMATE, "se": ESTIMATE, "ci_low": ESTIMATE,
+            "ci_high": ESTIMATE, "p": ESTIMATE,
         })},
         "random_effects": _object({
             "subject": _object({
-                "sd": {"type": "object", "additionalProperties": {"type": "number"}},
+                "sd": {"type": "object", "additionalProperties": ESTIMATE},
                 "corr": {"type": ["number", "null"]},
             }),
             "group": {"oneOf": [{"type": "null"},
-                                _object({"sd": {"type": "number"}})]},
+                                _object({"sd": ESTIMATE})]},
         }),
-        "residual_sd": {"type": "number"},
-        "loglik": {"type": "number"},
-        "aic": {"type": "number"},
-        "bic": {"type": "number"},
+        "residual_sd": ESTIMATE,
+        "loglik": ESTIMATE,
+        "aic": ESTIMATE,
+        "bic": ESTIMATE,
         "converged": {"type": "boolean"},
         "warnings": {"type": "array", "items": {"type": "string"}},
     }),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from survey.models import Organisation, Study, Wave
 from survey.services.dashboard import GROUP_LABELS, Cell, RateRow, TrustDashboard
+
+if TYPE_CHECKING:  # the statistics load only when a model is fitted
+    from analysis.results import GrowthResults
 
 
 def wave_json(wave: Wave) -> dict[str, Any]:
@@ -78,3 +81,8 @@ def dashboard_json(organisation: Organisation, board: TrustDashboard) -> dict[st
             for team, (peer, colleague, gap) in teams.items()
         ],
     }
+
+
+def model_json(results: GrowthResults) -> str:
+    """A fitted model as strict JSON text: the results' own JSON (NaN as null), as everywhere."""
+    return results.to_json()

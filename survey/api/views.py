@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -14,7 +13,7 @@ from survey.api import bp
 from survey.api.access import ALL_STAFF, RESEARCH, api_role, require_trust
 from survey.api.openapi import document
 from survey.api.queries import describe, model_choice
-from survey.api.serialise import dashboard_json, study_json
+from survey.api.serialise import dashboard_json, model_json, study_json
 from survey.db import get_session
 from survey.models import Organisation, Study
 from survey.services import dashboard
@@ -84,8 +83,5 @@ def study_model(code: str) -> Response:
         results = fit_study_model(db, study, choice)
     except AnalysisError as exc:
         abort(422, description=str(exc))
-    try:  # strict JSON, as the research page's download: NaN is not JSON
-        body = json.dumps(results.to_dict(), allow_nan=False, default=float)
-    except ValueError:
-        abort(422, description="The fit gave estimates that are not numbers (NaN); try a simpler model.")
-    return Response(body, mimetype="application/json")
+    # Strict JSON, the same as the research download: an estimate that is not a number is null.
+    return Response(model_json(results), mimetype="application/json")

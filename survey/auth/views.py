@@ -11,7 +11,7 @@ from survey.auth import bp
 from survey.auth.access import current_user, require_role
 from survey.auth.forms import CodeForm, ConfirmForm, LoginForm
 from survey.auth.sessions import begin_step, pending, sign_in_fully, sign_out
-from survey.db import get_session
+from survey.db import get_session, writes_on_get
 from survey.extensions import limiter, staff_login_limit
 from survey.models import User
 from survey.services import sign_in
@@ -98,6 +98,7 @@ def _enrolling() -> tuple[User, bool, str | None] | None:
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
+@writes_on_get
 @limiter.limit(staff_login_limit, methods=["POST"])
 def enrol() -> str | WerkzeugResponse:
     """Set up TOTP: scan the QR code (or type the secret), then confirm with a code."""

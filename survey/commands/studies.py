@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from survey.db import session_scope
@@ -18,7 +19,7 @@ studies_cli = AppGroup("studies", help="Set up studies from YAML files (see exam
 
 def _read(path: Path) -> StudySpec:
     """The checked study of a file; every problem printed and exit 1 if there are any."""
-    spec, problems = read_study_file(path)
+    spec, problems = read_study_file(path, current_app.config["TIMEZONE"])
     for problem in problems:
         click.echo(str(problem), err=True)
     if spec is None:

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from survey.config import DEFAULT_TIMEZONE
 from survey.db import Base, utcnow
 from survey.models._types import Role, StudyStatus, enum_column, intpk, str40, str200
 
@@ -19,7 +20,7 @@ class Study(Base):
     id: Mapped[intpk]
     code: Mapped[str40] = mapped_column(unique=True)
     name: Mapped[str200]
-    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
     status: Mapped[StudyStatus] = mapped_column(
         enum_column(StudyStatus), default=StudyStatus.ACTIVE
     )

@@ -19,6 +19,7 @@ from survey.research.forms import ModelForm
 from survey.services import change_report, datasets, exports, studies
 from survey.services import reliability as reliability_service
 from survey.services.models_run import ModelChoice, fit_study_model
+from survey.web import commit_after
 
 RESEARCH = (StaffRole.ADMIN, StaffRole.RESEARCHER)
 
@@ -80,7 +81,7 @@ def model_json(code: str) -> Response:
     study, choice, results, error = _fitted(code)
     if results is None:
         return Response(_json({"error": error}), status=422, mimetype="application/json")
-    response = Response(_json(results.to_dict()), mimetype="application/json")
+    response = Response(results.to_json(indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{study.code}-{choice.scale}-model.json"')
     return response
@@ -138,17 +139,15 @@ def change(code: str) -> str:
 def export(code: str) -> Response:
     """The pseudonymous export with its codebook (the download is audited)."""
     study = study_or_404(code)
-    db = get_session()
-    payload = exports.build_export(db, study, current_user())
-    db.commit()
+    payload = commit_after(lambda: exports.build_export(get_session(), study, current_user()))
     response = Response(payload, mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="peerpulse-{study.code}.zip"'
     return response
 
 
 def _json(data: object) -> str:
-    """Strict JSON (no NaN)."""
-    return json.dumps(data, indent=2, allow_nan=False, default=float)
+    """Strict JSON (no NaN), as the results' own JSON."""
+    return json.dumps(data, indent=2, allow_nan=False)
 
 
 def model_url(study: Study, choice: ModelChoice, endpoint: str, **extra: str) -> str:

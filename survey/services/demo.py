@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from instruments import Instrument, load_instrument, score_scales
+from survey.config import DEFAULT_TIMEZONE
 from survey.db import utcnow
 from survey.models import (
     Answer,
@@ -105,13 +106,14 @@ class DemoSummary:
         return "\n".join(lines)
 
 
-def load_demo(db: Session, seed: int = 2013, today: dt.date | None = None) -> DemoSummary:
-    """Create the demo data unless it exists; always mint fresh respondent links."""
+def load_demo(db: Session, seed: int = 2013, today: dt.date | None = None,
+              timezone: str = DEFAULT_TIMEZONE) -> DemoSummary:
+    """Create the demo data unless it exists (its study in `timezone`); mint fresh links."""
     today = today or utcnow().date()
     study = db.scalar(select(Study).where(Study.code == STUDY_CODE))
     created = study is None
     if study is None:
-        study = _create(db, random.Random(seed), today)  # nosec B311 - synthetic demo data, not security
+        study = _create(db, random.Random(seed), today, timezone)  # nosec B311 - synthetic demo data, not security
     staff = _ensure_staff(db)
     links = _fresh_links(db, study)
     participants = db.scalar(select(func.count()).where(Participant.study_id == study.id)) or 0
@@ -122,9 +124,9 @@ def load_demo(db: Session, seed: int = 2013, today: dt.date | None = None) -> De
     return DemoSummary(created, participants, responses, links, staff)
 
 
-def _create(db: Session, rng: random.Random, today: dt.date) -> Study:
+def _create(db: Session, rng: random.Random, today: dt.date, timezone: str) -> Study:
     """Trusts, teams, study, waves, participants and their past answers."""
-    study = apply_study(db, DEMO_STUDY)
+    study = apply_study(db, dataclasses.replace(DEMO_STUDY, timezone=timezone))
     waves = list(study.waves)
     instruments = {name: load_instrument(name, 1) for name in ("peer_worker", "colleague")}
     number = 0

@@ -6,8 +6,9 @@ problem beside its field (survey.admin.forms.save_or_show), commands print one p
 
 Two conditions are deliberately not InputError, because no one can fix them by correcting
 what they typed or uploaded:
-- responses.InstrumentChanged: a questionnaire file was edited under a running survey; a
-  server-side state error that needs an administrator, not the respondent;
+- responses.InstrumentChanged and instrument_versions.InstrumentVersionChanged: a questionnaire
+  file was edited under a running survey; a server-side state error that needs an
+  administrator, not the person answering;
 - survey.config.ConfigError: the deployment's settings are wrong; start-up stops.
 """
 

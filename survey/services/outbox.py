@@ -194,7 +194,8 @@ def _recheck(message: _Claimed, now: dt.datetime) -> tuple[str, str | dt.datetim
         return "cancel", "the answer window has closed"
     if message.study_status != StudyStatus.ACTIVE:
         return "defer", now
-    rules = _rules(message.study_timezone or "Europe/London", message.send_hour_start or 0,
+    assert message.study_timezone is not None  # the invitation exists, so its study does
+    rules = _rules(message.study_timezone, message.send_hour_start or 0,
                    message.send_hour_end or 24, bool(message.send_weekdays_only))
     if not schedule.is_allowed(rules, now):
         return "defer", schedule.next_allowed(rules, now)

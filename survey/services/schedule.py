@@ -29,7 +29,7 @@ class SendingRules:
     def for_study(cls, study: Study) -> SendingRules:
         """The rules a study's settings describe."""
         try:
-            zone = ZoneInfo(study.timezone or "Europe/London")
+            zone = ZoneInfo(study.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise InputError(
                 {"timezone": f"study {study.code}: unknown time zone '{study.timezone}'"}) from exc

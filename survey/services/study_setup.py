@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from instruments import InstrumentError, Problem, load_instrument
 from instruments.fields import FieldReader
 from instruments.source import SourceMap, read_yaml
+from survey.config import DEFAULT_TIMEZONE
 from survey.models import Invitation, Role, Study, StudyInstrument, Wave
 from survey.services.errors import InputError
 from survey.services.errors import Problem as InputProblem
@@ -49,7 +50,7 @@ class StudySpec:
 
     code: str
     name: str
-    timezone: str = "Europe/London"
+    timezone: str = DEFAULT_TIMEZONE
     send_hours: tuple[int, int] = (9, 17)
     weekdays_only: bool = True
     show_own_scores: bool = True
@@ -59,8 +60,13 @@ class StudySpec:
     retention_days: int | None = None
 
 
-def read_study_file(path: Path) -> tuple[StudySpec | None, list[Problem]]:
-    """Parse and check a study file; the spec is None when anything is wrong."""
+def read_study_file(
+    path: Path, default_timezone: str = DEFAULT_TIMEZONE
+) -> tuple[StudySpec | None, list[Problem]]:
+    """Parse and check a study file; the spec is None when anything is wrong.
+
+    A file without a time zone gets `default_timezone` (the app's PEERPULSE_TIMEZONE).
+    """
     display = path.name
     data, problems = read_yaml(path, display)
     if problems:
@@ -75,7 +81,7 @@ def read_study_file(path: Path) -> tuple[StudySpec | None, list[Problem]]:
         reader.add(root.line_of("code"), None, "code",
                    f"{code!r} is not a valid code (2-40 lower case letters, digits and -)")
     name = reader.text(root, "name", None)
-    timezone = reader.text(root, "timezone", None, required=False) or "Europe/London"
+    timezone = reader.text(root, "timezone", None, required=False) or default_timezone
     if timezone not in zoneinfo.available_timezones():
         reader.add(root.line_of("timezone"), None, "timezone",
                    f"unknown time zone {timezone!r} (use an IANA name such as Europe/London)")

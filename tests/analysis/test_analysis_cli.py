@@ -135,3 +135,19 @@ def test_reliability_command(capsys: pytest.CaptureFixture[str], items: pd.DataF
     code, _, err = _run(capsys, "reliability", path, "--items", "i1", "q2")
     assert code == 1
     assert "no column 'q2'" in err
+
+
+def test_a_fit_with_a_nan_standard_error_prints_valid_json_with_null(
+    capsys: pytest.CaptureFixture[str], growth_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import analysis.cli
+    from tests.fits import nan_fitting, strict_json
+
+    monkeypatch.setattr(analysis.cli, "fit_growth", nan_fitting(analysis.cli.fit_growth))
+    code, out, err = _run(capsys, *FIT, str(growth_path), "--json")
+    assert (code, err) == (0, "")
+    terms = {fe["term"]: fe for fe in strict_json(out)["fixed_effects"]}
+    assert {key: terms["months"][key] for key in ("se", "ci_low", "ci_high", "p")} == dict.fromkeys(
+        ("se", "ci_low", "ci_high", "p"))
+    assert isinstance(terms["months"]["estimate"], float)  # the estimate itself is still there
+    assert isinstance(terms["Intercept"]["se"], float)

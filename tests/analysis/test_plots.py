@@ -41,3 +41,24 @@ def test_predicted_trajectories_have_bands(growth: pd.DataFrame) -> None:
     assert start["estimate"] == pytest.approx(res.fixed_effects.loc["Intercept", "estimate"])
     assert start["se"] == pytest.approx(res.fixed_effects.loc["Intercept", "se"])
     assert (pred["ci_low"] < pred["estimate"]).all()
+
+
+def test_importing_and_plotting_leave_the_process_backend_alone(growth_path: Path,
+                                                                tmp_path: Path) -> None:
+    """A program that chose its own backend keeps it; pyplot's global state is never touched."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, matplotlib as mpl\n"
+        "mpl.use('svg')\n"
+        "from analysis import fit_growth, read_csv\n"
+        "from analysis.plots import plot_trajectories\n"
+        f"res = fit_growth(read_csv({str(growth_path)!r}), 'score', 'months', 'participant')\n"
+        f"plot_trajectories(res, {str(tmp_path / 't.png')!r})\n"
+        "print(mpl.get_backend(), 'matplotlib.pyplot' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         timeout=120, cwd=Path(__file__).parents[2])
+    assert out.stdout.split() == ["svg", "False"]
+    assert (tmp_path / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey import models as m
+from survey.db import session_scope
 from survey.services.demo import load_demo
 from tests.conftest import StaffLogin
 
@@ -127,3 +130,18 @@ def test_every_command_module_is_registered_in_one_place(app: Flask) -> None:
     assert names == {"db", "create-admin", "demo", "studies", "participants", "scheduler",
                      "dispatch", "instruments", "retention"}
     assert names <= set(app.cli.list_commands(None))  # type: ignore[arg-type]
+
+
+def test_demo_uses_the_apps_base_url_and_default_time_zone(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BASE_URL", "http://from-the-environment.example")
+    app = make_app(BASE_URL="https://pulse.example.org", TIMEZONE="Pacific/Auckland")
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    links = [line for line in result.output.splitlines() if "/r/" in line]
+    assert links and all("https://pulse.example.org/r/" in line for line in links)
+    assert "from-the-environment" not in result.output
+    with session_scope(app) as db:
+        assert db.scalars(select(m.Study.timezone).where(m.Study.code == "demo")).one() == (
+            "Pacific/Auckland")

@@ -60,3 +60,9 @@ def test_behind_a_proxy_the_client_address_is_trusted_once() -> None:
     response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7",
                                                          "X-Forwarded-Proto": "https"})
     assert response.get_data(as_text=True) == "203.0.113.7 https"
+
+
+def test_an_unknown_default_time_zone_stops_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEERPULSE_TIMEZONE", "Europe/Londn")
+    with pytest.raises(ConfigError, match="PEERPULSE_TIMEZONE='Europe/Londn' is not a time zone"):
+        create_app({"DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "k"})

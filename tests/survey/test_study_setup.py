@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey import models as m
+from survey.db import session_scope
+from survey.services import schedule
 from survey.services.errors import InputError
 from survey.services.study_setup import apply_study, read_study_file
 from tests import factories as f
@@ -118,3 +122,20 @@ def test_fixed_date_waves(tmp_path: Path) -> None:
         "offset_days: 365,", "fixed_date: 2028-03-01,")))
     assert problems == []
     assert spec is not None and spec.waves[3].fixed_date == dt.date(2028, 3, 1)
+
+
+def test_a_file_without_a_time_zone_gets_peerpulse_timezone(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    app = make_app(TIMEZONE="America/New_York")
+    without = "\n".join(line for line in EXAMPLE.read_text().splitlines()
+                        if not line.startswith("timezone:"))
+    result = app.test_cli_runner().invoke(args=["studies", "load", str(_write(tmp_path, without))])
+    assert result.exit_code == 0, result.output
+    with session_scope(app) as db:
+        assert db.scalars(select(m.Study.timezone)).one() == "America/New_York"
+        # A study's opening times follow its own zone: 09:00 in New York is 14:00 UTC in winter.
+        wave = db.scalars(select(m.Wave).where(m.Wave.index == 1)).one()
+        study = db.scalars(select(m.Study)).one()
+        opens, _ = schedule.window(schedule.SendingRules.for_study(study), wave, dt.date(2027, 1, 4))
+        assert opens == dt.datetime(2027, 1, 4, 14, tzinfo=dt.UTC)
