@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from survey import create_app
 from survey import models as m
 from survey.db import Base, get_engine, get_sessionmaker, make_engine
+from survey.extensions import limiter
 from survey.models import User
 from survey.services import migrations
 from survey.services.demo import load_demo
@@ -104,6 +105,9 @@ def app_factory(database_url: str, tmp_path: Path) -> Iterator[Any]:
         }
         config.update(overrides)
         application = create_app(config)
+        # One Limiter serves every app in this process: start each test with no counts left
+        # over from an earlier test that used the same link or address within the minute.
+        limiter.reset()
         apps.append(application)
         return application
 
