@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort
 
-from survey.auth.access import current_user
+from survey.auth.access import current_user, role_required
 from survey.models import StaffRole, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,19 +26,9 @@ def signed_in_user() -> User:
 
 def api_role(*roles: StaffRole) -> Callable[[F], F]:
     """Allow an endpoint only to signed-in staff with one of these roles (401, else 403)."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = signed_in_user()
-            if user.role not in roles:
-                allowed = ", ".join(r.value for r in roles)
-                abort(403, description=f"This needs one of the roles: {allowed}.")
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
+    allowed = ", ".join(r.value for r in roles)
+    return role_required(roles, signed_out=signed_in_user,
+                         forbidden=f"This needs one of the roles: {allowed}.")
 
 
 def require_trust(organisation_id: int, code: str) -> None:

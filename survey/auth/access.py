@@ -20,22 +20,38 @@ def current_user() -> User | None:
     return user if isinstance(user, User) and user.is_authenticated else None
 
 
-def require_role(*roles: StaffRole) -> Callable[[F], F]:
-    """Allow a view only to signed-in staff with one of these roles (any role if none given)."""
+def role_required(
+    roles: tuple[StaffRole, ...], *, signed_out: Callable[[], Any], forbidden: str | None = None
+) -> Callable[[F], F]:
+    """The one role check of every staff page and API endpoint.
+
+    `signed_out` answers a request without a signed-in user (a redirect to sign in, or a 401);
+    a user without one of `roles` (any role if empty) gets a 403 saying `forbidden`.
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             user = current_user()
             if user is None:
-                return redirect(url_for("auth.login", next=request.full_path))
+                return signed_out()
             if roles and user.role not in roles:
-                abort(403)
+                abort(403, description=forbidden)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def _to_sign_in() -> Any:
+    """Send a signed-out person to the sign-in page, coming back here afterwards."""
+    return redirect(url_for("auth.login", next=request.full_path))
+
+
+def require_role(*roles: StaffRole) -> Callable[[F], F]:
+    """Allow a page only to signed-in staff with one of these roles (any role if none given)."""
+    return role_required(roles, signed_out=_to_sign_in)
 
 
 def require_organisation(organisation_id: int) -> None:
