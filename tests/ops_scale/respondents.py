@@ -30,10 +30,17 @@ def page_answers(number: int) -> dict[str, str]:
 class Respondent:
     """One person with a personal link, answering page by page on their own cookie jar."""
 
-    base_url: str
+    base_urls: list[str]  # app servers, used in turn (no sticky sessions needed)
     token: str
     http: requests.Session = field(default_factory=requests.Session)
     timeout: float = 60
+    _turn: int = 0
+
+    @property
+    def base_url(self) -> str:
+        """The next app server to ask."""
+        self._turn += 1
+        return self.base_urls[self._turn % len(self.base_urls)]
 
     def next_page(self) -> int | None:
         """The page the link leads to now (None once thanked)."""
@@ -47,13 +54,13 @@ class Respondent:
 
     def send_page(self, number: int) -> str:
         """Fetch a page (for its CSRF token) and send it answered; returns where it redirects."""
-        url = f"{self.base_url}/r/{self.token}/page/{number}"
-        shown = self.http.get(url, timeout=self.timeout)
+        path = f"/r/{self.token}/page/{number}"
+        shown = self.http.get(self.base_url + path, timeout=self.timeout)
         assert shown.status_code == 200, f"page {number}: {shown.status_code}"
         match = CSRF.search(shown.text)
         assert match, "no CSRF token on the page"
         data = {"csrf_token": match.group(1), **page_answers(number)}
-        sent = self.http.post(url, data=data, allow_redirects=False, timeout=self.timeout)
+        sent = self.http.post(self.base_url + path, data=data, allow_redirects=False, timeout=self.timeout)
         assert sent.status_code == 303, f"page {number} sent: {sent.status_code}"
         return sent.headers["Location"]
 

@@ -37,7 +37,7 @@ def test_killing_workers_mid_submission_keeps_every_page_whole(pg_url: str, pg_a
 
     def answer_until_stopped(token: str, base_url: str) -> None:
         """Send pages one after another until told to stop; a killed request just ends."""
-        person = Respondent(base_url, token)
+        person = Respondent([base_url], token)
         number = 1
         while not stop.is_set() and number <= len(PAGES):
             try:
@@ -64,5 +64,5 @@ def test_killing_workers_mid_submission_keeps_every_page_whole(pg_url: str, pg_a
 
         # Everyone can go back to their link and finish, resubmitting what was lost.
         with ThreadPoolExecutor(8) as finishers:
-            list(finishers.map(lambda t: Respondent(server.url, t).finish(), tokens))
+            list(finishers.map(lambda t: Respondent([server.url], t).finish(), tokens))
     assert_all_complete(pg_app, tokens)
