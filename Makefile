@@ -49,9 +49,13 @@ lint: install ## ruff, mypy, bandit and the schema check
 	$(BIN)/python -m instruments check
 	rm -f /tmp/peerpulse-lint.db && DATABASE_URL=sqlite:////tmp/peerpulse-lint.db PEERPULSE_DEMO=1 $(BIN)/flask db upgrade >/dev/null && DATABASE_URL=sqlite:////tmp/peerpulse-lint.db PEERPULSE_DEMO=1 $(BIN)/flask db check
 
-bench: install ## Benchmarks (print their numbers)
+bench: install ## Benchmarks (print their numbers); the load benchmark's quick run needs PostgreSQL
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/fit.py
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  $(BIN)/pip install --quiet -e '.[test,bench]' && \
+	  $(BIN)/python bench/load.py --quick --database-url "$$TEST_DATABASE_URL"; \
+	else echo "bench/load.py skipped: no PostgreSQL on 127.0.0.1:5432 (set TEST_DATABASE_URL)"; fi
 
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

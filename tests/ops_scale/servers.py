@@ -139,40 +139,51 @@ class Gunicorn:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int = 3, timeout: int = 30, log: Path | None = None) -> Iterator[Gunicorn]:
-    """gunicorn -w N wsgi:app on a free loopback port, stopped at the end."""
-    port = free_port()
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--timeout", str(timeout), "--graceful-timeout", "5", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=out, stderr=out,
-    )
+def gunicorns(env: dict[str, str], count: int = 1, workers: int = 3, timeout: int = 30) -> Iterator[list[Gunicorn]]:
+    """`count` gunicorn servers (-w workers, wsgi:app) on free loopback ports, started together."""
+    started: list[Gunicorn] = []
     try:
-        _wait_until(lambda: _answers(port), "gunicorn", process, timeout=60)
-        server = Gunicorn(process, port)
-        # Wait for every worker to have booted, so that requests spread over all of them.
-        _wait_until(lambda: len(server.worker_pids()) == workers, "gunicorn workers", process)
-        yield server
+        for _ in range(count):
+            port = free_port()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+                 "--timeout", str(timeout), "--graceful-timeout", "5", "wsgi:app"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            started.append(Gunicorn(process, port))
+        for server in started:
+            _wait_until(lambda s=server: _answers(s.port), "gunicorn", server.process, timeout=90)  # type: ignore[misc]
+            # Wait for every worker to have booted, so that requests spread over all of them.
+            _wait_until(lambda s=server: len(s.worker_pids()) == workers, "gunicorn workers", server.process)  # type: ignore[misc]
+        yield started
     finally:
-        _stop(process)
-        if log:
-            out.close()  # type: ignore[union-attr]
+        for server in started:
+            _stop(server.process)
 
 
 @contextmanager
-def scheduler(env: dict[str, str], log: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    """A `flask scheduler` process, stopped at the end."""
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler"], cwd=ROOT, env=env, stdout=out, stderr=out,
-    )
+def gunicorn(env: dict[str, str], workers: int = 3, timeout: int = 30) -> Iterator[Gunicorn]:
+    """One gunicorn server (see gunicorns)."""
+    with gunicorns(env, 1, workers, timeout) as (server,):
+        yield server
+
+
+@contextmanager
+def schedulers(env: dict[str, str], count: int, log_dir: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """`count` `flask scheduler` processes (output kept in log_dir), stopped at the end."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    started: list[subprocess.Popen[bytes]] = []
     try:
-        yield process
+        for n in range(count):
+            with open(log_dir / f"scheduler-{n}.log", "wb") as out:
+                started.append(subprocess.Popen(
+                    [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler"],
+                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                ))
+        yield started
     finally:
-        _stop(process, timeout=30)
-        if log:
-            out.close()  # type: ignore[union-attr]
+        for process in started:
+            _stop(process, timeout=30)
 
 
 def get(url: str, timeout: float = 10) -> tuple[int, dict[str, str], str]:
