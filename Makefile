@@ -52,6 +52,7 @@ lint: install ## ruff, mypy, bandit and the schema check
 bench: install ## Benchmarks (print their numbers)
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/fit.py
+	$(BIN)/python bench/pages.py
 
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.db import get_session
 from survey.models import Invitation
 from survey.respondent import bp
-from survey.respondent.forms import form_values, page_answers, page_form_class, validated_post
+from survey.respondent.forms import form_values, page_answers, page_assets, validated_post
 from survey.respondent.links import begin_writing, require_open, token_route
+from survey.respondent.markup import render_groups
 from survey.services.responses import (
     Questionnaire,
     complete,
@@ -37,21 +38,21 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
     reachable = (plan.first_unsaved(response) if response is not None else 1) or plan.total
     if not 1 <= number <= reachable:
         return _to_page(token, reachable)
-    form_class = page_form_class(plan.instrument, plan.page(number))
-    form = form_class()
-    if form.is_submitted():
+    current = plan.page(number)
+    assets = page_assets(plan.instrument, current)
+    if request.method == "POST":
+        form = assets.form_class()
         # Every item is optional: a page post fails only by tampering, a 400 inside.
         validated_post(form)
-        return _save(token, invitation, plan, number, page_answers(form, plan.page(number)))
+        return _save(token, invitation, plan, number, page_answers(form, current))
     if response is None:
         begin_writing()
         response = start_or_resume(db, invitation)
         db.commit()
-    current = plan.page(number)
-    form = form_class(formdata=None, data=form_values(saved_answers(response), current))
+    questions = render_groups(assets.groups, form_values(saved_answers(response), current))
     return render_template(
-        "respondent/page.html", form=form, token=token, plan=plan, page=current,
-        number=number, fields=[form[item.id] for item in current.items],
+        "respondent/page.html", token=token, instrument_title=plan.instrument.title,
+        page=current, number=number, total=plan.total, questions=questions, errors={},
     )
 
 

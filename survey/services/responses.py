@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from instruments import Instrument, Page, load_instrument, score_scales
 from survey.db import utcnow
@@ -96,12 +97,26 @@ def questionnaire(invitation: Invitation, response: Response | None = None) -> Q
     instrument = (
         pinned_instrument(response) if response is not None else assigned_instrument(invitation)
     )
-    return Questionnaire(instrument, tuple(instrument.pages(invitation.wave.is_baseline)))
+    return _questionnaire(instrument, invitation.wave.is_baseline)
+
+
+@lru_cache(maxsize=64)
+def _questionnaire(instrument: Instrument, first_wave: bool) -> Questionnaire:
+    """The pages of an instrument at a wave, worked out once per instrument version."""
+    return Questionnaire(instrument, tuple(instrument.pages(first_wave)))
+
+
+# Built once: its cache key is then computed once, not on every request.
+_WITH_ANSWERS = (
+    select(Response)
+    .where(Response.invitation_id == bindparam("invitation_id"))
+    .options(joinedload(Response.answers))
+)
 
 
 def find_response(db: Session, invitation: Invitation) -> Response | None:
-    """The invitation's response, if one was started."""
-    return db.scalar(select(Response).where(Response.invitation_id == invitation.id))
+    """The invitation's response, if one was started, with its answers (in one query)."""
+    return db.scalars(_WITH_ANSWERS, {"invitation_id": invitation.id}).unique().first()
 
 
 def start_or_resume(
