@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import patsy  # type: ignore[import-untyped]
-from scipy import stats
 
 from analysis.errors import AnalysisError
 
@@ -22,7 +21,16 @@ if TYPE_CHECKING:
 
     from analysis.growth import GrowthSpec
 
-Z_95 = float(stats.norm.ppf(0.975))
+# scipy.stats.norm.ppf(0.975), written out so that importing results does not import scipy.
+Z_95 = 1.959963984540054
+
+
+
+def _stats() -> Any:
+    """scipy.stats, imported on first use (it is slow to import, and the web app rarely needs it)."""
+    from scipy import stats
+
+    return stats
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,7 @@ class GrowthResults:
                 "ci_low": self.beta - Z_95 * se,
                 "ci_high": self.beta + Z_95 * se,
                 "z": z,
-                "p": 2.0 * stats.norm.sf(np.abs(z)),
+                "p": 2.0 * _stats().norm.sf(np.abs(z)),
             },
             index=pd.Index(self.term_names, name="term"),
         )
@@ -280,4 +288,4 @@ def likelihood_ratio_test(restricted: GrowthResults, full: GrowthResults) -> LRT
             f"{restricted.n_params}; pass the smaller model first"
         )
     stat = max(0.0, 2.0 * (full.loglik - restricted.loglik))
-    return LRTResult(stat, df, float(stats.chi2.sf(stat, df)), restricted.loglik, full.loglik)
+    return LRTResult(stat, df, float(_stats().chi2.sf(stat, df)), restricted.loglik, full.loglik)
