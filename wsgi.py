@@ -1,5 +1,8 @@
-"""WSGI entry point: `gunicorn wsgi:app` or `flask --app wsgi ...`."""
+"""WSGI entry point: `gunicorn wsgi:app` or `flask --app wsgi ...`.
 
-from survey import create_app
+A configuration error prints one line ("PeerPulse configuration error: ...") and exits 1.
+"""
 
-app = create_app()
+from survey import create_app_or_exit
+
+app = create_app_or_exit()

@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: settings, database, extensions, blueprints, CLI."""
-    from survey import cli, db, errors, security
+    from survey import cli, db, errors, retention_cli, security
     from survey.config import INSTANCE_DIR, Config, finalise
     from survey.extensions import csrf, limiter
     from survey.staff import nav
@@ -20,6 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     finalise(app.config)
+    _check_scheduler_config(app)
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -34,12 +35,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     nav.init_app(app)
     cli.init_app(app)
+    retention_cli.init_app(app)
     return app
+
+
+def create_app_or_exit(config: Mapping[str, Any] | None = None) -> Flask:
+    """create_app for entry points: a configuration error is one line on stderr and exit 1."""
+    from survey.config import ConfigError, exit_on_config_error
+
+    try:
+        return create_app(config)
+    except ConfigError as exc:
+        exit_on_config_error(exc)
+
+
+def _check_scheduler_config(app: Flask) -> None:
+    """Refuse unknown job names in the interval settings now, not when the scheduler starts."""
+    from survey.scheduler import intervals
+
+    intervals(app)
 
 
 def _register_blueprints(app: Flask) -> None:
     """Attach each audience's blueprint."""
-    from survey import admin, api, auth, dashboard, research, respondent, staff
+    from survey import admin, api, auth, dashboard, health, research, respondent, staff
 
-    for package in (auth, staff, respondent, dashboard, research, admin, api):
+    for package in (auth, staff, respondent, dashboard, research, admin, api, health):
         app.register_blueprint(package.bp)

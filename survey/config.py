@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 INSTANCE_DIR = Path(os.environ.get("PEERPULSE_INSTANCE", Path.cwd() / "instance"))
 
@@ -20,6 +21,36 @@ def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _intervals(value: str | None) -> dict[str, int]:
+    """Read PEERPULSE_JOB_INTERVALS, e.g. "deliver=10,reminders=60" (seconds per job)."""
+    out: dict[str, int] = {}
+    for part in (value or "").split(","):
+        if not part.strip():
+            continue
+        name, _, seconds = part.partition("=")
+        try:
+            out[name.strip()] = int(seconds)
+        except ValueError:
+            raise ConfigError(
+                f"PEERPULSE_JOB_INTERVALS: '{part.strip()}' is not job=seconds "
+                "(for example deliver=30,reminders=300)"
+            ) from None
+        if out[name.strip()] < 1:
+            raise ConfigError(f"PEERPULSE_JOB_INTERVALS: '{part.strip()}' must be at least 1 second")
+    return out
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    """Read a whole-number environment variable, naming it if it is not one."""
+    raw = env.get(name, "")
+    if raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not '{raw}'") from None
 
 
 def default_database_url() -> str:
@@ -61,6 +92,13 @@ class Config:
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust
         # (rate limits and HTTPS detection need the client's real address and scheme).
         self.PROXY_COUNT = int(env.get("PEERPULSE_PROXY_COUNT", "0"))
+        # Scheduler: seconds between runs per job (defaults in survey/scheduler.py) and between
+        # heartbeats; /readyz wants a heartbeat younger than HEARTBEAT_MAX_AGE seconds, unless
+        # READY_REQUIRE_SCHEDULER is off (e.g. cron runs `flask dispatch --once` rarely).
+        self.SCHEDULER_INTERVALS = _intervals(env.get("PEERPULSE_JOB_INTERVALS"))
+        self.SCHEDULER_HEARTBEAT_SECONDS = _int(env, "PEERPULSE_HEARTBEAT_SECONDS", 30)
+        self.HEARTBEAT_MAX_AGE = _int(env, "PEERPULSE_HEARTBEAT_MAX_AGE", 120)
+        self.READY_REQUIRE_SCHEDULER = _bool(env.get("PEERPULSE_READY_REQUIRE_SCHEDULER"), True)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as a plain mapping for Flask's config."""
@@ -81,3 +119,18 @@ def finalise(config: dict[str, Any]) -> None:
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`, or run with "
                 "FLASK_DEBUG=1 / PEERPULSE_DEMO=1 for local development."
             )
+
+
+def exit_on_config_error(exc: ConfigError) -> NoReturn:
+    """Print one clear line (no traceback) and exit 1: for `flask`, `gunicorn` and scripts."""
+    sys.stderr.write(f"PeerPulse configuration error: {exc}\n")
+    sys.stderr.flush()
+    raise SystemExit(1)
+
+
+def check_or_exit() -> None:
+    """Check the environment's configuration as create_app would; exit 1 on an error."""
+    try:
+        finalise(Config().as_dict())
+    except ConfigError as exc:
+        exit_on_config_error(exc)

@@ -1,14 +1,23 @@
-"""Engine, session factory, one session per request, and the declarative base."""
+"""Engine, session factories, one session per request, and the declarative base.
+
+SQLite locking, decided here and nowhere else: a SQLite transaction that began as a read
+cannot become a write once another connection has committed (SQLITE_BUSY_SNAPSHOT; the busy
+timeout does not help). So every session that will write begins with `BEGIN IMMEDIATE`,
+which waits for the write lock up front, and read-only sessions stay deferred so that they
+never wait. Writing sessions are: `session_scope` (CLI commands, scheduler jobs), web
+requests whose method is not GET/HEAD/OPTIONS, views marked `@writes_on_get`, and
+APScheduler's job store. On PostgreSQL the choice changes nothing.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -51,6 +60,15 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime()}  # noqa: RUF012 - SQLAlchemy reads it
 
 
+# The connection execution option that makes a SQLite transaction begin IMMEDIATE.
+WRITING_OPTION = "peerpulse_writing"
+# Request methods that only read, unless the view is marked with @writes_on_get.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES_ON_GET = "_peerpulse_writes_on_get"
+
+ViewT = TypeVar("ViewT", bound=Callable[..., Any])
+
+
 def utcnow() -> dt.datetime:
     """The current time, aware, in UTC."""
     return dt.datetime.now(dt.UTC)
@@ -82,37 +100,67 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # pysqlite's own transaction handling is off (above); begin explicitly so that
-            # SAVEPOINT and locking work as on other databases.
-            conn.exec_driver_sql("BEGIN")
+            # SAVEPOINT and locking work as on other databases. A writing connection takes
+            # the write lock now (waiting up to the busy timeout), not at its first write.
+            writing = conn.get_execution_options().get(WRITING_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
+
+
+def writing_engine(engine: Engine) -> Engine:
+    """The same engine (pool, events) whose transactions begin IMMEDIATE on SQLite."""
+    return engine.execution_options(**{WRITING_OPTION: True})
 
 
 def init_app(app: Flask) -> None:
-    """Create the engine and session factory and close the request's session on teardown."""
+    """Create the engine and session factories and close the request's session on teardown."""
     engine = make_engine(app.config["DATABASE_URL"])
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
     app.extensions["db_engine"] = engine
-    app.extensions["db_sessionmaker"] = factory
+    app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["db_writing_sessionmaker"] = sessionmaker(
+        bind=writing_engine(engine), expire_on_commit=False
+    )
     app.teardown_appcontext(_close_session)
 
 
-def get_engine(app: Flask | None = None) -> Engine:
-    """The application's engine."""
+def get_engine(app: Flask | None = None, *, writing: bool = False) -> Engine:
+    """The application's engine; `writing=True` for one whose transactions will write."""
     engine: Engine = (app or current_app).extensions["db_engine"]
-    return engine
+    return writing_engine(engine) if writing else engine
 
 
-def get_sessionmaker(app: Flask | None = None) -> sessionmaker[Session]:
-    """The application's session factory (the web, the CLI and the scheduler share it)."""
-    factory: sessionmaker[Session] = (app or current_app).extensions["db_sessionmaker"]
+def get_sessionmaker(app: Flask | None = None, *, writing: bool = False) -> sessionmaker[Session]:
+    """A session factory: read-only (deferred) by default, or for sessions that will write."""
+    key = "db_writing_sessionmaker" if writing else "db_sessionmaker"
+    factory: sessionmaker[Session] = (app or current_app).extensions[key]
     return factory
+
+
+def writes_on_get(view: ViewT) -> ViewT:
+    """Mark a view that writes even on GET (an audited view, a first visit that starts a record).
+
+    Put it directly under the route decorator. The request's session then begins as a
+    writing one, whatever the method.
+    """
+    setattr(view, _WRITES_ON_GET, True)
+    return view
+
+
+def request_writes() -> bool:
+    """Whether this context's session will write: outside a request, or by method and view."""
+    if not has_request_context():
+        return True
+    if request.method not in READ_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _WRITES_ON_GET, False))
 
 
 def get_session() -> Session:
     """The session of the current request or app context, created on first use."""
     if "db_session" not in g:
-        g.db_session = get_sessionmaker()()
+        g.db_session = get_sessionmaker(writing=request_writes())()
     session: Session = g.db_session
     return session
 
@@ -126,8 +174,8 @@ def _close_session(_exc: BaseException | None) -> None:
 
 @contextmanager
 def session_scope(app: Flask | None = None) -> Iterator[Session]:
-    """A session for work outside a request (CLI, scheduler): commit on success."""
-    session = get_sessionmaker(app)()
+    """A writing session for work outside a request (CLI, scheduler): commit on success."""
+    session = get_sessionmaker(app, writing=True)()
     try:
         yield session
         session.commit()

@@ -43,7 +43,7 @@ def import_participants(file: Path, study_code: str) -> None:
 @with_appcontext
 def run_scheduler() -> None:
     """Run the scheduler (invite, remind, expire, deliver) until Ctrl-C or SIGTERM."""
-    from survey.scheduler import JOB_INTERVALS, build_scheduler
+    from survey.scheduler import build_scheduler, intervals
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     scheduler = build_scheduler(app, blocking=False)
@@ -54,7 +54,7 @@ def run_scheduler() -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     scheduler.start()
-    jobs = ", ".join(f"{name} every {seconds}s" for name, seconds in JOB_INTERVALS.items())
+    jobs = ", ".join(f"{name} every {seconds}s" for name, seconds in intervals(app).items())
     click.echo(f"Scheduler running ({jobs}). Stop with Ctrl-C.")
     try:
         while not stop.wait(1.0):
@@ -72,16 +72,23 @@ def run_scheduler() -> None:
 @with_appcontext
 def dispatch(once: bool) -> None:
     """Materialise, open, remind, expire and deliver: one pass, then print what was done."""
-    from survey.scheduler import run_pass
+    from survey.scheduler import PassFailed, run_pass
 
     if not once:
         raise click.UsageError("use --once (for cron), or `flask scheduler` to keep running")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    report = run_pass(app)
+    try:
+        report = run_pass(app)
+    except PassFailed as failed:
+        report = failed.report
     for line in report.lines():
         click.echo(line)
     for error in report.delivery.errors[:10]:
         click.echo(f"delivery problem: {error}", err=True)
+    for step, error in report.failures.items():
+        click.echo(f"step {step} FAILED: {error}", err=True)
+    if report.failures:
+        sys.exit(1)
 
 
 def init_app(app: Flask) -> None:

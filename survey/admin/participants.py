@@ -14,7 +14,7 @@ from survey.admin import bp
 from survey.admin.common import STAFF, study_or_404
 from survey.admin.forms import ImportForm, ParticipantForm
 from survey.auth.access import current_user, require_role
-from survey.db import get_session
+from survey.db import get_session, writes_on_get
 from survey.models import Invitation, InvitationStatus, Participant, Study, Team, Wave
 from survey.services import enrolment
 from survey.services.audit import record_event
@@ -140,6 +140,7 @@ def new_participant(code: str) -> str | WerkzeugResponse:
 
 
 @bp.route("/studies/<code>/participants/<pcode>/edit", methods=["GET", "POST"])
+@writes_on_get  # showing contact details is audited
 @require_role(*STAFF)
 def edit_participant(code: str, pcode: str) -> str | WerkzeugResponse:
     """Edit one participant's contact details, role, anchor date, or move them to another team."""

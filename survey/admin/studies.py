@@ -11,7 +11,9 @@ from survey.admin.common import STAFF, study_or_404
 from survey.admin.forms import ActionForm
 from survey.auth.access import current_user, require_role
 from survey.db import get_session
-from survey.models import Participant, ParticipantStatus, Study, StudyStatus
+from survey.models import Participant, ParticipantStatus, StaffRole, Study, StudyStatus
+from survey.scheduler import JOB_INTERVALS
+from survey.services import job_runs
 from survey.services.audit import record_event
 
 
@@ -28,9 +30,13 @@ def index() -> str:
             .group_by(Participant.study_id, Participant.status)
         )
     }
+    user = current_user()
+    show_jobs = user is not None and user.role == StaffRole.ADMIN
     return render_template(
         "admin/index.html", studies=studies, counts=counts, form=ActionForm(),
         ACTIVE=ParticipantStatus.ACTIVE, WITHDRAWN=ParticipantStatus.WITHDRAWN,
+        jobs=job_runs.status(db, list(JOB_INTERVALS)) if show_jobs else [],
+        heartbeat=job_runs.latest_beat(db) if show_jobs else None,
     )
 
 

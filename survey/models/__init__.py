@@ -11,6 +11,7 @@ from survey.models._types import (
 )
 from survey.models.invitation import Invitation, LinkToken
 from survey.models.mail import OutboxMessage
+from survey.models.operations import JobRun, SchedulerHeartbeat
 from survey.models.organisation import Organisation, Team
 from survey.models.participant import Contact, Participant
 from survey.models.response import Answer, Response, ScaleScore
@@ -24,6 +25,7 @@ __all__ = [
     "Contact",
     "Invitation",
     "InvitationStatus",
+    "JobRun",
     "LinkToken",
     "Organisation",
     "OutboxMessage",
@@ -33,6 +35,7 @@ __all__ = [
     "Response",
     "Role",
     "ScaleScore",
+    "SchedulerHeartbeat",
     "StaffRole",
     "Study",
     "StudyInstrument",

@@ -30,6 +30,9 @@ class Study(Base):
     # Participants may see their own scores over time on the thank-you page.
     show_own_scores: Mapped[bool] = mapped_column(default=True)
     consent_version: Mapped[str] = mapped_column(String(20), default="1")
+    # Days after the study closes (its last answer window ends) after which contact details
+    # and link tokens are deleted; None keeps them (see services/retention.py).
+    retention_days: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     waves: Mapped[list[Wave]] = relationship(back_populates="study", order_by="Wave.index")

@@ -14,7 +14,7 @@ from analysis import AnalysisError, GrowthResults, reliability_table
 from instruments import load_instrument
 from survey.admin.common import study_or_404
 from survey.auth.access import current_user, require_role
-from survey.db import get_session
+from survey.db import get_session, writes_on_get
 from survey.models import StaffRole, Study
 from survey.research import bp
 from survey.research.forms import ModelForm
@@ -152,6 +152,7 @@ def change(code: str) -> str:
 
 
 @bp.route("/<code>/export.zip")
+@writes_on_get  # the download is audited
 @require_role(*RESEARCH)
 def export(code: str) -> Response:
     """The pseudonymous export with its codebook (the download is audited)."""

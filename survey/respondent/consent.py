@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey.db import get_session
 from survey.respondent import bp
 from survey.respondent.forms import ConsentForm, validated_post
-from survey.respondent.links import begin_writing, require_open, token_route
+from survey.respondent.links import require_open, token_route
 from survey.services.consent import needs_consent, record_consent
 
 
@@ -30,7 +30,6 @@ def consent(token: str) -> str | WerkzeugResponse:
     if form.is_submitted() and validated_post(form):
         given = form.decision.data == "yes"
         db = get_session()
-        begin_writing()
         record_consent(db, participant, given, version)
         db.commit()
         if given:

@@ -88,16 +88,6 @@ def token_route(view: Callable[..., Any]) -> Callable[..., Any]:
     return limiter.shared_limit(_overall_limit, scope="respondent")(guarded)
 
 
-def begin_writing() -> None:
-    """End the request's read-only transaction so that its writes start a fresh one.
-
-    SQLite (WAL) cannot turn a read snapshot that another writer has since overtaken into
-    a write ("database is locked"); a transaction whose first statement is a write waits for
-    the lock instead. Nothing is pending here, so this commit writes nothing.
-    """
-    get_session().commit()
-
-
 @bp.before_request
 def _limit_body_size() -> None:
     """Refuse huge bodies early (413) instead of parsing them."""

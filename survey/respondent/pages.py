@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey.db import get_session
+from survey.db import get_session, writes_on_get
 from survey.models import Invitation
 from survey.respondent import bp
 from survey.respondent.forms import form_values, page_answers, page_assets, validated_post
-from survey.respondent.links import begin_writing, require_open, token_route
+from survey.respondent.links import require_open, token_route
 from survey.respondent.markup import render_groups
 from survey.services.responses import (
     Questionnaire,
@@ -28,6 +28,7 @@ def _to_page(token: str, number: int) -> WerkzeugResponse:
 
 
 @bp.route("/<token>/page/<int:number>", methods=["GET", "POST"])
+@writes_on_get  # the first visit starts the response
 @token_route
 def page(token: str, number: int) -> str | WerkzeugResponse:
     """One page; pages after the first unsaved one are not reachable yet."""
@@ -46,7 +47,6 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
         validated_post(form)
         return _save(token, invitation, plan, number, page_answers(form, current))
     if response is None:
-        begin_writing()
         response = start_or_resume(db, invitation)
         db.commit()
     questions = render_groups(assets.groups, form_values(saved_answers(response), current))
@@ -62,7 +62,6 @@ def _save(
 ) -> WerkzeugResponse:
     """Store a page in one transaction (completing on the last page), then redirect."""
     db = get_session()
-    begin_writing()
     response = start_or_resume(db, invitation)
     if not save_page(db, response, plan, number, answers):
         db.rollback()  # submitted meanwhile: nothing changes

@@ -7,7 +7,7 @@ from flask import render_template
 from survey.db import get_session
 from survey.respondent import bp
 from survey.respondent.forms import WithdrawForm, validated_post
-from survey.respondent.links import LinkState, begin_writing, invalid_link, resolve, token_route
+from survey.respondent.links import LinkState, invalid_link, resolve, token_route
 from survey.services.withdrawal import withdraw as withdraw_participant
 
 
@@ -25,7 +25,6 @@ def withdraw(token: str) -> str:
     if form.is_submitted() and validated_post(form):
         keep = form.keep.data == "keep"
         db = get_session()
-        begin_writing()
         withdraw_participant(db, link.invitation.participant, keep_data=keep)
         db.commit()
         return render_template("respondent/withdrawn.html", kept=keep)

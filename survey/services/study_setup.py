@@ -25,7 +25,7 @@ from survey.services.instrument_versions import CONSENT_DIR
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 STUDY_FIELDS = ("code", "name", "timezone", "sending", "show_own_scores", "consent_version",
-                "instruments", "waves")
+                "retention_days", "instruments", "waves")
 WAVE_FIELDS = ("index", "label", "offset_days", "fixed_date", "window_days", "reminders")
 AUDIENCE = {Role.PEER_WORKER: "peer_worker", Role.COLLEAGUE: "colleague", Role.MANAGER: "colleague"}
 
@@ -59,6 +59,7 @@ class StudySpec:
     consent_version: str = "1"
     instruments: tuple[tuple[Role, str, int], ...] = ()
     waves: tuple[WaveSpec, ...] = ()
+    retention_days: int | None = None
 
 
 def read_study_file(path: Path) -> tuple[StudySpec | None, list[Problem]]:
@@ -87,12 +88,25 @@ def read_study_file(path: Path) -> tuple[StudySpec | None, list[Problem]]:
     if not (CONSENT_DIR / f"v{consent}.html").is_file():
         reader.add(root.line_of("consent_version"), None, "consent_version",
                    f"there is no consent text v{consent}.html in survey/templates/respondent/consent/")
+    retention = _retention_days(reader, root)
     instruments = _instruments(reader, root)
     waves = _waves(reader, root)
     if reader.problems or code is None or name is None:
         return None, reader.problems
     return StudySpec(code, name, timezone, hours, weekdays_only,
-                     True if show is None else show, consent, instruments, waves), []
+                     True if show is None else show, consent, instruments, waves, retention), []
+
+
+def _retention_days(reader: FieldReader, root: SourceMap) -> int | None:
+    """Days after the study closes until contact details and links are deleted (None: keep)."""
+    if root.get("retention_days") is None:
+        return None
+    days = reader.integer(root, "retention_days", None)
+    if days is not None and days < 0:
+        reader.add(root.line_of("retention_days"), None, "retention_days",
+                   f"must be 0 or more days, got {days}")
+        return None
+    return days
 
 
 def _sending(reader: FieldReader, root: SourceMap) -> tuple[tuple[int, int], bool]:
@@ -201,6 +215,7 @@ def apply_study(db: Session, spec: StudySpec) -> Study:
     study.send_hour_start, study.send_hour_end = spec.send_hours
     study.send_weekdays_only, study.show_own_scores = spec.weekdays_only, spec.show_own_scores
     study.consent_version = spec.consent_version
+    study.retention_days = spec.retention_days
     current = {si.role: si for si in study.instruments}
     for role, instrument_id, version in spec.instruments:
         assignment = current.get(role) or StudyInstrument(study=study, role=role)
