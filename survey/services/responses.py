@@ -23,11 +23,8 @@ from survey.models import (
     ScaleScore,
     Wave,
 )
+from survey.services.errors import InputError
 from survey.services.instrument_versions import ensure_unchanged
-
-
-class AnswerError(ValueError):
-    """An answer the questionnaire page does not allow (unknown item or value out of range)."""
 
 
 class InstrumentChanged(RuntimeError):
@@ -167,17 +164,17 @@ def saved_answers(response: Response) -> dict[str, int | None]:
 def check_page_answers(
     instrument: Instrument, page: Page, answers: Mapping[str, int | None]
 ) -> None:
-    """Raise AnswerError unless every answer names an item of the page with an allowed value."""
+    """Raise InputError unless every answer names an item of the page with an allowed value."""
     on_page = {item.id for item in page.items}
     for item_id, value in answers.items():
         if item_id not in on_page:
-            raise AnswerError(f"item {item_id!r} is not on page {page.id!r}")
+            raise InputError({item_id: f"item {item_id!r} is not on page {page.id!r}"})
         if value is None:
             if instrument.not_applicable_label is None:
-                raise AnswerError(f"{instrument.key} has no 'does not apply' answer ({item_id!r})")
+                raise InputError({item_id: f"{instrument.key} has no 'does not apply' answer"})
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value not in instrument.values:
-            raise AnswerError(f"answer {value!r} to {item_id!r} is not one of {instrument.values}")
+            raise InputError({item_id: f"answer {value!r} is not one of {instrument.values}"})
 
 
 def _claim_unsubmitted(db: Session, response: Response, now: dt.datetime, **values: object) -> bool:
