@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-import patsy  # type: ignore[import-untyped]
 
 from analysis.datasets import numeric_column, require_columns, source_of
 from analysis.errors import AnalysisError
@@ -112,6 +111,8 @@ def fit_growth(
     if engine == "fast" and group is not None:
         raise AnalysisError("the fast engine fits one grouping factor; use engine='statsmodels'")
     data, notes = prepare_data(df, spec)
+    import patsy  # type: ignore[import-untyped]  # slow to import: only when a model is fitted
+
     y, x = patsy.dmatrices(spec.fixed_formula, data, return_type="dataframe", NA_action="raise")
     if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
         raise AnalysisError(

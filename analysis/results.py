@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import patsy  # type: ignore[import-untyped]
 
 from analysis.errors import AnalysisError
 
 if TYPE_CHECKING:
+    import patsy  # type: ignore[import-untyped]
     from matplotlib.figure import Figure
 
     from analysis.growth import GrowthSpec
@@ -199,6 +199,8 @@ class GrowthResults:
 
     def _design_rows(self, newdata: pd.DataFrame) -> np.ndarray:
         """Build fixed-effect design rows for new data with the model's coding."""
+        import patsy  # slow to import: only when predictions are asked for
+
         (x,) = patsy.build_design_matrices([self.design_info], newdata)
         return np.asarray(x, dtype=float)
 
