@@ -47,6 +47,7 @@ WORKERS = 2
 BENCH_INSTRUMENT = "bench_twelve"
 PAGE_ITEMS = 12
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BENCH_SECRET_KEY = "bench-only-secret-key"  # nosec B105 - a throwaway database
 
 
 def bare_app() -> Flask:
@@ -69,7 +70,7 @@ def survey_app() -> Flask:
     instruments.loader.INSTRUMENT_DIR = Path(os.environ["BENCH_INSTRUMENT_DIR"])
     return create_app({
         "DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
-        "SECRET_KEY": "bench-secret-key",
+        "SECRET_KEY": BENCH_SECRET_KEY,
         "RESPONDENT_RATE_LIMIT": "100000000 per minute",
         "RESPONDENT_GUESS_LIMIT": "100000000 per minute",
     })
@@ -239,7 +240,9 @@ def main() -> int:
     url, admin = create_database(args.database_url)
     try:
         with tempfile.TemporaryDirectory(prefix="peerpulse-bench-") as tmp:
-            env = {**os.environ, "BENCH_DATABASE_URL": url,
+            # gunicorn.conf.py checks the configuration from the environment before forking.
+            env = {**os.environ, "BENCH_DATABASE_URL": url, "DATABASE_URL": url,
+                   "SECRET_KEY": BENCH_SECRET_KEY,
                    "BENCH_INSTRUMENT_DIR": str(Path(tmp) / "instruments"),
                    "PEERPULSE_INSTANCE": str(Path(tmp) / "instance")}
             write_instruments(Path(env["BENCH_INSTRUMENT_DIR"]))
