@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from survey import models as m
 from survey.db import utcnow
+from survey.extensions import limiter
 from tests import factories as f
 from tests.respondent.conftest import PersonalLink, link_in, make_link
 
@@ -74,6 +75,7 @@ def test_link_of_a_participant_without_consent_goes_to_consent(db: Session, clie
 
 def test_guessing_links_is_rate_limited(make_app: Any) -> None:
     app = make_app(RATELIMIT_ENABLED=True, RESPONDENT_GUESS_LIMIT="5 per minute")
+    limiter.reset()  # the in-memory counts outlive an app: start from none
     client = app.test_client()
     codes = [client.get(f"/r/guess{n:04d}").status_code for n in range(7)]
     assert codes[:5] == [404] * 5
@@ -83,6 +85,7 @@ def test_guessing_links_is_rate_limited(make_app: Any) -> None:
 def test_ordinary_use_of_a_real_link_does_not_count_as_guessing(make_app: Any) -> None:
     app = make_app(RATELIMIT_ENABLED=True, RESPONDENT_GUESS_LIMIT="5 per minute")
     real = link_in(app)
+    limiter.reset()  # the in-memory counts outlive an app: start from none
     client = app.test_client()
     codes = {client.get(f"{real.url}/page/1").status_code for _ in range(12)}
     assert codes == {200}
