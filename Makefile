@@ -59,8 +59,9 @@ bench: install ## Benchmarks (print their numbers); the load benchmark's quick r
 	$(BIN)/python bench/fit.py
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  $(BIN)/pip install --quiet -e '.[test,bench]' && \
+	  $(BIN)/python bench/pages.py --database-url "$$TEST_DATABASE_URL" && \
 	  $(BIN)/python bench/load.py --quick --database-url "$$TEST_DATABASE_URL"; \
-	else echo "bench/load.py skipped: no PostgreSQL on 127.0.0.1:5432 (set TEST_DATABASE_URL)"; fi
+	else echo "bench/pages.py and bench/load.py skipped: no PostgreSQL on 127.0.0.1:5432 (set TEST_DATABASE_URL)"; fi
 
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -15,17 +15,17 @@ from __future__ import annotations
 import keyword
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-import patsy  # type: ignore[import-untyped]
-import statsmodels.api as sm
 
-from analysis import fastlmm
 from analysis.datasets import numeric_column, require_columns, source_of
 from analysis.errors import AnalysisError
 from analysis.results import GrowthResults, RandomEffects
+
+if TYPE_CHECKING:
+    import statsmodels.api as sm
 
 #: Fewest participants with two or more observations that a growth model is fitted to.
 MIN_SUBJECTS = 10
@@ -111,6 +111,8 @@ def fit_growth(
     if engine == "fast" and group is not None:
         raise AnalysisError("the fast engine fits one grouping factor; use engine='statsmodels'")
     data, notes = prepare_data(df, spec)
+    import patsy  # type: ignore[import-untyped]  # slow to import: only when a model is fitted
+
     y, x = patsy.dmatrices(spec.fixed_formula, data, return_type="dataframe", NA_action="raise")
     if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
         raise AnalysisError(
@@ -201,6 +203,7 @@ def _fit_fast(
     spec: GrowthSpec, data: pd.DataFrame, y: np.ndarray, x: pd.DataFrame, max_iter: int
 ) -> GrowthResults:
     """Fit the two-level model with the vectorised penalised least squares engine."""
+    from analysis import fastlmm  # scipy: imported when a model is fitted, not with the app
     codes, _ = pd.factorize(data[spec.subject])
     z = np.column_stack([np.ones(len(y)), data[spec.time].to_numpy(float)])
     stats = fastlmm.SufficientStats.from_arrays(y, x.to_numpy(float), z, codes)
@@ -246,6 +249,7 @@ def _fit_statsmodels(
     spec: GrowthSpec, data: pd.DataFrame, y: np.ndarray, x: pd.DataFrame, max_iter: int
 ) -> GrowthResults:
     """Fit with statsmodels' MixedLM, trying optimisers in turn until one converges."""
+    import statsmodels.api as sm  # slow to import: only when this engine is used
     time_col = data[spec.time].to_numpy(float)
     if spec.group is None:
         model = sm.MixedLM(

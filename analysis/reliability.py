@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from analysis.datasets import numeric_column, require_columns, source_of
 from analysis.errors import AnalysisError
@@ -71,6 +70,8 @@ def cronbach_alpha(items: pd.DataFrame, confidence: float = 0.95) -> AlphaResult
     alpha = k / (k - 1) * (1.0 - item_var / total_var)
     tail = (1.0 - confidence) / 2.0
     df1, df2 = n - 1, (n - 1) * (k - 1)
+    from scipy import stats  # slow to import: only when a reliability is computed
+
     low = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - tail, df1, df2)
     high = 1.0 - (1.0 - alpha) * stats.f.ppf(tail, df1, df2)
     return AlphaResult(float(alpha), float(low), float(high), n, k)
@@ -83,6 +84,8 @@ def one_factor_loadings(corr: np.ndarray) -> np.ndarray:
     values, vectors = np.linalg.eigh(corr)
     start = vectors[:, -1] * np.sqrt(values[-1])
     start = start if start.sum() >= 0 else -start
+    from scipy import optimize  # slow to import: only when omega is computed
+
     fit = optimize.least_squares(
         lambda lam: corr[rows, cols] - lam[rows] * lam[cols], start, xtol=1e-14, ftol=1e-14
     )

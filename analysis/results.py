@@ -7,23 +7,36 @@ statsmodels reports them; lme4 reports no p-values for fixed effects.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import patsy  # type: ignore[import-untyped]
-from scipy import stats
 
 from analysis.errors import AnalysisError
 
 if TYPE_CHECKING:
+    import patsy  # type: ignore[import-untyped]
     from matplotlib.figure import Figure
 
     from analysis.growth import GrowthSpec
 
-Z_95 = float(stats.norm.ppf(0.975))
+# scipy.stats.norm.ppf(0.975), written out so that importing results does not import scipy.
+Z_95 = 1.959963984540054
+
+
+def _two_sided_p(z: np.ndarray) -> np.ndarray:
+    """2 P(Z > |z|) for a standard normal Z: erfc(|z| / sqrt 2), without importing scipy."""
+    return np.array([math.erfc(abs(float(v)) / math.sqrt(2.0)) for v in np.ravel(z)], dtype=float)
+
+
+def _stats() -> Any:
+    """scipy.stats, imported on first use (it is slow to import, and the web app rarely needs it)."""
+    from scipy import stats
+
+    return stats
 
 
 def json_safe(value: Any) -> Any:
@@ -115,7 +128,7 @@ class GrowthResults:
                 "ci_low": self.beta - Z_95 * se,
                 "ci_high": self.beta + Z_95 * se,
                 "z": z,
-                "p": 2.0 * stats.norm.sf(np.abs(z)),
+                "p": _two_sided_p(z),
             },
             index=pd.Index(self.term_names, name="term"),
         )
@@ -207,6 +220,8 @@ class GrowthResults:
 
     def _design_rows(self, newdata: pd.DataFrame) -> np.ndarray:
         """Build fixed-effect design rows for new data with the model's coding."""
+        import patsy  # slow to import: only when predictions are asked for
+
         (x,) = patsy.build_design_matrices([self.design_info], newdata)
         return np.asarray(x, dtype=float)
 
@@ -302,4 +317,4 @@ def likelihood_ratio_test(restricted: GrowthResults, full: GrowthResults) -> LRT
             f"{restricted.n_params}; pass the smaller model first"
         )
     stat = max(0.0, 2.0 * (full.loglik - restricted.loglik))
-    return LRTResult(stat, df, float(stats.chi2.sf(stat, df)), restricted.loglik, full.loglik)
+    return LRTResult(stat, df, float(_stats().chi2.sf(stat, df)), restricted.loglik, full.loglik)

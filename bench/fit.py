@@ -5,6 +5,10 @@ Usage (from the repository root)::
     .venv/bin/python bench/fit.py            # fast engine; statsmodels at the smallest size
     .venv/bin/python bench/fit.py --vs-r     # and lme4 on the same CSV files, in this run
 
+With --vs-r it also times whole processes on each file, as a user would run them:
+``Rscript`` loading lme4, reading the CSV and fitting, against ``python -m analysis fit``
+doing the same (interpreter start, imports, reading, fitting, printing the summary).
+
 Data: 1,000 participants x 6 waves, 5,000 x 8 and 20,000 x 8, about 15% of waves missing,
 written to bench/out/. The model is score ~ months * role + (1 + months | participant).
 Each engine is timed on the whole fit from a DataFrame (lme4: lmer() from a data.frame);
@@ -55,6 +59,14 @@ cat(sprintf('{"seconds": %.6f, "fixef": [%s], "se": [%s], "sd": [%s], "loglik": 
 """
 
 
+R_WHOLE = r"""
+suppressPackageStartupMessages(library(lme4))
+d <- read.csv(commandArgs(trailingOnly = TRUE)[1])
+m <- lmer(score ~ months * role + (months | participant), data = d, REML = TRUE)
+print(summary(m))
+"""
+
+
 def make_data(n: int, waves: int, seed: int) -> pd.DataFrame:
     """Simulate long data: n participants, waves every 3 months, ~15% of waves missed."""
     rng = np.random.default_rng(seed)
@@ -100,6 +112,28 @@ def run_r(path: Path, repeat: int) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def whole_process(path: Path, repeat: int) -> tuple[float, float]:
+    """Best wall time of `Rscript` (lme4) and of `python -m analysis fit` on one file."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.NamedTemporaryFile("w", suffix=".R", delete=False) as f:
+        f.write(R_WHOLE)
+    commands = (
+        ["Rscript", f.name, str(path)],
+        [sys.executable, "-m", "analysis", "fit", str(path), "--outcome", "score",
+         "--time", "months", "--subject", "participant", "--by", "role"],
+    )
+    best = []
+    try:
+        for command in commands:
+            def run(command: list[str] = command) -> None:
+                subprocess.run(command, capture_output=True, check=True, cwd=root, timeout=600)
+
+            best.append(best_time(run, repeat)[0])
+    finally:
+        Path(f.name).unlink()
+    return best[0], best[1]
+
+
 def main() -> int:
     """Run the benchmark and print one row per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -120,6 +154,7 @@ def main() -> int:
               f"{'fast/lme4':>11}  max rel diff vs lme4 (fixef, se, sd; |dlogLik|)")
     print(header)
     print("-" * len(header))
+    whole: dict[str, tuple[float, float]] = {}
     for name in args.sizes:
         n, waves = SIZES[name]
         df = make_data(n, waves, args.seed)
@@ -161,6 +196,13 @@ def main() -> int:
                      f"{abs(res.loglik - float(ref['loglik'])):.1e}")
         print(f"{f'{n} x {waves}':<14}{len(df):>8}{t_fast:>9.3f}{t_sm:>11.2f}{t_r:>9.3f}"
               f"{ratio:>11.2f}  {diffs}")
+        if args.vs_r:
+            whole[f"{n} x {waves}"] = whole_process(path, args.repeat)
+    if whole:
+        print("\nwhole processes (start, imports, read the CSV, fit, print; best of --repeat):")
+        print(f"{'size':<14}{'Rscript s':>10}{'python s':>10}{'python/R':>10}")
+        for size, (t_r, t_py) in whole.items():
+            print(f"{size:<14}{t_r:>10.2f}{t_py:>10.2f}{t_py / t_r:>10.2f}")
     return 0
 
 

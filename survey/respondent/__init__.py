@@ -2,7 +2,10 @@
 
 from flask import Blueprint
 
+from survey.respondent.markup import radio_field
+
 bp = Blueprint("respondent", __name__, url_prefix="/r")
+bp.add_app_template_global(radio_field, "radio_field")
 
 from survey.respondent import consent, entry, pages, thanks, withdraw  # noqa: E402,F401
 

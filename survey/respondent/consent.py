@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, render_template
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.db import get_session
 from survey.respondent import bp
 from survey.respondent.forms import ConsentForm, validated_post
-from survey.respondent.links import require_open, token_route
-from survey.services.consent import needs_consent, record_consent
+from survey.respondent.links import follow, token_route
+from survey.services import respondent
+from survey.web import commit_after
 
 
 def consent_template(version: str) -> str:
@@ -21,23 +22,18 @@ def consent_template(version: str) -> str:
 @token_route
 def consent(token: str) -> str | WerkzeugResponse:
     """Show the study information; record the decision with its time and version."""
-    invitation = require_open(token, consent_done=False)
-    participant = invitation.participant
-    if not needs_consent(participant):
-        return redirect(url_for("respondent.entry", token=token), 303)
-    version = participant.study.consent_version
     form = ConsentForm()
+    decision = None
     if form.is_submitted() and validated_post(form):
-        given = form.decision.data == "yes"
-        db = get_session()
-        record_consent(db, participant, given, version)
-        db.commit()
-        if given:
-            return redirect(url_for("respondent.entry", token=token), 303)
+        decision = form.decision.data == "yes"
+    db = get_session()
+    shown = commit_after(lambda: respondent.give_consent(db, token, decision))
+    if isinstance(shown, respondent.Goto):
+        return follow(token, shown)
+    if shown.declined:
         return render_template("respondent/declined.html")
     return render_template(
-        "respondent/consent.html", form=form, token=token, version=version,
-        consent_text=consent_template(version),
-        min_group_size=current_app.config.get("MIN_GROUP_SIZE", 5),
-        study=participant.study,
+        "respondent/consent.html", form=form, token=token, version=shown.version,
+        consent_text=consent_template(shown.version),
+        min_group_size=current_app.config.get("MIN_GROUP_SIZE", 5), study=shown.study,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, request
@@ -10,8 +11,10 @@ from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired, Optional
 
 from instruments import Instrument, Page
+from survey.respondent.markup import NOT_APPLICABLE, RadioGroup
 
-NOT_APPLICABLE = "na"  # the form value of "Does not apply", stored as None
+# Page assets are built once per instrument version and page; a few instruments, a few pages.
+_MAX_CACHED_PAGES = 256
 
 
 class ConsentForm(FlaskForm):
@@ -42,11 +45,17 @@ class WithdrawForm(FlaskForm):
     )
 
 
-def page_form_class(instrument: Instrument, page: Page) -> type[FlaskForm]:
-    """A form class with one optional radio group per item of the page."""
-    choices = [SelectChoice(str(option.value), option.label) for option in instrument.response_options]
+def page_choices(instrument: Instrument) -> list[tuple[str, str]]:
+    """The answers every item offers, as (form value, label): the scale, then "does not apply"."""
+    choices = [(str(option.value), option.label) for option in instrument.response_options]
     if instrument.not_applicable_label:
-        choices.append(SelectChoice(NOT_APPLICABLE, instrument.not_applicable_label))
+        choices.append((NOT_APPLICABLE, instrument.not_applicable_label))
+    return choices
+
+
+def page_form_class(instrument: Instrument, page: Page) -> type[FlaskForm]:
+    """A form class with one optional radio group per item of the page (it validates posts)."""
+    choices = [SelectChoice(value, label) for value, label in page_choices(instrument)]
     fields: dict[str, Any] = {
         item.id: RadioField(
             item.text, choices=choices, validators=[Optional()], description=item.help or ""
@@ -54,6 +63,34 @@ def page_form_class(instrument: Instrument, page: Page) -> type[FlaskForm]:
         for item in page.items
     }
     return type(f"{instrument.id}_v{instrument.version}_{page.id}_form", (FlaskForm,), fields)
+
+
+@dataclass(frozen=True)
+class PageAssets:
+    """What never changes on a page: the form class that validates it and its radio groups."""
+
+    form_class: type[FlaskForm]
+    groups: tuple[RadioGroup, ...]
+
+
+_assets: dict[tuple[str, int, str, str], PageAssets] = {}
+
+
+def page_assets(instrument: Instrument, page: Page) -> PageAssets:
+    """A page's assets, built on first use and kept per instrument id, version, hash and page."""
+    key = (instrument.id, instrument.version, instrument.content_hash, page.id)
+    assets = _assets.get(key)
+    if assets is None:
+        choices = page_choices(instrument)
+        groups = tuple(
+            RadioGroup.build(item.id, item.text, choices, hint=item.help or "") for item in page.items
+        )
+        assets = PageAssets(page_form_class(instrument, page), groups)
+        if len(_assets) >= _MAX_CACHED_PAGES:
+            _assets.clear()
+        # Two requests may build the same assets at once; either result is the same.
+        _assets[key] = assets
+    return assets
 
 
 def form_values(saved: dict[str, int | None], page: Page) -> dict[str, str]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 import functools
 import hashlib
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
@@ -17,53 +14,14 @@ from flask.wrappers import Response as FlaskResponse
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 from werkzeug.exceptions import HTTPException, TooManyRequests
+from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey.db import get_session, utcnow
 from survey.extensions import limiter
-from survey.models import Invitation, InvitationStatus
 from survey.respondent import bp
-from survey.services.tokens import find_invitation
+from survey.services.respondent import Goto, LinkState, Where
 
 # A respondent form is a few kilobytes; anything far larger is refused before it is parsed.
 MAX_POST_BYTES = 64 * 1024
-
-
-class LinkState(enum.Enum):
-    """What a personal link may show."""
-
-    OPEN = "open"  # the questionnaire can be answered
-    COMPLETED = "completed"  # the thank-you page
-    CLOSED = "closed"  # expired or cancelled: 410
-    UNKNOWN = "unknown"  # no such link, or nothing to show: 404
-
-
-@dataclass(frozen=True)
-class Link:
-    """A resolved personal link."""
-
-    token: str
-    state: LinkState
-    invitation: Invitation | None
-
-
-def resolve(token: str, now: dt.datetime | None = None) -> Link:
-    """Look the token up by its hash and decide what it may show."""
-    invitation = find_invitation(get_session(), token)
-    return Link(token, link_state(invitation, now or utcnow()), invitation)
-
-
-def link_state(invitation: Invitation | None, now: dt.datetime) -> LinkState:
-    """Open while sent/started and inside its window; withdrawn or declined people look unknown."""
-    if invitation is None or not invitation.participant.is_active:
-        return LinkState.UNKNOWN
-    status = invitation.status
-    if status == InvitationStatus.COMPLETED:
-        return LinkState.COMPLETED
-    if status in (InvitationStatus.EXPIRED, InvitationStatus.CANCELLED) or now >= invitation.closes_at:
-        return LinkState.CLOSED
-    if status in (InvitationStatus.SENT, InvitationStatus.STARTED) and invitation.opens_at <= now:
-        return LinkState.OPEN
-    return LinkState.UNKNOWN
 
 
 def invalid_link(state: LinkState) -> NoReturn:
@@ -151,15 +109,12 @@ def _limit_body_size() -> None:
     request.max_content_length = MAX_POST_BYTES
 
 
-def require_open(token: str, consent_done: bool = True) -> Invitation:
-    """The open invitation of a token, or stop: invalid-link page, thank-you page or consent."""
-    from survey.services.consent import needs_consent
-
-    link = resolve(token)
-    if link.state in (LinkState.UNKNOWN, LinkState.CLOSED) or link.invitation is None:
-        invalid_link(link.state)
-    if link.state == LinkState.COMPLETED:
-        abort(redirect(url_for("respondent.thanks", token=token), 303))
-    if consent_done and needs_consent(link.invitation.participant):
-        abort(redirect(url_for("respondent.consent", token=token), 303))
-    return link.invitation
+def follow(token: str, goto: Goto) -> WerkzeugResponse:
+    """Send the person where the service says they belong (the invalid-link page stops here)."""
+    if goto.where == Where.UNKNOWN_LINK:
+        invalid_link(LinkState.UNKNOWN)
+    if goto.where == Where.CLOSED_LINK:
+        invalid_link(LinkState.CLOSED)
+    if goto.where == Where.PAGE:
+        return redirect(url_for("respondent.page", token=token, number=goto.number), 303)
+    return redirect(url_for(f"respondent.{goto.where.value}", token=token), 303)

@@ -2,72 +2,50 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from collections.abc import Mapping
+
+from flask import abort, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from instruments import Instrument, Page
 from survey.db import get_session, writes_on_get
-from survey.models import Invitation
 from survey.respondent import bp
-from survey.respondent.forms import form_values, page_answers, page_form_class, validated_post
-from survey.respondent.links import require_open, token_route
-from survey.services.responses import (
-    Questionnaire,
-    complete,
-    find_response,
-    questionnaire,
-    save_page,
-    saved_answers,
-    start_or_resume,
-)
+from survey.respondent.forms import form_values, page_answers, page_assets, validated_post
+from survey.respondent.links import follow, token_route
+from survey.respondent.markup import render_groups
+from survey.services import respondent
+from survey.services.errors import InputError
+from survey.web import commit_after
 
 
-def _to_page(token: str, number: int) -> WerkzeugResponse:
-    """Redirect to a page of the questionnaire."""
-    return redirect(url_for("respondent.page", token=token, number=number), 303)
+def _posted_answers(instrument: Instrument, page: Page) -> Mapping[str, int | None]:
+    """The posted page, validated by its form: tampering is a 400 (every item is optional)."""
+    form = page_assets(instrument, page).form_class()
+    validated_post(form)
+    return page_answers(form, page)
 
 
 @bp.route("/<token>/page/<int:number>", methods=["GET", "POST"])
 @writes_on_get  # the first visit starts the response
 @token_route
 def page(token: str, number: int) -> str | WerkzeugResponse:
-    """One page; pages after the first unsaved one are not reachable yet."""
-    invitation = require_open(token)
+    """Show one page, or store it (completing on the last page) and go on."""
     db = get_session()
-    response = find_response(db, invitation)
-    plan = questionnaire(invitation, response)
-    reachable = (plan.first_unsaved(response) if response is not None else 1) or plan.total
-    if not 1 <= number <= reachable:
-        return _to_page(token, reachable)
-    form_class = page_form_class(plan.instrument, plan.page(number))
-    form = form_class()
-    if form.is_submitted():
-        # Every item is optional: a page post fails only by tampering, a 400 inside.
-        validated_post(form)
-        return _save(token, invitation, plan, number, page_answers(form, plan.page(number)))
-    if response is None:
-        response = start_or_resume(db, invitation)
-        db.commit()
-    current = plan.page(number)
-    form = form_class(formdata=None, data=form_values(saved_answers(response), current))
-    return render_template(
-        "respondent/page.html", form=form, token=token, plan=plan, page=current,
-        number=number, fields=[form[item.id] for item in current.items],
+    if request.method == "POST":
+        try:
+            goto = commit_after(lambda: respondent.save_page(db, token, number, _posted_answers))
+        except InputError:
+            abort(400)
+        return follow(token, goto)
+    # The first visit starts the response, so showing a page may write too.
+    shown = commit_after(lambda: respondent.show_page(db, token, number))
+    if isinstance(shown, respondent.Goto):
+        return follow(token, shown)
+    plan, current = shown.plan, shown.page
+    questions = render_groups(
+        page_assets(plan.instrument, current).groups, form_values(shown.answers, current)
     )
-
-
-def _save(
-    token: str, invitation: Invitation, plan: Questionnaire, number: int,
-    answers: dict[str, int | None],
-) -> WerkzeugResponse:
-    """Store a page in one transaction (completing on the last page), then redirect."""
-    db = get_session()
-    response = start_or_resume(db, invitation)
-    if not save_page(db, response, plan, number, answers):
-        db.rollback()  # submitted meanwhile: nothing changes
-        return redirect(url_for("respondent.thanks", token=token), 303)
-    if number == plan.total:
-        complete(db, response, plan)
-        db.commit()
-        return redirect(url_for("respondent.thanks", token=token), 303)
-    db.commit()
-    return _to_page(token, number + 1)
+    return render_template(
+        "respondent/page.html", token=token, instrument_title=plan.instrument.title,
+        page=current, number=number, total=plan.total, questions=questions, errors={},
+    )

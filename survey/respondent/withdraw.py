@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 from flask import render_template
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.db import get_session
 from survey.respondent import bp
 from survey.respondent.forms import WithdrawForm, validated_post
-from survey.respondent.links import LinkState, invalid_link, resolve, token_route
-from survey.services.withdrawal import withdraw as withdraw_participant
+from survey.respondent.links import follow, token_route
+from survey.services import respondent
+from survey.web import commit_after
 
 
 @bp.route("/<token>/withdraw", methods=["GET", "POST"])
 @token_route
-def withdraw(token: str) -> str:
+def withdraw(token: str) -> str | WerkzeugResponse:
     """Ask whether to keep or delete the answers; then stop all contact.
 
     Works with any link of a participant still taking part, even a closed one.
     """
-    link = resolve(token)
-    if link.invitation is None or not link.invitation.participant.is_active:
-        invalid_link(LinkState.UNKNOWN)
     form = WithdrawForm()
+    keep = None
     if form.is_submitted() and validated_post(form):
         keep = form.keep.data == "keep"
-        db = get_session()
-        withdraw_participant(db, link.invitation.participant, keep_data=keep)
-        db.commit()
-        return render_template("respondent/withdrawn.html", kept=keep)
-    back = link.state == LinkState.OPEN
-    return render_template("respondent/withdraw.html", form=form, token=token, back=back)
+    db = get_session()
+    shown = commit_after(lambda: respondent.withdraw(db, token, keep))
+    if isinstance(shown, respondent.Goto):
+        return follow(token, shown)
+    if shown.kept is not None:
+        return render_template("respondent/withdrawn.html", kept=shown.kept)
+    return render_template("respondent/withdraw.html", form=form, token=token, back=shown.back)

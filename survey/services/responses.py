@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from instruments import Instrument, Page, load_instrument, score_scales
 from survey.db import utcnow
@@ -24,10 +25,6 @@ from survey.models import (
 )
 from survey.services.errors import InputError
 from survey.services.instrument_versions import ensure_unchanged
-
-# An answer the questionnaire page does not allow (unknown item or value out of range) is
-# input a person can correct: InputError. The old name stays for the code that imports it.
-AnswerError = InputError
 
 
 class InstrumentChanged(RuntimeError):
@@ -97,12 +94,26 @@ def questionnaire(invitation: Invitation, response: Response | None = None) -> Q
     instrument = (
         pinned_instrument(response) if response is not None else assigned_instrument(invitation)
     )
-    return Questionnaire(instrument, tuple(instrument.pages(invitation.wave.is_baseline)))
+    return _questionnaire(instrument, invitation.wave.is_baseline)
+
+
+@lru_cache(maxsize=64)
+def _questionnaire(instrument: Instrument, first_wave: bool) -> Questionnaire:
+    """The pages of an instrument at a wave, worked out once per instrument version."""
+    return Questionnaire(instrument, tuple(instrument.pages(first_wave)))
+
+
+# Built once: its cache key is then computed once, not on every request.
+_WITH_ANSWERS = (
+    select(Response)
+    .where(Response.invitation_id == bindparam("invitation_id"))
+    .options(joinedload(Response.answers))
+)
 
 
 def find_response(db: Session, invitation: Invitation) -> Response | None:
-    """The invitation's response, if one was started."""
-    return db.scalar(select(Response).where(Response.invitation_id == invitation.id))
+    """The invitation's response, if one was started, with its answers (in one query)."""
+    return db.scalars(_WITH_ANSWERS, {"invitation_id": invitation.id}).unique().first()
 
 
 def start_or_resume(
@@ -153,17 +164,17 @@ def saved_answers(response: Response) -> dict[str, int | None]:
 def check_page_answers(
     instrument: Instrument, page: Page, answers: Mapping[str, int | None]
 ) -> None:
-    """Raise AnswerError unless every answer names an item of the page with an allowed value."""
+    """Raise InputError unless every answer names an item of the page with an allowed value."""
     on_page = {item.id for item in page.items}
     for item_id, value in answers.items():
         if item_id not in on_page:
-            raise AnswerError(f"item {item_id!r} is not on page {page.id!r}")
+            raise InputError({item_id: f"item {item_id!r} is not on page {page.id!r}"})
         if value is None:
             if instrument.not_applicable_label is None:
-                raise AnswerError(f"{instrument.key} has no 'does not apply' answer ({item_id!r})")
+                raise InputError({item_id: f"{instrument.key} has no 'does not apply' answer"})
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value not in instrument.values:
-            raise AnswerError(f"answer {value!r} to {item_id!r} is not one of {instrument.values}")
+            raise InputError({item_id: f"answer {value!r} is not one of {instrument.values}"})
 
 
 def _claim_unsubmitted(db: Session, response: Response, now: dt.datetime, **values: object) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
-from survey.models import Invitation, LinkToken
+from survey.models import Invitation, LinkToken, Participant
 
 TOKEN_BYTES = 24  # 192 bits of randomness
 
@@ -25,13 +25,28 @@ def issue_token(db: Session, invitation: Invitation) -> str:
     return token
 
 
+# Built once: its cache key is then computed once, not on every request.
+_BY_TOKEN_HASH = (
+    select(Invitation)
+    .join(LinkToken)
+    .where(LinkToken.token_hash == bindparam("token_hash"))
+    .options(
+        joinedload(Invitation.participant, innerjoin=True).joinedload(
+            Participant.study, innerjoin=True
+        ),
+        joinedload(Invitation.wave, innerjoin=True),
+    )
+)
+
+
 def find_invitation(db: Session, token: str) -> Invitation | None:
-    """The invitation a token belongs to, by hash; None for anything unknown or malformed."""
+    """The invitation a token belongs to, by hash; None for anything unknown or malformed.
+
+    Its participant, study and wave come in the same query: every respondent page needs them.
+    """
     if not token or len(token) > 100:
         return None
-    return db.scalar(
-        select(Invitation).join(LinkToken).where(LinkToken.token_hash == hash_token(token))
-    )
+    return db.scalar(_BY_TOKEN_HASH, {"token_hash": hash_token(token)})
 
 
 def survey_url(base_url: str, token: str) -> str:

@@ -1,0 +1,102 @@
+"""Radio groups as HTML: built once per question, then filled in with the answer and errors.
+
+A survey page repeats the same six radio buttons for every item. Rendering them through
+WTForms widgets cost more than everything else in a request, so each group's markup is
+built here once (per instrument version and page: see `survey.respondent.forms.page_assets`)
+with every possible choice already checked, and a request only picks the variant for its
+answer. The consent and withdrawal forms use the same builder, so every radio group on a
+respondent page has one accessible structure: a fieldset with a legend, the hint and any
+error tied to it by aria-describedby, and a label around every button.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+from wtforms import RadioField
+
+NOT_APPLICABLE = "na"  # the form value of "Does not apply", stored as None
+
+
+@dataclass(frozen=True)
+class RadioGroup:
+    """One question's radio group, pre-rendered.
+
+    `head` is the fieldset's opening with its legend and hint (no error), and `options`
+    the list of buttons with nothing checked (key None) or with each choice checked.
+    """
+
+    name: str
+    legend: str
+    hint: str
+    legend_class: str
+    head: str
+    options: Mapping[str | None, str]
+
+    @classmethod
+    def build(
+        cls, name: str, legend: str, choices: Sequence[tuple[str, str]], hint: str = "",
+        legend_class: str = "",
+    ) -> RadioGroup:
+        """Pre-render a group of `choices` (value, label) for the field `name`."""
+        def buttons(chosen: str | None) -> str:
+            rows = []
+            for index, (value, label) in enumerate(choices):
+                css = ' class="option-na"' if value == NOT_APPLICABLE else ""
+                checked = " checked" if value == chosen else ""
+                rows.append(
+                    f'    <li{css}><label><input id="{escape(name)}-{index}" name="{escape(name)}"'
+                    f' type="radio" value="{escape(value)}"{checked}> <span>{escape(label)}</span>'
+                    "</label></li>\n"
+                )
+            return '  <ul class="likert-options">\n' + "".join(rows) + "  </ul>\n</fieldset>\n"
+
+        options: dict[str | None, str] = {None: buttons(None)}
+        for value, _label in choices:
+            options[value] = buttons(value)
+        head = _head(name, legend, hint, legend_class, ())
+        return cls(name, legend, hint, legend_class, head, options)
+
+    def html(self, chosen: str | None = None, errors: Sequence[str] = ()) -> str:
+        """The group's HTML (escaped) with `chosen` checked and `errors` shown and announced."""
+        head = _head(self.name, self.legend, self.hint, self.legend_class, errors) if errors else self.head
+        return head + self.options.get(chosen, self.options[None])
+
+
+def _head(name: str, legend: str, hint: str, legend_class: str, errors: Sequence[str]) -> str:
+    """A group's opening: fieldset, legend, hint and errors, the last two tied to the fieldset."""
+    name = escape(name)
+    described = ([f"{name}-hint"] if hint else []) + ([f"{name}-error"] if errors else [])
+    css = "likert field-error" if errors else "likert"
+    aria = f' aria-describedby="{" ".join(described)}"' if described else ""
+    legend_css = f' class="{escape(legend_class)}"' if legend_class else ""
+    parts = [
+        f'<fieldset class="{css}" id="{name}"{aria}>\n',
+        f"  <legend{legend_css}>{escape(legend)}</legend>\n",
+    ]
+    if hint:
+        parts.append(f'  <p class="hint" id="{name}-hint">{escape(hint)}</p>\n')
+    if errors:
+        parts.append(f'  <p class="error-text" id="{name}-error">Error: {escape(" ".join(errors))}</p>\n')
+    return "".join(parts)
+
+
+def render_groups(
+    groups: Sequence[RadioGroup], values: Mapping[str, str],
+    errors: Mapping[str, Sequence[str]] | None = None,
+) -> Markup:
+    """Several groups in order, each with its chosen value and errors."""
+    errors = errors or {}
+    html = "".join(group.html(values.get(group.name), errors.get(group.name, ())) for group in groups)
+    return Markup(html)  # noqa: S704 - RadioGroup escapes every piece it writes  # nosec B704
+
+
+def radio_field(field: RadioField, legend_class: str = "") -> Markup:
+    """A WTForms radio field (consent, withdrawal) rendered as a RadioGroup."""
+    choices = [(str(value), str(label)) for value, label, *_ in field.iter_choices()]
+    group = RadioGroup.build(field.name, str(field.label.text), choices,
+                             str(field.description or ""), legend_class)
+    chosen = None if field.data is None else str(field.data)
+    return render_groups([group], {field.name: chosen} if chosen else {}, {field.name: field.errors})
