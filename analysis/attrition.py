@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.datasets import numeric_column, require_columns, source_of
 from analysis.errors import AnalysisError
@@ -41,6 +40,7 @@ class WelchDifference:
 def welch_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
                      level: float = 0.95) -> WelchDifference:
     """Welch's t interval for mean(a) - mean(b); AnalysisError if a group has fewer than two values."""
+    from scipy import stats  # slow to import: only when used
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     x, y = x[np.isfinite(x)], y[np.isfinite(y)]
     if len(x) < 2 or len(y) < 2:

@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from analysis.datasets import numeric_column, require_columns, source_of
 from analysis.errors import AnalysisError
@@ -190,6 +189,7 @@ def measurement_invariance(
     ``factors`` maps each factor to its items (the first item is the marker); a plain list of
     items is one factor called ``f1``. Rows missing the group or any item are left out.
     """
+    from scipy import stats  # slow to import: only when used
     spec = _factor_spec(factors)
     items = [item for its in spec.values() for item in its]
     require_columns(df, [*items, group])
@@ -388,6 +388,7 @@ def _fit_step(
     step: str, moments: list[_Moments], item_factor: np.ndarray, max_iter: int
 ) -> tuple[_Fitted, bool]:
     """Minimise the ML fit function of one step; return the estimates and whether it converged."""
+    from scipy import optimize  # slow to import: only when used
     lay = _layout(step, len(moments), item_factor)
     x0 = _start(lay, moments)
     res = optimize.minimize(_objective, x0, args=(lay, moments), jac=True, method="BFGS",
@@ -411,6 +412,7 @@ def _step_result(
     labels: list[str],
 ) -> StepFit:
     """Compute the fit indices of one fitted step, as lavaan's fitMeasures does."""
+    from scipy import stats  # slow to import: only when used
     total = sum(mo.n for mo in moments)
     items = [item for its in factors.values() for item in its]
     n_groups, p = len(moments), len(items)

@@ -121,7 +121,7 @@ def test_a_whole_questionnaire_through_the_respondent_path(
 def test_a_page_answer_the_page_does_not_allow_is_an_input_error(db: Session, link: PersonalLink) -> None:
     with pytest.raises(InputError) as refused:
         respondent.save_page(db, link.token, 1, lambda _i, _p: {"pw_su_1": 3})
-    assert "pw_su_1" in refused.value.problems
+    assert "pw_su_1" in refused.value.by_field()
 
 
 def test_consent_and_withdrawal_through_the_respondent_path(db: Session) -> None:
