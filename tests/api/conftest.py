@@ -36,7 +36,7 @@ def sign_in(db: Session, auth: StaffLogin) -> Callable[..., m.User]:
 
 @pytest.fixture
 def demo(db: Session) -> m.Study:
-    """The demo study: two trusts, six teams, four waves of answers."""
+    """The demo study: four trusts, twelve teams, four waves of answers."""
     load_demo(db, today=DEMO_DAY)
     db.commit()
     return db.scalars(select(m.Study).where(m.Study.code == "demo")).one()

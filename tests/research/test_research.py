@@ -25,7 +25,7 @@ MODEL = "/research/demo/model?scale=equality&by=role_group&method=REML"
 
 @pytest.fixture
 def demo(db: Session) -> m.Study:
-    """The demo study (78 participants, three answered waves)."""
+    """The demo study (156 participants, three answered waves)."""
     load_demo(db, today=dt.date(2026, 11, 26))
     db.commit()
     return db.scalars(select(m.Study)).one()
@@ -83,7 +83,7 @@ def test_model_page_fits_and_downloads_agree(demo: m.Study, researcher: m.User, 
     assert set(data) == {"formula", "method", "n_obs", "n_subjects", "n_groups", "fixed_effects",
                          "random_effects", "residual_sd", "loglik", "aic", "bic", "converged", "warnings"}
     assert data["method"] == "REML" and data["converged"] is True
-    assert data["n_subjects"] == 78
+    assert data["n_subjects"] == 156
     slope = next(fe for fe in data["fixed_effects"] if fe["term"] == "months:role_group[T.peer_worker]")
     assert f"{slope['estimate']:.4f}" in text
     # The demo's peer workers start lower on equality than colleagues see them.
@@ -97,7 +97,7 @@ def test_model_page_fits_and_downloads_agree(demo: m.Study, researcher: m.User, 
 
 def test_team_level_model_reports_teams(demo: m.Study, researcher: m.User, client: FlaskClient) -> None:
     data = json.loads(client.get(MODEL.replace("/model?", "/model.json?") + "&team_level=y").data)
-    assert data["n_groups"] == 6
+    assert data["n_groups"] == 12
     assert data["random_effects"]["group"] is not None
 
 
@@ -141,7 +141,7 @@ def test_export_has_data_and_codebook_but_no_contact_details(
     assert {"README.txt", "long.csv", "wide.csv", "codebook.csv", "codebook.md",
             "items_peer_worker_v1.csv", "items_colleague_v1.csv"} <= names
     long = pd.read_csv(archive.open("long.csv"))
-    assert long["participant"].nunique() == 78
+    assert long["participant"].nunique() == 156
     everything = b"".join(archive.read(n) for n in names)  # the .sav files too, as bytes
     for contact in db.scalars(select(m.Contact)):
         assert contact.email.encode() not in everything
@@ -160,7 +160,7 @@ def test_export_has_data_and_codebook_but_no_contact_details(
     assert meta.variable_value_labels["pw_id_1"][5] == "Strongly agree"
     assert sav["pw_id_1"].isna().sum() == items["pw_id_1"].isna().sum()
     event = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "export")).one()
-    assert event.user_id == researcher.id and event.detail["participants"] == 78
+    assert event.user_id == researcher.id and event.detail["participants"] == 156
 
 
 def test_change_page_reports_reliable_change_and_team_change(demo: m.Study, researcher: m.User,
@@ -172,7 +172,7 @@ def test_change_page_reports_reliable_change_and_team_change(demo: m.Study, rese
     for group in report.groups:
         assert 0.5 < group.reliability < 1
         assert sum(group.counts.values()) == len(group.table) > 0
-    assert report.teams is not None and len(report.teams) == 6
+    assert report.teams is not None and len(report.teams) == 12
     assert (report.teams["ci_low"] < report.teams["estimate"]).all()
     page = client.get("/research/demo/change?scale=equality&from=1&to=3").get_data(as_text=True)
     assert "Reliable change per person" in page and "Estimated change per team" in page
