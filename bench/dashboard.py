@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -67,15 +68,20 @@ def populate(url: str, participants: int, seed: int = 10) -> float:
             team = m.Team(organisation=organisation, code=f"TR{t + 1}-{k + 1}", name=f"Team {k + 1}")
             session.add(team)
             teams.append(team)
-    for email, role, org in (("monitor@bench.example", m.StaffRole.TRUST_MONITOR, teams[0].organisation),
-                             ("researcher@bench.example", m.StaffRole.RESEARCHER, None)):
-        user = m.User(email=email, role=role, password_hash="", organisation=org)  # nosec B106
+    staff = (("monitor@bench.example", m.StaffRole.TRUST_MONITOR, teams[0].organisation),
+             ("researcher@bench.example", m.StaffRole.RESEARCHER, None))
+    for email, staff_role, org in staff:
+        user = m.User(email=email, role=staff_role, password_hash="", organisation=org)  # nosec B106
         user.set_password(PASSWORD)
         session.add(user)
     session.flush()
     instruments = {name: load_instrument(name, 1) for name in ("peer_worker", "colleague")}
     anchor = dt.date(2024, 1, 8)
-    people, invites, responses, scores, answers = [], [], [], [], []
+    people: list[dict[str, Any]] = []
+    invites: list[dict[str, Any]] = []
+    responses: list[dict[str, Any]] = []
+    scores: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
     for pid in range(1, participants + 1):
         role = m.Role.PEER_WORKER if rng.random() < 0.3 else m.Role.COLLEAGUE
         people.append({"id": pid, "study_id": study.id, "code": f"B{pid:06d}",
@@ -115,6 +121,7 @@ def populate(url: str, participants: int, seed: int = 10) -> float:
     for invite in invites:
         invite.update(reminders_sent=0, created_at=now)
     driver = session.connection().connection.driver_connection
+    assert driver is not None
     with driver.cursor() as cursor:  # COPY: the fast bulk path of PostgreSQL
         for model, rows in ((m.Participant, people), (m.Invitation, invites),
                             (m.Response, responses), (m.ScaleScore, scores), (m.Answer, answers)):
