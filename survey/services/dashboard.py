@@ -1,9 +1,14 @@
-"""Trust dashboard figures: response rates, scale means over time and the perception gap.
+"""Trust dashboard figures: response rates, means over time, change with its uncertainty, the
+perception gap and its change, and the comparison with all other trusts pooled.
 
 Every figure is computed here, with suppression applied before anything reaches a page:
 a cell describing fewer than `min_group` people is withheld, and when exactly one cell of a
 breakdown would be withheld, the next smallest is withheld too, so that no hidden value can be
-worked out from a total and the other cells (secondary suppression).
+worked out from a total and the other cells (secondary suppression). A team's cells are
+suppressed together with its sibling teams'. A change is shown only when both means are shown
+and at least `min_group` people answered both waves; it is the difference of the two shown means,
+so it reveals nothing they do not. The comparator pools every other trust and is shown only when
+at least MIN_COMPARATOR_TRUSTS of them each have `min_group` people in the group.
 """
 
 from __future__ import annotations

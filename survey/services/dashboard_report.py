@@ -24,7 +24,7 @@ from survey.services.dashboard import (
 
 WITHHELD = "withheld"
 CSV_COLUMNS = ["section", "scale", "group", "team", "wave", "compared_with", "value", "ci_low",
-               "ci_high", "n", "completed", "verdict"]
+               "ci_high", "n", "completed", "still_open", "verdict"]
 GROUP_WORDS = {PEERS: "peer workers", COLLEAGUES: "colleagues and managers",
                GAP: "gap (colleagues minus peer workers)"}
 
@@ -88,18 +88,24 @@ def _estimate_row(section: str, item: Change | Benchmark, group: str, wave: str,
             one_dp(low, signed=True), one_dp(high, signed=True), "", "", item.verdict or ""]
 
 
-def _rate_row(section: str, row: RateRow, group: str = "") -> list[str]:
+def _rate_row(section: str, row: RateRow, group: str = "", still_open: bool = False) -> list[str]:
     team = _text(row.team or "")
     if row.suppressed:
         return [section, "", group, team, row.label, "", WITHHELD, "", "", "", "", ""]
+    waiting = str(row.still_open) if still_open and row.still_open else ""
     return [section, "", group, team, row.label, "", percent(row).rstrip("%"), "", "",
-            str(row.invited), str(row.completed), ""]
+            str(row.invited), str(row.completed), waiting, ""]
 
 
 def rows(board: TrustDashboard) -> Iterator[list[str]]:
     """Every figure of the page, in CSV_COLUMNS order."""
+    for row in _rows(board):
+        yield row if len(row) == len(CSV_COLUMNS) else [*row[:11], "", row[11]]
+
+
+def _rows(board: TrustDashboard) -> Iterator[list[str]]:
     for rate in board.rates:
-        yield _rate_row("response rate (%)", rate)
+        yield _rate_row("response rate (%)", rate, still_open=True)
     for rate in board.group_rates:
         yield _rate_row("response rate (%)", rate, GROUP_LABELS[rate.group or ""])
     for rate in board.team_rates:
