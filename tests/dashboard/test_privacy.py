@@ -168,7 +168,7 @@ def test_csv_holds_exactly_the_pages_figures(db: Session, client: FlaskClient, a
     rows = list(csv.DictReader(io.StringIO(sheet)))
     assert rows and set(rows[0]) >= {"section", "value", "ci_low", "ci_high", "n", "verdict"}
     for row in rows:
-        for column in ("value", "ci_low", "ci_high", "n", "completed"):
+        for column in ("value", "ci_low", "ci_high", "n", "completed", "still_open"):
             value = row[column]
             if value and value != "withheld":
                 assert re.fullmatch(r"[+-]?\d+(\.\d)?", value), (column, value)  # one decimal place
