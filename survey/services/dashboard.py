@@ -19,7 +19,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from survey.db import utcnow
@@ -199,20 +199,23 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int,
     """Compute the dashboard of one trust (or one of its teams) in one study, suppressed."""
     waves = list(study.waves)
     labels = {w.index: w.label for w in waves}
+    # Counted in SQL: one row per wave, team, role and status, not one per invitation.
     invitations = db.execute(
-        select(Wave.index, Team.name, Participant.role, Invitation.status)
+        select(Wave.index, Team.name, Participant.role, Invitation.status, func.count())
         .join(Invitation.wave).join(Invitation.participant).join(Participant.team)
         .where(Wave.study_id == study.id, Team.organisation_id == organisation_id,
                Invitation.status.in_(INVITED))
+        .group_by(Wave.index, Team.name, Participant.role, Invitation.status)
     ).all()
     # (wave, breakdown, part) -> [invited, completed, still open]
     totals: dict[tuple[int, str, str | None], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for wave_index, team_name, role, status in invitations:
+    for wave_index, team_name, role, status, count in invitations:
         for key in ((wave_index, "all", None), (wave_index, "team", team_name),
                     (wave_index, "group", role_group(role))):
-            totals[key][0] += 1
-            totals[key][1] += status == InvitationStatus.COMPLETED
-            totals[key][2] += status in (InvitationStatus.SENT, InvitationStatus.STARTED)
+            totals[key][0] += count
+            totals[key][1] += count if status == InvitationStatus.COMPLETED else 0
+            totals[key][2] += count if status in (InvitationStatus.SENT,
+                                                  InvitationStatus.STARTED) else 0
     rates = [RateRow(w, labels[w], None, *_tally(totals[(w, "all", None)])) for w in sorted(labels)
              if (w, "all", None) in totals]
     for rate_row in rates:
@@ -224,23 +227,8 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int,
         select(Team.code, Team.name).where(Team.organisation_id == organisation_id)
         .order_by(Team.name))]
 
-    scores = db.execute(
-        select(Wave.index, Team.name, Participant.id, Participant.role, ScaleScore.scale,
-               ScaleScore.score)
-        .join(Response, ScaleScore.response_id == Response.id)
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .join(Invitation.wave).join(Invitation.participant).join(Participant.team)
-        .where(Wave.study_id == study.id, Team.organisation_id == organisation_id,
-               Response.submitted_at.is_not(None), ScaleScore.score.is_not(None))
-    ).all()
-    by_group: dict[tuple[str, str, int], Scores] = defaultdict(dict)
-    by_team: dict[tuple[str, str, int, str], Scores] = defaultdict(dict)
-    for wave_index, team_name, participant_id, role, scale, score in scores:
-        assert score is not None  # filtered in the query
-        group = role_group(role)
-        by_group[(scale, group, wave_index)][participant_id] = score
-        by_team[(scale, group, wave_index, team_name)][participant_id] = score
-
+    by_group, by_team = _scores(db, study, organisation_id, {t.id: t.name for t in
+                                                             _teams_of(db, organisation_id)})
     trends = _trends(by_group, labels, min_group)
     if team is not None:
         team_names = sorted({t for (*_, t) in by_team} | {team.name})
@@ -258,6 +246,40 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int,
             board.benchmarks = _benchmarks(db, study, organisation_id, board, by_group)
     board.made_on = today or utcnow().date()
     return board
+
+
+def _teams_of(db: Session, organisation_id: int) -> list[Team]:
+    return list(db.scalars(select(Team).where(Team.organisation_id == organisation_id)))
+
+
+def _scores(db: Session, study: Study, organisation_id: int, team_names: dict[int, str]
+            ) -> tuple[dict[tuple[str, str, int], Scores], dict[tuple[str, str, int, str], Scores]]:
+    """Every submitted scale score of the trust, by (scale, group, wave) and also by team.
+
+    Read through plain table columns, with the role group worked out in SQL: tens of thousands
+    of rows, so no ORM row objects and no enum conversion per row.
+    """
+    score, response, invitation = (ScaleScore.__table__.c, Response.__table__.c,
+                                   Invitation.__table__.c)
+    wave, participant, team = Wave.__table__.c, Participant.__table__.c, Team.__table__.c
+    group = case((participant.role == Role.PEER_WORKER.value, PEERS), else_=COLLEAGUES)
+    rows = db.connection().execute(
+        select(wave.index, participant.team_id, participant.id, group, score.scale, score.score)
+        .select_from(ScaleScore.__table__)
+        .join(Response.__table__, score.response_id == response.id)
+        .join(Invitation.__table__, response.invitation_id == invitation.id)
+        .join(Wave.__table__, invitation.wave_id == wave.id)
+        .join(Participant.__table__, invitation.participant_id == participant.id)
+        .join(Team.__table__, participant.team_id == team.id)
+        .where(wave.study_id == study.id, team.organisation_id == organisation_id,
+               response.submitted_at.is_not(None), score.score.is_not(None))
+    ).all()
+    by_group: dict[tuple[str, str, int], Scores] = defaultdict(dict)
+    by_team: dict[tuple[str, str, int, str], Scores] = defaultdict(dict)
+    for wave_index, team_id, participant_id, role_group_id, scale, value in rows:
+        by_group[(scale, role_group_id, wave_index)][participant_id] = value
+        by_team[(scale, role_group_id, wave_index, team_names[team_id])][participant_id] = value
+    return by_group, by_team
 
 
 def _trends(by_group: dict[tuple[str, str, int], Scores], labels: dict[int, str],
