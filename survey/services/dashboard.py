@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from survey.db import utcnow
@@ -188,10 +188,29 @@ def _tally(counts: list[int]) -> tuple[int, int, int]:
 
 
 Scores = dict[int, float]  # participant id -> score at one wave
+Key = tuple[str, str, int]  # (scale, group, wave)
+TeamKey = tuple[str, str, int, str]  # (scale, group, wave, team name)
 
 
-def _mean_cell(scores: Scores) -> Cell:
-    return Cell(n=len(scores), value=math.fsum(scores.values()) / len(scores) if scores else None)
+@dataclasses.dataclass
+class Sums:
+    """Count, sum and sum of squares of a group's scores, as SQL aggregates them."""
+
+    n: int = 0
+    total: float = 0.0
+    squares: float = 0.0
+
+    def add(self, other: Sums) -> None:
+        """Pool another group into this one."""
+        self.n += other.n
+        self.total += other.total
+        self.squares += other.squares
+
+
+def _mean_cell(sums: Sums | None) -> Cell:
+    if sums is None or not sums.n:
+        return Cell(n=0, value=None)
+    return Cell(n=sums.n, value=sums.total / sums.n)
 
 
 def build(db: Session, study: Study, organisation_id: int, min_group: int,
@@ -227,21 +246,24 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int,
         select(Team.code, Team.name).where(Team.organisation_id == organisation_id)
         .order_by(Team.name))]
 
-    by_group, by_team = _scores(db, study, organisation_id, {t.id: t.name for t in
-                                                             _teams_of(db, organisation_id)})
+    team_names = {t.id: t.name for t in _teams_of(db, organisation_id)}
+    by_group, by_team = _sums(db, study, organisation_id, team_names)
+
+    def scores_at(waves_wanted: list[int]) -> dict[Key, Scores]:
+        return _scores(db, study, organisation_id, waves_wanted, team_id)
+
     trends = _trends(by_group, labels, min_group)
     if team is not None:
-        team_names = sorted({t for (*_, t) in by_team} | {team.name})
-        team_trends = _team_trends(by_team, team_names, team.name, trends, labels, min_group)
-        own = {(s, g, w): v for (s, g, w, t), v in by_team.items() if t == team.name}
+        siblings = sorted({t for (*_, t) in by_team} | {team.name})
+        team_trends = _team_trends(by_team, siblings, team.name, trends, labels, min_group)
         board = TrustDashboard(study, min_group, waves,
                                [r for r in team_rates if r.team == team.name], [], [],
                                team_trends, {}, None, team=team, teams=teams)
-        _add_changes(board, own)
+        _add_changes(board, scores_at)
     else:
         board = TrustDashboard(study, min_group, waves, rates, team_rates, group_rates, trends,
                                *_team_gaps(by_group, by_team, trends, min_group), teams=teams)
-        _add_changes(board, by_group)
+        _add_changes(board, scores_at)
         if board.current_wave is not None:
             board.benchmarks = _benchmarks(db, study, organisation_id, board, by_group)
     board.made_on = today or utcnow().date()
@@ -252,19 +274,17 @@ def _teams_of(db: Session, organisation_id: int) -> list[Team]:
     return list(db.scalars(select(Team).where(Team.organisation_id == organisation_id)))
 
 
-def _scores(db: Session, study: Study, organisation_id: int, team_names: dict[int, str]
-            ) -> tuple[dict[tuple[str, str, int], Scores], dict[tuple[str, str, int, str], Scores]]:
-    """Every submitted scale score of the trust, by (scale, group, wave) and also by team.
+def _joined(study: Study, organisation_id: int, *columns: Any) -> Select[Any]:
+    """The trust's submitted scale scores joined to wave and participant, as plain table columns.
 
-    Read through plain table columns, with the role group worked out in SQL: tens of thousands
-    of rows, so no ORM row objects and no enum conversion per row.
+    Tens of thousands of rows: no ORM row objects and no enum conversion per row; the role
+    group is worked out in SQL.
     """
     score, response, invitation = (ScaleScore.__table__.c, Response.__table__.c,
                                    Invitation.__table__.c)
     wave, participant, team = Wave.__table__.c, Participant.__table__.c, Team.__table__.c
-    group = case((participant.role == Role.PEER_WORKER.value, PEERS), else_=COLLEAGUES)
-    rows = db.connection().execute(
-        select(wave.index, participant.team_id, participant.id, group, score.scale, score.score)
+    return (
+        select(*columns)
         .select_from(ScaleScore.__table__)
         .join(Response.__table__, score.response_id == response.id)
         .join(Invitation.__table__, response.invitation_id == invitation.id)
@@ -273,23 +293,55 @@ def _scores(db: Session, study: Study, organisation_id: int, team_names: dict[in
         .join(Team.__table__, participant.team_id == team.id)
         .where(wave.study_id == study.id, team.organisation_id == organisation_id,
                response.submitted_at.is_not(None), score.score.is_not(None))
+    )
+
+
+def _group_of() -> Any:
+    participant = Participant.__table__.c
+    return case((participant.role == Role.PEER_WORKER.value, PEERS), else_=COLLEAGUES)
+
+
+def _sums(db: Session, study: Study, organisation_id: int, team_names: dict[int, str]
+          ) -> tuple[dict[Key, Sums], dict[TeamKey, Sums]]:
+    """Count, sum and sum of squares per scale, group, wave and team, aggregated in SQL."""
+    score, wave, participant = ScaleScore.__table__.c, Wave.__table__.c, Participant.__table__.c
+    group = _group_of()
+    rows = db.connection().execute(
+        _joined(study, organisation_id, wave.index, participant.team_id, group, score.scale,
+                func.count(score.score), func.sum(score.score), func.sum(score.score * score.score))
+        .group_by(wave.index, participant.team_id, group, score.scale)
     ).all()
-    by_group: dict[tuple[str, str, int], Scores] = defaultdict(dict)
-    by_team: dict[tuple[str, str, int, str], Scores] = defaultdict(dict)
-    for wave_index, team_id, participant_id, role_group_id, scale, value in rows:
-        by_group[(scale, role_group_id, wave_index)][participant_id] = value
-        by_team[(scale, role_group_id, wave_index, team_names[team_id])][participant_id] = value
+    by_group: dict[Key, Sums] = defaultdict(Sums)
+    by_team: dict[TeamKey, Sums] = {}
+    for wave_index, team_id, group_id, scale, n, total, squares in rows:
+        sums = Sums(int(n), float(total), float(squares))
+        by_team[(scale, group_id, wave_index, team_names[team_id])] = sums
+        by_group[(scale, group_id, wave_index)].add(sums)
     return by_group, by_team
 
 
-def _trends(by_group: dict[tuple[str, str, int], Scores], labels: dict[int, str],
+def _scores(db: Session, study: Study, organisation_id: int, waves: list[int],
+            team_id: int | None) -> dict[Key, Scores]:
+    """Each participant's score at these waves (for changes), of the trust or one team."""
+    score, wave, participant = ScaleScore.__table__.c, Wave.__table__.c, Participant.__table__.c
+    query = _joined(study, organisation_id, wave.index, participant.id, _group_of(), score.scale,
+                    score.score).where(wave.index.in_(waves))
+    if team_id is not None:
+        query = query.where(participant.team_id == team_id)
+    scores: dict[Key, Scores] = defaultdict(dict)
+    for wave_index, participant_id, group_id, scale, value in db.connection().execute(query).all():
+        scores[(scale, group_id, wave_index)][participant_id] = value
+    return scores
+
+
+def _trends(by_group: dict[Key, Sums], labels: dict[int, str],
             min_group: int) -> dict[str, dict[str, dict[int, Cell]]]:
     """Mean per scale, group and wave; small cells withheld, a withheld sibling's n protected."""
     trends: dict[str, dict[str, dict[int, Cell]]] = {}
     for scale in _scales_in(by_group):
         trends[scale] = {}
         for group in (PEERS, COLLEAGUES):
-            by_wave = {w: _mean_cell(by_group.get((scale, group, w), {})) for w in sorted(labels)}
+            by_wave = {w: _mean_cell(by_group.get((scale, group, w))) for w in sorted(labels)}
             for cell in by_wave.values():
                 if cell.n and cell.n < min_group:
                     cell.value, cell.suppressed = None, True
@@ -307,7 +359,7 @@ def _hide_sibling_n(groups: dict[str, dict[int, Cell]], labels: dict[int, str]) 
                 cell.n_hidden = cell.n_hidden or (not cell.suppressed and cell.n > 0)
 
 
-def _team_trends(by_team: dict[tuple[str, str, int, str], Scores], team_names: list[str],
+def _team_trends(by_team: dict[TeamKey, Sums], team_names: list[str],
                  team_name: str, trust_trends: dict[str, dict[str, dict[int, Cell]]],
                  labels: dict[int, str], min_group: int) -> dict[str, dict[str, dict[int, Cell]]]:
     """One team's means, withheld together with its sibling teams so no team can be derived."""
@@ -317,7 +369,7 @@ def _team_trends(by_team: dict[tuple[str, str, int, str], Scores], team_names: l
         for group, trust_row in groups.items():
             trends[scale][group] = {}
             for wave_index in sorted(labels):
-                cells = [_mean_cell(by_team.get((scale, group, wave_index, t), {}))
+                cells = [_mean_cell(by_team.get((scale, group, wave_index, t)))
                          for t in team_names]
                 suppress(cells, min_group)
                 cell = cells[team_names.index(team_name)]
@@ -328,8 +380,7 @@ def _team_trends(by_team: dict[tuple[str, str, int, str], Scores], team_names: l
     return trends
 
 
-def _team_gaps(by_group: dict[tuple[str, str, int], Scores],
-               by_team: dict[tuple[str, str, int, str], Scores],
+def _team_gaps(by_group: dict[Key, Sums], by_team: dict[TeamKey, Sums],
                trends: dict[str, dict[str, dict[int, Cell]]], min_group: int
                ) -> tuple[dict[str, dict[str, tuple[Cell, Cell, float | None]]], int | None]:
     """Peer and colleague means per team at the latest wave with answers, and their gap."""
@@ -339,8 +390,8 @@ def _team_gaps(by_group: dict[tuple[str, str, int], Scores],
         return gaps, None
     teams = sorted({t for (_, _, w, t) in by_team if w == gap_wave})
     for scale in [s for s in CORE_SCALES if s in trends]:
-        peer_cells = [_mean_cell(by_team.get((scale, PEERS, gap_wave, t), {})) for t in teams]
-        colleague_cells = [_mean_cell(by_team.get((scale, COLLEAGUES, gap_wave, t), {}))
+        peer_cells = [_mean_cell(by_team.get((scale, PEERS, gap_wave, t))) for t in teams]
+        colleague_cells = [_mean_cell(by_team.get((scale, COLLEAGUES, gap_wave, t)))
                            for t in teams]
         suppress(peer_cells, min_group)
         suppress(colleague_cells, min_group)
@@ -350,7 +401,8 @@ def _team_gaps(by_group: dict[tuple[str, str, int], Scores],
     return gaps, gap_wave
 
 
-def _add_changes(board: TrustDashboard, scores: dict[tuple[str, str, int], Scores]) -> None:
+def _add_changes(board: TrustDashboard, scores_at: Callable[[list[int]], dict[Key, Scores]]
+                 ) -> None:
     """Change since the previous wave and since baseline, the gap's change, and the summary."""
     order = [w.index for w in board.waves]
     shown = [w for w in order
@@ -363,6 +415,7 @@ def _add_changes(board: TrustDashboard, scores: dict[tuple[str, str, int], Score
     if current is None or order.index(current) == 0:
         return
     comparisons = ((SINCE_PREVIOUS, order[order.index(current) - 1]), (SINCE_BASELINE, order[0]))
+    scores = scores_at(sorted({current, *(first for _, first in comparisons)}))
     for scale, groups in board.trends.items():
         for since, first in comparisons:
             pair = {}
@@ -443,7 +496,7 @@ def _largest_changes(changes: list[Change], per_direction: int = 3) -> list[Chan
 
 
 def _benchmarks(db: Session, study: Study, organisation_id: int, board: TrustDashboard,
-                scores: dict[tuple[str, str, int], Scores]) -> list[Benchmark]:
+                own_sums: dict[Key, Sums]) -> list[Benchmark]:
     """The trust beside every other trust pooled, at the current wave; aggregated in SQL.
 
     Only the pooled comparator leaves this function, and only when at least
@@ -486,7 +539,8 @@ def _benchmarks(db: Session, study: Study, organisation_id: int, board: TrustDas
                 n = int(sum(v[0] for v in by_org.values()))
                 others = stats.Summary.from_sums(n, sum(v[1] for v in by_org.values()),
                                                  sum(v[2] for v in by_org.values()))
-                own = stats.Summary.of(list(scores[(scale, group, wave)].values()))
+                mine = own_sums[(scale, group, wave)]
+                own = stats.Summary.from_sums(mine.n, mine.total, mine.squares)
                 item.trust_value, item.comparator_value = row[wave].value, others.mean
                 item.comparator_trusts = len(by_org)
                 item.estimate = stats.welch(own, others)
@@ -513,7 +567,7 @@ def _breakdown(totals: dict[tuple[int, str, str | None], list[int]], labels: dic
     return rows
 
 
-def _scales_in(by_group: dict[tuple[str, str, int], Scores]) -> list[str]:
+def _scales_in(by_group: dict[Key, Sums]) -> list[str]:
     """Core scales first, then any others the instruments add, in a stable order."""
     present = {scale for scale, _, _ in by_group}
     return [s for s in CORE_SCALES if s in present] + sorted(present - set(CORE_SCALES))
