@@ -181,3 +181,19 @@ def test_csv_holds_exactly_the_pages_figures(db: Session, client: FlaskClient, a
         "+0.6", "+0.2", "+1.0", "better")
     assert "+0.6 (95% CI +0.2 to +1.0) better" in page
     assert "Equality among peer workers: up 0.6 points since Baseline (2.8 to 3.4; 95% CI 0.2 to 1.0), better." in page
+
+
+def test_team_view_is_the_same_in_the_api(db: Session, client: FlaskClient, auth: StaffLogin,
+                                          small_study: dict[str, Any]) -> None:
+    """The API's team JSON carries the team page's figures: here one team of five peer workers
+    and five colleagues, so the team's change is the trust's (0.6, CI 0.2 to 1.0, better)."""
+    _monitor(db, auth, small_study["org"])
+    study = small_study["study"]
+    data = client.get(f"/api/v1/trusts/AAA/dashboard?study={study.code}&team=T1").get_json()
+    assert data["team"] == {"code": "T1", "name": "Team one"}
+    assert data["benchmarks"] == []  # no comparator for a team
+    change = next(c for c in data["changes"] if c["group"] == "peer_workers" and c["since"] == "baseline")
+    assert change["estimate"] == pytest.approx(0.6) and change["verdict"] == "better"
+    assert (change["ci_low"], change["ci_high"]) == pytest.approx((0.2073513677, 0.9926486323))
+    page = _text(client.get(f"/dashboard/AAA/teams/T1?study={study.code}").get_data(as_text=True))
+    assert "Team one, Trust A" in page and "+0.6 (95% CI +0.2 to +1.0) better" in page
