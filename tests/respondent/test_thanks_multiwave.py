@@ -57,5 +57,10 @@ def test_thanks_with_three_waves_is_keyboard_reachable_at_320px(db: Session, bro
         pytest.fail("Tab never reached the scrolling table")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    assert region.evaluate("el => el.scrollLeft") > 0
+    # Keyboard scrolling may be smooth (animated): give it up to 5 s to move.
+    for _ in range(50):
+        if region.evaluate("el => el.scrollLeft") > 0:
+            break
+        page.wait_for_timeout(100)
+    assert region.evaluate("el => el.scrollLeft") > 0, "the arrow keys did not scroll the table"
     context.close()
