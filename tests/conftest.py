@@ -176,7 +176,7 @@ def trust(db: Session) -> dict[str, object]:
 
 @pytest.fixture
 def demo(db: Session) -> m.Study:
-    """The demo study as loaded on 26 November 2026: two trusts, six teams, 78 participants."""
+    """The demo study as loaded on 26 November 2026: four trusts, twelve teams, 156 participants."""
     load_demo(db, today=DEMO_DAY)
     db.commit()
     return db.scalars(select(m.Study).where(m.Study.code == "demo")).one()

@@ -9,9 +9,9 @@ from survey.api.queries import BY_VALUES, METHODS
 
 PROBLEM = "application/problem+json"
 NULLABLE_INT = {"type": ["integer", "null"], "minimum": 0}
-# A quantity of a fit: null when the fit gave no number (NaN), e.g. a standard error from a
-# variance estimated as negative.
-ESTIMATE = {"type": ["number", "null"]}
+# A number that may be missing: a suppressed figure, or a quantity of a fit that gave no number
+# (NaN), e.g. a standard error from a variance estimated as negative.
+NULLABLE_NUMBER = {"type": ["number", "null"]}
 
 ERRORS = {
     400: "The query is invalid; `detail` names the parameter.",
@@ -112,8 +112,43 @@ SCHEMAS: dict[str, Any] = {
         "colleagues": _ref("Cell"),
         "gap": {"type": ["number", "null"], "description": "Colleagues' mean minus peer workers'."},
     }),
+    "Change": _object({
+        "scale": {"type": "string"},
+        "group": {"type": "string", "enum": ["peer_workers", "colleagues", "gap"],
+                  "description": "gap: the colleagues' mean minus the peer workers'"},
+        "since": {"type": "string", "enum": ["previous wave", "baseline"]},
+        "wave_from": {"type": "integer"},
+        "wave_to": {"type": "integer"},
+        "suppressed": {"type": "boolean"},
+        "value_from": NULLABLE_NUMBER,
+        "value_to": NULLABLE_NUMBER,
+        "estimate": {**NULLABLE_NUMBER, "description": "value_to minus value_from"},
+        "ci_low": NULLABLE_NUMBER,
+        "ci_high": NULLABLE_NUMBER,
+        "verdict": {"type": ["string", "null"],
+                    "enum": ["better", "worse", "no clear change", "narrowing", "widening", None]},
+        "reason": {"type": ["string", "null"], "description": "Why it is withheld."},
+    }),
+    "Benchmark": _object({
+        "scale": {"type": "string"},
+        "group": {"type": "string"},
+        "wave": {"type": "integer"},
+        "suppressed": {"type": "boolean"},
+        "trust_value": NULLABLE_NUMBER,
+        "comparator_value": {**NULLABLE_NUMBER,
+                             "description": "Every other trust of the study pooled."},
+        "comparator_trusts": {"type": ["integer", "null"], "minimum": 3},
+        "estimate": {**NULLABLE_NUMBER, "description": "Trust minus comparator."},
+        "ci_low": NULLABLE_NUMBER,
+        "ci_high": NULLABLE_NUMBER,
+        "verdict": {"type": ["string", "null"],
+                    "enum": ["significantly above", "significantly below", "similar", None]},
+        "reason": {"type": ["string", "null"]},
+    }),
     "Dashboard": _object({
         "trust": _object({"code": {"type": "string"}, "name": {"type": "string"}}),
+        "team": {"oneOf": [{"type": "null"},
+                           _object({"code": {"type": "string"}, "name": {"type": "string"}})]},
         "study": _object({"code": {"type": "string"}, "name": {"type": "string"}}),
         "min_group_size": {"type": "integer"},
         "waves": {"type": "array", "items": _object({"index": {"type": "integer"},
@@ -126,6 +161,17 @@ SCHEMAS: dict[str, Any] = {
         "trends": {"type": "array", "items": _ref("TrendRow")},
         "gap_wave": {"type": ["integer", "null"]},
         "gaps": {"type": "array", "items": _ref("GapRow")},
+        "current_wave": {"type": ["integer", "null"],
+                         "description": "The latest wave with a figure shown; changes end here."},
+        "summary": {"type": "array", "description": "What changed most, in words.",
+                    "items": {"allOf": [_ref("Change"),
+                                        _object({"text": {"type": "string"}})]}},
+        "changes": {"type": "array", "items": _ref("Change")},
+        "gap_trend": {"type": "array", "items": _object({"scale": {"type": "string"},
+                                                         "wave": {"type": "integer"},
+                                                         "gap": NULLABLE_NUMBER})},
+        "gap_changes": {"type": "array", "items": _ref("Change")},
+        "benchmarks": {"type": "array", "items": _ref("Benchmark")},
     }),
     "ModelResults": _object({
         "formula": {"type": "string"},
@@ -134,21 +180,21 @@ SCHEMAS: dict[str, Any] = {
         "n_subjects": {"type": "integer"},
         "n_groups": {"type": ["integer", "null"]},
         "fixed_effects": {"type": "array", "items": _object({
-            "term": {"type": "string"}, "estimate": ESTIMATE, "se": ESTIMATE, "ci_low": ESTIMATE,
-            "ci_high": ESTIMATE, "p": ESTIMATE,
+            "term": {"type": "string"}, "estimate": NULLABLE_NUMBER, "se": NULLABLE_NUMBER,
+            "ci_low": NULLABLE_NUMBER, "ci_high": NULLABLE_NUMBER, "p": NULLABLE_NUMBER,
         })},
         "random_effects": _object({
             "subject": _object({
-                "sd": {"type": "object", "additionalProperties": ESTIMATE},
+                "sd": {"type": "object", "additionalProperties": NULLABLE_NUMBER},
                 "corr": {"type": ["number", "null"]},
             }),
             "group": {"oneOf": [{"type": "null"},
-                                _object({"sd": ESTIMATE})]},
+                                _object({"sd": NULLABLE_NUMBER})]},
         }),
-        "residual_sd": ESTIMATE,
-        "loglik": ESTIMATE,
-        "aic": ESTIMATE,
-        "bic": ESTIMATE,
+        "residual_sd": NULLABLE_NUMBER,
+        "loglik": NULLABLE_NUMBER,
+        "aic": NULLABLE_NUMBER,
+        "bic": NULLABLE_NUMBER,
         "converged": {"type": "boolean"},
         "warnings": {"type": "array", "items": {"type": "string"}},
     }),
@@ -172,7 +218,10 @@ PATHS: dict[str, Any] = {
                    "Trust monitors may see only their own trust.",
         "parameters": [_code("trust", "NRT"),
                        _query("study", {"type": "string", "minLength": 1}, "The study's code.",
-                              required=True, example="demo")],
+                              required=True, example="demo"),
+                       _query("team", {"type": "string", "minLength": 1},
+                              "A team's code: that team's figures, withheld together with its "
+                              "sibling teams (no comparator).")],
         "responses": _responses(_json(_ref("Dashboard"), "The figures."), 400, 404),
     }},
     "/studies/{code}/model": {"get": {

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from survey.models import Organisation, Study, Wave
-from survey.services.dashboard import GROUP_LABELS, Cell, RateRow, TrustDashboard
+from survey.services.dashboard import GROUP_LABELS, Benchmark, Cell, Change, RateRow, TrustDashboard
+from survey.services.dashboard_report import describe
+from survey.services.dashboard_stats import Estimate
 
 if TYPE_CHECKING:  # the statistics load only when a model is fitted
     from analysis.results import GrowthResults
@@ -56,10 +58,41 @@ def rate_json(row: RateRow) -> dict[str, Any]:
     }
 
 
+def estimate_json(estimate: Estimate | None) -> dict[str, Any]:
+    """A difference with its 95% interval; all null when withheld."""
+    if estimate is None:
+        return {"estimate": None, "ci_low": None, "ci_high": None}
+    low, high = estimate.ci
+    return {"estimate": estimate.value, "ci_low": low, "ci_high": high}
+
+
+def change_json(item: Change) -> dict[str, Any]:
+    """A change between two waves (of a group's mean, or of the gap)."""
+    return {
+        "scale": item.scale, "group": item.group, "since": item.since,
+        "wave_from": item.wave_from, "wave_to": item.wave_to,
+        "suppressed": item.suppressed,
+        "value_from": None if item.suppressed else item.value_from,
+        "value_to": None if item.suppressed else item.value_to,
+        **estimate_json(item.estimate), "verdict": item.verdict, "reason": item.reason,
+    }
+
+
+def benchmark_json(item: Benchmark) -> dict[str, Any]:
+    """The trust beside the other trusts pooled; nothing of the comparator when withheld."""
+    return {
+        "scale": item.scale, "group": item.group, "wave": item.wave,
+        "suppressed": item.suppressed, "trust_value": item.trust_value,
+        "comparator_value": item.comparator_value, "comparator_trusts": item.comparator_trusts,
+        **estimate_json(item.estimate), "verdict": item.verdict, "reason": item.reason,
+    }
+
+
 def dashboard_json(organisation: Organisation, board: TrustDashboard) -> dict[str, Any]:
-    """The trust dashboard as tidy rows: rates, trends by group and wave, gaps by team."""
+    """The trust (or team) dashboard as tidy rows: the page's figures, withheld ones null."""
     return {
         "trust": {"code": organisation.code, "name": organisation.name},
+        "team": None if board.team is None else {"code": board.team.code, "name": board.team.name},
         "study": {"code": board.study.code, "name": board.study.name},
         "min_group_size": board.min_group,
         "waves": [{"index": w.index, "label": w.label} for w in board.waves],
@@ -80,6 +113,14 @@ def dashboard_json(organisation: Organisation, board: TrustDashboard) -> dict[st
             for scale, teams in board.gaps.items()
             for team, (peer, colleague, gap) in teams.items()
         ],
+        "current_wave": board.current_wave,
+        "summary": [{**change_json(c), "text": describe(c)} for c in board.summary],
+        "changes": [change_json(c) for c in board.changes],
+        "gap_trend": [{"scale": scale, "wave": wave, "gap": gap}
+                      for scale, by_wave in board.gap_trend.items()
+                      for wave, gap in by_wave.items()],
+        "gap_changes": [change_json(c) for c in board.gap_changes],
+        "benchmarks": [benchmark_json(b) for b in board.benchmarks],
     }
 
 

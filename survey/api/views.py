@@ -15,7 +15,7 @@ from survey.api.openapi import document
 from survey.api.queries import describe, model_choice
 from survey.api.serialise import dashboard_json, model_json, study_json
 from survey.db import get_session
-from survey.models import Organisation, Study
+from survey.models import Organisation, Study, Team
 from survey.services import dashboard
 from survey.services import studies as study_service
 from survey.services.errors import InputError
@@ -65,7 +65,15 @@ def trust_dashboard(code: str) -> Response:
     if not study_code:
         abort(400, description="Query parameter 'study': required; the code of a study.")
     study = _study(study_code)
-    board = dashboard.build(db, study, organisation.id, current_app.config["MIN_GROUP_SIZE"])
+    team_id = None
+    if "team" in request.args:
+        team = db.scalar(select(Team).where(Team.code == request.args["team"],
+                                            Team.organisation_id == organisation.id))
+        if team is None:
+            abort(404, description=f"The trust '{code}' has no team '{request.args['team']}'.")
+        team_id = team.id
+    board = dashboard.build(db, study, organisation.id, current_app.config["MIN_GROUP_SIZE"],
+                            team_id=team_id)
     return jsonify(dashboard_json(organisation, board))
 
 

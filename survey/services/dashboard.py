@@ -1,21 +1,28 @@
-"""Trust dashboard figures: response rates, scale means over time and the perception gap.
+"""Trust dashboard figures: response rates, means over time, change with its uncertainty, the
+perception gap and its change, and the comparison with all other trusts pooled.
 
 Every figure is computed here, with suppression applied before anything reaches a page:
 a cell describing fewer than `min_group` people is withheld, and when exactly one cell of a
 breakdown would be withheld, the next smallest is withheld too, so that no hidden value can be
-worked out from a total and the other cells (secondary suppression).
+worked out from a total and the other cells (secondary suppression). A team's cells are
+suppressed together with its sibling teams'. A change is shown only when both means are shown
+and at least `min_group` people answered both waves; it is the difference of the two shown means,
+so it reveals nothing they do not. The comparator pools every other trust and is shown only when
+at least MIN_COMPARATOR_TRUSTS of them each have `min_group` people in the group.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import statistics
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
+from survey.db import utcnow
 from survey.models import (
     Invitation,
     InvitationStatus,
@@ -27,11 +34,19 @@ from survey.models import (
     Team,
     Wave,
 )
+from survey.services import dashboard_stats as stats
+from survey.services.dashboard_stats import Estimate
 
 PEERS = "peer_workers"
 COLLEAGUES = "colleagues"
 GROUP_LABELS = {PEERS: "Peer workers", COLLEAGUES: "Colleagues and managers"}
 CORE_SCALES = ("identity", "support", "equality", "empowerment")
+GAP = "gap"  # the colleagues' mean minus the peer workers'
+SINCE_PREVIOUS, SINCE_BASELINE = "previous wave", "baseline"
+#: Scales on which a lower score is better (none today: all four constructs are higher-is-better).
+HIGHER_IS_BETTER: dict[str, bool] = {}
+#: The comparator is shown only when this many other trusts each clear the group threshold.
+MIN_COMPARATOR_TRUSTS = 3
 INVITED = (InvitationStatus.SENT, InvitationStatus.STARTED, InvitationStatus.COMPLETED,
            InvitationStatus.EXPIRED)
 
@@ -74,8 +89,52 @@ class RateRow:
 
 
 @dataclasses.dataclass
+class Change:
+    """Change of one scale and group (or of the gap) between two waves; estimate None if withheld."""
+
+    scale: str
+    group: str  # PEERS, COLLEAGUES or GAP
+    since: str  # SINCE_PREVIOUS or SINCE_BASELINE
+    wave_from: int
+    wave_to: int
+    label_from: str
+    label_to: str
+    value_from: float | None = None  # the shown figures (means, or gaps) at the two waves
+    value_to: float | None = None
+    estimate: Estimate | None = None
+    verdict: str | None = None
+    reason: str | None = None  # why it is withheld
+
+    @property
+    def suppressed(self) -> bool:
+        """Withheld: no estimate, no interval, no verdict."""
+        return self.estimate is None
+
+
+@dataclasses.dataclass
+class Benchmark:
+    """The trust beside all other trusts pooled, for one scale and group at one wave."""
+
+    scale: str
+    group: str
+    wave: int
+    label: str
+    trust_value: float | None = None
+    comparator_value: float | None = None
+    comparator_trusts: int | None = None
+    estimate: Estimate | None = None  # trust minus comparator
+    verdict: str | None = None
+    reason: str | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        """Withheld: neither the comparator's figure nor the difference is shown."""
+        return self.estimate is None
+
+
+@dataclasses.dataclass
 class TrustDashboard:
-    """Everything the dashboard page shows for one trust and study."""
+    """Everything the dashboard page shows for one trust (or one of its teams) and study."""
 
     study: Study
     min_group: int
@@ -88,6 +147,20 @@ class TrustDashboard:
     # scale -> team name -> (peer Cell, colleague Cell, gap or None), at the latest wave with data
     gaps: dict[str, dict[str, tuple[Cell, Cell, float | None]]]
     gap_wave: int | None
+    team: Team | None = None
+    teams: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (code, name)
+    current_wave: int | None = None
+    changes: list[Change] = dataclasses.field(default_factory=list)
+    # scale -> wave -> colleagues' mean minus peer workers' (None unless both are shown)
+    gap_trend: dict[str, dict[int, float | None]] = dataclasses.field(default_factory=dict)
+    gap_changes: list[Change] = dataclasses.field(default_factory=list)
+    benchmarks: list[Benchmark] = dataclasses.field(default_factory=list)
+    summary: list[Change] = dataclasses.field(default_factory=list)
+    made_on: dt.date | None = None
+
+    def label(self, wave: int) -> str:
+        """The label of a wave."""
+        return next(w.label for w in self.waves if w.index == wave)
 
 
 def suppress(cells: Iterable[Cell], min_group: int) -> None:
@@ -114,83 +187,366 @@ def _tally(counts: list[int]) -> tuple[int, int, int]:
     return counts[0], counts[1], counts[2]
 
 
-def _mean_cell(values: list[float]) -> Cell:
-    return Cell(n=len(values), value=statistics.fmean(values) if values else None)
+Scores = dict[int, float]  # participant id -> score at one wave
+Key = tuple[str, str, int]  # (scale, group, wave)
+TeamKey = tuple[str, str, int, str]  # (scale, group, wave, team name)
 
 
-def build(db: Session, study: Study, organisation_id: int, min_group: int) -> TrustDashboard:
-    """Compute the dashboard of one trust in one study, suppressed."""
+@dataclasses.dataclass
+class Sums:
+    """Count, sum and sum of squares of a group's scores, as SQL aggregates them."""
+
+    n: int = 0
+    total: float = 0.0
+    squares: float = 0.0
+
+    def add(self, other: Sums) -> None:
+        """Pool another group into this one."""
+        self.n += other.n
+        self.total += other.total
+        self.squares += other.squares
+
+
+def _mean_cell(sums: Sums | None) -> Cell:
+    if sums is None or not sums.n:
+        return Cell(n=0, value=None)
+    return Cell(n=sums.n, value=sums.total / sums.n)
+
+
+def build(db: Session, study: Study, organisation_id: int, min_group: int,
+          team_id: int | None = None, today: dt.date | None = None) -> TrustDashboard:
+    """Compute the dashboard of one trust (or one of its teams) in one study, suppressed."""
     waves = list(study.waves)
     labels = {w.index: w.label for w in waves}
+    # Counted in SQL: one row per wave, team, role and status, not one per invitation.
     invitations = db.execute(
-        select(Wave.index, Team.name, Participant.role, Invitation.status)
+        select(Wave.index, Team.name, Participant.role, Invitation.status, func.count())
         .join(Invitation.wave).join(Invitation.participant).join(Participant.team)
         .where(Wave.study_id == study.id, Team.organisation_id == organisation_id,
                Invitation.status.in_(INVITED))
+        .group_by(Wave.index, Team.name, Participant.role, Invitation.status)
     ).all()
     # (wave, breakdown, part) -> [invited, completed, still open]
     totals: dict[tuple[int, str, str | None], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for wave_index, team_name, role, status in invitations:
+    for wave_index, team_name, role, status, count in invitations:
         for key in ((wave_index, "all", None), (wave_index, "team", team_name),
                     (wave_index, "group", role_group(role))):
-            totals[key][0] += 1
-            totals[key][1] += status == InvitationStatus.COMPLETED
-            totals[key][2] += status in (InvitationStatus.SENT, InvitationStatus.STARTED)
+            totals[key][0] += count
+            totals[key][1] += count if status == InvitationStatus.COMPLETED else 0
+            totals[key][2] += count if status in (InvitationStatus.SENT,
+                                                  InvitationStatus.STARTED) else 0
     rates = [RateRow(w, labels[w], None, *_tally(totals[(w, "all", None)])) for w in sorted(labels)
              if (w, "all", None) in totals]
     for rate_row in rates:
         rate_row.suppressed = rate_row.invited < min_group
     team_rates = _breakdown(totals, labels, "team", min_group)
     group_rates = _breakdown(totals, labels, "group", min_group)
+    team = db.get(Team, team_id) if team_id is not None else None
+    teams = [(code, name) for code, name in db.execute(
+        select(Team.code, Team.name).where(Team.organisation_id == organisation_id)
+        .order_by(Team.name))]
 
-    scores = db.execute(
-        select(Wave.index, Team.name, Participant.role, ScaleScore.scale, ScaleScore.score)
-        .join(Response, ScaleScore.response_id == Response.id)
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .join(Invitation.wave).join(Invitation.participant).join(Participant.team)
-        .where(Wave.study_id == study.id, Team.organisation_id == organisation_id,
-               Response.submitted_at.is_not(None), ScaleScore.score.is_not(None))
+    team_names = {t.id: t.name for t in _teams_of(db, organisation_id)}
+    by_group, by_team = _sums(db, study, organisation_id, team_names)
+
+    def scores_at(waves_wanted: list[int]) -> dict[Key, Scores]:
+        return _scores(db, study, organisation_id, waves_wanted, team_id)
+
+    trends = _trends(by_group, labels, min_group)
+    if team is not None:
+        siblings = sorted({t for (*_, t) in by_team} | {team.name})
+        team_trends = _team_trends(by_team, siblings, team.name, trends, labels, min_group)
+        board = TrustDashboard(study, min_group, waves,
+                               [r for r in team_rates if r.team == team.name], [], [],
+                               team_trends, {}, None, team=team, teams=teams)
+        _add_changes(board, scores_at)
+    else:
+        board = TrustDashboard(study, min_group, waves, rates, team_rates, group_rates, trends,
+                               *_team_gaps(by_group, by_team, trends, min_group), teams=teams)
+        _add_changes(board, scores_at)
+        if board.current_wave is not None:
+            board.benchmarks = _benchmarks(db, study, organisation_id, board, by_group)
+    board.made_on = today or utcnow().date()
+    return board
+
+
+def _teams_of(db: Session, organisation_id: int) -> list[Team]:
+    return list(db.scalars(select(Team).where(Team.organisation_id == organisation_id)))
+
+
+def _joined(study: Study, organisation_id: int, *columns: Any) -> Select[Any]:
+    """The trust's submitted scale scores joined to wave and participant, as plain table columns.
+
+    Tens of thousands of rows: no ORM row objects and no enum conversion per row; the role
+    group is worked out in SQL.
+    """
+    score, response, invitation = (ScaleScore.__table__.c, Response.__table__.c,
+                                   Invitation.__table__.c)
+    wave, participant, team = Wave.__table__.c, Participant.__table__.c, Team.__table__.c
+    return (
+        select(*columns)
+        .select_from(ScaleScore.__table__)
+        .join(Response.__table__, score.response_id == response.id)
+        .join(Invitation.__table__, response.invitation_id == invitation.id)
+        .join(Wave.__table__, invitation.wave_id == wave.id)
+        .join(Participant.__table__, invitation.participant_id == participant.id)
+        .join(Team.__table__, participant.team_id == team.id)
+        .where(wave.study_id == study.id, team.organisation_id == organisation_id,
+               response.submitted_at.is_not(None), score.score.is_not(None))
+    )
+
+
+def _group_of() -> Any:
+    participant = Participant.__table__.c
+    return case((participant.role == Role.PEER_WORKER.value, PEERS), else_=COLLEAGUES)
+
+
+def _sums(db: Session, study: Study, organisation_id: int, team_names: dict[int, str]
+          ) -> tuple[dict[Key, Sums], dict[TeamKey, Sums]]:
+    """Count, sum and sum of squares per scale, group, wave and team, aggregated in SQL."""
+    score, wave, participant = ScaleScore.__table__.c, Wave.__table__.c, Participant.__table__.c
+    group = _group_of()
+    rows = db.connection().execute(
+        _joined(study, organisation_id, wave.index, participant.team_id, group, score.scale,
+                func.count(score.score), func.sum(score.score), func.sum(score.score * score.score))
+        .group_by(wave.index, participant.team_id, group, score.scale)
     ).all()
-    by_group: dict[tuple[str, str, int], list[float]] = defaultdict(list)
-    by_team: dict[tuple[str, str, int, str], list[float]] = defaultdict(list)
-    for wave_index, team_name, role, scale, score in scores:
-        assert score is not None  # filtered in the query
-        group = role_group(role)
-        by_group[(scale, group, wave_index)].append(score)
-        by_team[(scale, group, wave_index, team_name)].append(score)
+    by_group: dict[Key, Sums] = defaultdict(Sums)
+    by_team: dict[TeamKey, Sums] = {}
+    for wave_index, team_id, group_id, scale, n, total, squares in rows:
+        sums = Sums(int(n), float(total), float(squares))
+        by_team[(scale, group_id, wave_index, team_names[team_id])] = sums
+        by_group[(scale, group_id, wave_index)].add(sums)
+    return by_group, by_team
 
+
+def _scores(db: Session, study: Study, organisation_id: int, waves: list[int],
+            team_id: int | None) -> dict[Key, Scores]:
+    """Each participant's score at these waves (for changes), of the trust or one team."""
+    score, wave, participant = ScaleScore.__table__.c, Wave.__table__.c, Participant.__table__.c
+    query = _joined(study, organisation_id, wave.index, participant.id, _group_of(), score.scale,
+                    score.score).where(wave.index.in_(waves))
+    if team_id is not None:
+        query = query.where(participant.team_id == team_id)
+    scores: dict[Key, Scores] = defaultdict(dict)
+    for wave_index, participant_id, group_id, scale, value in db.connection().execute(query).all():
+        scores[(scale, group_id, wave_index)][participant_id] = value
+    return scores
+
+
+def _trends(by_group: dict[Key, Sums], labels: dict[int, str],
+            min_group: int) -> dict[str, dict[str, dict[int, Cell]]]:
+    """Mean per scale, group and wave; small cells withheld, a withheld sibling's n protected."""
     trends: dict[str, dict[str, dict[int, Cell]]] = {}
     for scale in _scales_in(by_group):
         trends[scale] = {}
         for group in (PEERS, COLLEAGUES):
-            by_wave = {w: _mean_cell(by_group.get((scale, group, w), [])) for w in sorted(labels)}
+            by_wave = {w: _mean_cell(by_group.get((scale, group, w))) for w in sorted(labels)}
             for cell in by_wave.values():
                 if cell.n and cell.n < min_group:
                     cell.value, cell.suppressed = None, True
             trends[scale][group] = by_wave
-        for wave_index in labels:
-            siblings = [trends[scale][g][wave_index] for g in (PEERS, COLLEAGUES)]
-            if any(c.suppressed for c in siblings):
-                for cell in siblings:
-                    cell.n_hidden = not cell.suppressed and cell.n > 0
+        _hide_sibling_n(trends[scale], labels)
+    return trends
 
+
+def _hide_sibling_n(groups: dict[str, dict[int, Cell]], labels: dict[int, str]) -> None:
+    """When one group of a wave is withheld, the other's n is not shown (it would give it away)."""
+    for wave_index in labels:
+        siblings = [groups[g][wave_index] for g in (PEERS, COLLEAGUES)]
+        if any(c.suppressed for c in siblings):
+            for cell in siblings:
+                cell.n_hidden = cell.n_hidden or (not cell.suppressed and cell.n > 0)
+
+
+def _team_trends(by_team: dict[TeamKey, Sums], team_names: list[str],
+                 team_name: str, trust_trends: dict[str, dict[str, dict[int, Cell]]],
+                 labels: dict[int, str], min_group: int) -> dict[str, dict[str, dict[int, Cell]]]:
+    """One team's means, withheld together with its sibling teams so no team can be derived."""
+    trends: dict[str, dict[str, dict[int, Cell]]] = {}
+    for scale, groups in trust_trends.items():
+        trends[scale] = {}
+        for group, trust_row in groups.items():
+            trends[scale][group] = {}
+            for wave_index in sorted(labels):
+                cells = [_mean_cell(by_team.get((scale, group, wave_index, t)))
+                         for t in team_names]
+                suppress(cells, min_group)
+                cell = cells[team_names.index(team_name)]
+                # With every team's n, a withheld trust-level n would follow from their sum.
+                cell.n_hidden = trust_row[wave_index].n_hidden and not cell.suppressed and cell.n > 0
+                trends[scale][group][wave_index] = cell
+        _hide_sibling_n(trends[scale], labels)
+    return trends
+
+
+def _team_gaps(by_group: dict[Key, Sums], by_team: dict[TeamKey, Sums],
+               trends: dict[str, dict[str, dict[int, Cell]]], min_group: int
+               ) -> tuple[dict[str, dict[str, tuple[Cell, Cell, float | None]]], int | None]:
+    """Peer and colleague means per team at the latest wave with answers, and their gap."""
     gap_wave = max((w for (_, _, w) in by_group), default=None)
     gaps: dict[str, dict[str, tuple[Cell, Cell, float | None]]] = {}
-    if gap_wave is not None:
-        teams = sorted({t for (_, _, w, t) in by_team if w == gap_wave})
-        for scale in [s for s in CORE_SCALES if s in trends]:
-            peer_cells = [_mean_cell(by_team.get((scale, PEERS, gap_wave, t), [])) for t in teams]
-            colleague_cells = [_mean_cell(by_team.get((scale, COLLEAGUES, gap_wave, t), []))
-                               for t in teams]
-            suppress(peer_cells, min_group)
-            suppress(colleague_cells, min_group)
-            gaps[scale] = {}
-            for team, peer, colleague in zip(teams, peer_cells, colleague_cells, strict=True):
-                gap = (colleague.value - peer.value
-                       if peer.value is not None and colleague.value is not None else None)
-                gaps[scale][team] = (peer, colleague, gap)
-    return TrustDashboard(study, min_group, waves, rates, team_rates, group_rates, trends, gaps,
-                          gap_wave)
+    if gap_wave is None:
+        return gaps, None
+    teams = sorted({t for (_, _, w, t) in by_team if w == gap_wave})
+    for scale in [s for s in CORE_SCALES if s in trends]:
+        peer_cells = [_mean_cell(by_team.get((scale, PEERS, gap_wave, t))) for t in teams]
+        colleague_cells = [_mean_cell(by_team.get((scale, COLLEAGUES, gap_wave, t)))
+                           for t in teams]
+        suppress(peer_cells, min_group)
+        suppress(colleague_cells, min_group)
+        gaps[scale] = {}
+        for team, peer, colleague in zip(teams, peer_cells, colleague_cells, strict=True):
+            gaps[scale][team] = (peer, colleague, _gap(peer, colleague))
+    return gaps, gap_wave
+
+
+def _add_changes(board: TrustDashboard, scores_at: Callable[[list[int]], dict[Key, Scores]]
+                 ) -> None:
+    """Change since the previous wave and since baseline, the gap's change, and the summary."""
+    order = [w.index for w in board.waves]
+    shown = [w for w in order
+             if any(row[w].value is not None for groups in board.trends.values()
+                    for row in groups.values())]
+    board.current_wave = max(shown, key=order.index, default=None)
+    board.gap_trend = {scale: {w: _gap(groups[PEERS][w], groups[COLLEAGUES][w]) for w in order}
+                       for scale, groups in board.trends.items()}
+    current = board.current_wave
+    if current is None or order.index(current) == 0:
+        return
+    comparisons = ((SINCE_PREVIOUS, order[order.index(current) - 1]), (SINCE_BASELINE, order[0]))
+    scores = scores_at(sorted({current, *(first for _, first in comparisons)}))
+    for scale, groups in board.trends.items():
+        for since, first in comparisons:
+            pair = {}
+            for group, row in groups.items():
+                item = _change(scale, group, since, row[first], row[current],
+                               scores.get((scale, group, first), {}),
+                               scores.get((scale, group, current), {}), board)
+                board.changes.append(item)
+                pair[group] = item
+            board.gap_changes.append(_gap_change(scale, since, pair[COLLEAGUES], pair[PEERS], board))
+    board.summary = _largest_changes(board.changes)
+
+
+def _gap(peers: Cell, colleagues: Cell) -> float | None:
+    """Colleagues' mean minus peer workers', when both are shown."""
+    if peers.value is None or colleagues.value is None:
+        return None
+    return colleagues.value - peers.value
+
+
+def _change(scale: str, group: str, since: str, cell_from: Cell, cell_to: Cell, before: Scores,
+            after: Scores, board: TrustDashboard) -> Change:
+    """One group's change, withheld unless both means are shown and enough people answered both."""
+    first, current = _waves_of(board, since)
+    item = Change(scale, group, since, first, current, board.label(first), board.label(current))
+    if cell_from.value is None or cell_to.value is None:
+        item.reason = (f"withheld: fewer than {board.min_group} people answered at one of the "
+                       "waves" if cell_from.n or cell_to.n else "no answers at one of the waves")
+        return item
+    if len(before.keys() & after.keys()) < board.min_group:
+        item.reason = f"withheld: fewer than {board.min_group} people answered both waves"
+        return item
+    item.value_from, item.value_to = cell_from.value, cell_to.value
+    item.estimate = stats.change(before, after)
+    item.verdict = stats.change_verdict(item.estimate, HIGHER_IS_BETTER.get(scale, True))
+    return item
+
+
+def _waves_of(board: TrustDashboard, since: str) -> tuple[int, int]:
+    """The (from, to) waves of a comparison."""
+    order = [w.index for w in board.waves]
+    assert board.current_wave is not None
+    current = board.current_wave
+    first = order[0] if since == SINCE_BASELINE else order[order.index(current) - 1]
+    return first, current
+
+
+def _gap_change(scale: str, since: str, colleagues: Change, peers: Change,
+                board: TrustDashboard) -> Change:
+    """Change of the colleagues-minus-peers gap: the colleagues' change minus the peers'."""
+    item = Change(scale, GAP, since, peers.wave_from, peers.wave_to, peers.label_from,
+                  peers.label_to)
+    if colleagues.estimate is None or peers.estimate is None:
+        item.reason = "withheld: the change of one of the two groups is withheld"
+        return item
+    item.value_from = board.gap_trend[scale][item.wave_from]
+    item.value_to = board.gap_trend[scale][item.wave_to]
+    assert item.value_from is not None  # both changes shown: both means shown at both waves
+    assert item.value_to is not None
+    item.estimate = stats.difference(colleagues.estimate, peers.estimate)
+    item.verdict = stats.gap_verdict(item.value_from, item.value_to, item.estimate)
+    return item
+
+
+def _largest_changes(changes: list[Change], per_direction: int = 3) -> list[Change]:
+    """The largest reliable rises, then the largest reliable falls (one per scale and group)."""
+    best: dict[tuple[str, str], Change] = {}
+    for item in changes:
+        if item.estimate is None or item.verdict == stats.NO_CLEAR_CHANGE:
+            continue
+        key = (item.scale, item.group)
+        if key not in best or abs(item.estimate.value) > abs(best[key].estimate.value):  # type: ignore[union-attr]
+            best[key] = item
+    ranked = sorted(best.values(), key=lambda c: -abs(c.estimate.value))  # type: ignore[union-attr]
+    rises = [c for c in ranked if c.estimate is not None and c.estimate.value > 0][:per_direction]
+    falls = [c for c in ranked if c.estimate is not None and c.estimate.value < 0][:per_direction]
+    return rises + falls
+
+
+def _benchmarks(db: Session, study: Study, organisation_id: int, board: TrustDashboard,
+                own_sums: dict[Key, Sums]) -> list[Benchmark]:
+    """The trust beside every other trust pooled, at the current wave; aggregated in SQL.
+
+    Only the pooled comparator leaves this function, and only when at least
+    MIN_COMPARATOR_TRUSTS other trusts each have `min_group` or more people in it.
+    """
+    wave, min_group = board.current_wave, board.min_group
+    assert wave is not None
+    rows = db.execute(
+        select(Team.organisation_id, Participant.role, ScaleScore.scale,
+               func.count(ScaleScore.score), func.sum(ScaleScore.score),
+               func.sum(ScaleScore.score * ScaleScore.score))
+        .join(Response, ScaleScore.response_id == Response.id)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Invitation.wave).join(Invitation.participant).join(Participant.team)
+        .where(Wave.study_id == study.id, Wave.index == wave,
+               Team.organisation_id != organisation_id,
+               Response.submitted_at.is_not(None), ScaleScore.score.is_not(None))
+        .group_by(Team.organisation_id, Participant.role, ScaleScore.scale)
+    ).all()
+    # (scale, group) -> organisation -> [n, sum, sum of squares]
+    pooled: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(
+        lambda: defaultdict(lambda: [0.0, 0.0, 0.0]))
+    for org_id, role, scale, n, total, squares in rows:
+        sums = pooled[(scale, role_group(role))][org_id]
+        sums[0] += n
+        sums[1] += float(total or 0.0)
+        sums[2] += float(squares or 0.0)
+    benchmarks = []
+    for scale, groups in board.trends.items():
+        for group, row in groups.items():
+            item = Benchmark(scale, group, wave, board.label(wave))
+            by_org = pooled.get((scale, group), {})
+            big = sum(1 for n, _, _ in by_org.values() if n >= min_group)
+            if row[wave].value is None:
+                item.reason = "withheld: the trust's own figure is withheld"
+            elif big < MIN_COMPARATOR_TRUSTS:
+                item.reason = (f"not shown: fewer than {MIN_COMPARATOR_TRUSTS} other trusts with "
+                               f"{min_group} or more people")
+            else:
+                n = int(sum(v[0] for v in by_org.values()))
+                others = stats.Summary.from_sums(n, sum(v[1] for v in by_org.values()),
+                                                 sum(v[2] for v in by_org.values()))
+                mine = own_sums[(scale, group, wave)]
+                own = stats.Summary.from_sums(mine.n, mine.total, mine.squares)
+                item.trust_value, item.comparator_value = row[wave].value, others.mean
+                item.comparator_trusts = len(by_org)
+                item.estimate = stats.welch(own, others)
+                item.verdict = stats.benchmark_verdict(item.estimate)
+            benchmarks.append(item)
+    return benchmarks
 
 
 def _breakdown(totals: dict[tuple[int, str, str | None], list[int]], labels: dict[int, str],
@@ -211,7 +567,7 @@ def _breakdown(totals: dict[tuple[int, str, str | None], list[int]], labels: dic
     return rows
 
 
-def _scales_in(by_group: dict[tuple[str, str, int], list[float]]) -> list[str]:
+def _scales_in(by_group: dict[Key, Sums]) -> list[str]:
     """Core scales first, then any others the instruments add, in a stable order."""
     present = {scale for scale, _, _ in by_group}
     return [s for s in CORE_SCALES if s in present] + sorted(present - set(CORE_SCALES))

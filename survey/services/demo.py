@@ -1,4 +1,4 @@
-"""A living demo: two trusts, six teams, ~80 participants, one study, four waves, answers.
+"""A living demo: four trusts, twelve teams, ~160 participants, one study, four waves, answers.
 
 The synthetic answers follow a growth model (peer workers start lower on equality and
 empowerment and improve over the year; colleagues rate peer roles higher and change less),
@@ -53,6 +53,17 @@ TRUSTS = {
         ("SHP-CRISIS", "Crisis Resolution and Home Treatment", "crisis"),
         ("SHP-REC", "Recovery College", "recovery college"),
         ("SHP-CMHT", "Hillside Community Mental Health Team", "community"),
+    ]),
+    # Two more trusts, so that each trust's dashboard has a comparator of 3 other trusts.
+    "EVT": ("East Vale Mental Health NHS Trust", [
+        ("EVT-CMHT", "Vale Community Mental Health Team", "community"),
+        ("EVT-WARD", "Oak Ward (acute inpatient)", "inpatient"),
+        ("EVT-EIP", "Vale Early Intervention Service", "early intervention"),
+    ]),
+    "WCP": ("West Coast Care Partnership", [
+        ("WCP-CRISIS", "Coastal Crisis Team", "crisis"),
+        ("WCP-CMHT", "Harbour Community Mental Health Team", "community"),
+        ("WCP-REC", "Coastal Recovery College", "recovery college"),
     ]),
 }
 # Per team: peer workers, colleagues, managers.

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from survey import models as m
+from survey.services.dashboard_report import one_dp
 from tests.api.conftest import json_of
 
 
@@ -86,7 +87,7 @@ def _shown(cell: dict[str, Any]) -> str:
         return "withheld"
     if cell["value"] is None:
         return "–"
-    return f"{cell['value']:.2f} (n={cell['n']})"
+    return f"{cell['value']:.1f} (n={cell['n']})"  # one decimal place, as the NHS Staff Survey
 
 
 def test_json_equals_the_html_dashboard(client: FlaskClient, sign_in: Callable[..., m.User],
@@ -105,7 +106,7 @@ def test_json_equals_the_html_dashboard(client: FlaskClient, sign_in: Callable[.
     assert {row["scale"] for row in board["gaps"]} == {"equality", "support"}
     for scale in {row["scale"] for row in board["gaps"]}:
         expected = [[row["team"], _shown(row["peer_workers"]), _shown(row["colleagues"]),
-                     "–" if row["gap"] is None else f"{row['gap']:+.2f}"]
+                     "–" if row["gap"] is None else one_dp(row["gap"], signed=True)]
                     for row in board["gaps"] if row["scale"] == scale]
         assert tables[scale.capitalize()][1:] == expected, scale
     rates = [[r["label"], str(r["invited"]), str(r["completed"])] for r in board["response_rates"]]

@@ -77,7 +77,7 @@ def test_model_page_fits_and_downloads_agree(demo: m.Study, researcher: m.User, 
     assert set(data) == {"formula", "method", "n_obs", "n_subjects", "n_groups", "fixed_effects",
                          "random_effects", "residual_sd", "loglik", "aic", "bic", "converged", "warnings"}
     assert data["method"] == "REML" and data["converged"] is True
-    assert data["n_subjects"] == 78
+    assert data["n_subjects"] == 156
     slope = next(fe for fe in data["fixed_effects"] if fe["term"] == "months:role_group[T.peer_worker]")
     assert f"{slope['estimate']:.4f}" in text
     # The demo's peer workers start lower on equality than colleagues see them.
@@ -91,7 +91,7 @@ def test_model_page_fits_and_downloads_agree(demo: m.Study, researcher: m.User, 
 
 def test_team_level_model_reports_teams(demo: m.Study, researcher: m.User, client: FlaskClient) -> None:
     data = json.loads(client.get(MODEL.replace("/model?", "/model.json?") + "&team_level=y").data)
-    assert data["n_groups"] == 6
+    assert data["n_groups"] == 12
     assert data["random_effects"]["group"] is not None
 
 
@@ -138,7 +138,7 @@ def test_export_has_data_and_codebook_but_no_contact_details(
             "redcap_colleague_v1.csv", "fhir/Questionnaire.ndjson",
             "fhir/QuestionnaireResponse.ndjson"} <= names
     long = pd.read_csv(archive.open("long.csv"))
-    assert long["participant"].nunique() == 78
+    assert long["participant"].nunique() == 156
     # Every file's raw bytes: .sav, .dta, the REDCap dictionaries and the FHIR resources too.
     everything = b"".join(archive.read(n) for n in names)
     for contact in db.scalars(select(m.Contact)):
@@ -159,7 +159,7 @@ def test_export_has_data_and_codebook_but_no_contact_details(
     # Read without user-missing values, "does not apply" (-9 in the CSV) is missing too.
     assert sav["pw_id_1"].isna().sum() == (items["pw_id_1"].isna() | (items["pw_id_1"] == -9)).sum()
     event = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "export")).one()
-    assert event.user_id == researcher.id and event.detail["participants"] == 78
+    assert event.user_id == researcher.id and event.detail["participants"] == 156
 
 
 def test_change_page_reports_reliable_change_and_team_change(demo: m.Study, researcher: m.User,
@@ -171,7 +171,7 @@ def test_change_page_reports_reliable_change_and_team_change(demo: m.Study, rese
     for group in report.groups:
         assert 0.5 < group.reliability < 1
         assert sum(group.counts.values()) == len(group.table) > 0
-    assert report.teams is not None and len(report.teams) == 6
+    assert report.teams is not None and len(report.teams) == 12
     assert (report.teams["ci_low"] < report.teams["estimate"]).all()
     page = client.get("/research/demo/change?scale=equality&from=1&to=3").get_data(as_text=True)
     assert "Reliable change per person" in page and "Estimated change per team" in page

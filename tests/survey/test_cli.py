@@ -80,8 +80,8 @@ def test_demo_is_realistic_and_loading_twice_duplicates_nothing(db: Session) -> 
     db.commit()
     counts = _counts(db)
     assert first.created
-    assert counts["Organisation"] == 2 and counts["Team"] == 6 and counts["Wave"] == 4
-    assert 70 <= counts["Participant"] <= 90 and counts["Contact"] == counts["Participant"]
+    assert counts["Organisation"] == 4 and counts["Team"] == 12 and counts["Wave"] == 4
+    assert 140 <= counts["Participant"] <= 170 and counts["Contact"] == counts["Participant"]
     roles = dict(db.execute(select(m.Participant.role, func.count()).group_by(m.Participant.role)).all())
     assert set(roles) == {m.Role.PEER_WORKER, m.Role.COLLEAGUE, m.Role.MANAGER}
     # Three past waves answered by most, with missing waves, and the fourth open now.

@@ -1,0 +1,60 @@
+"""A small hand-computable study: one trust with five peer workers and five colleagues at two
+waves, and three other trusts with five of each at the second wave."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from survey import models as m
+from survey.db import utcnow
+from tests import factories as f
+
+# Trust AAA: the same five peer workers and five colleagues answer both waves.
+PEERS_1 = [2.0, 2.0, 3.0, 3.0, 4.0]  # mean 14/5 = 2.8
+PEERS_2 = [2.2, 2.4, 3.6, 3.8, 5.0]  # mean 17/5 = 3.4; each person's change 0.2 .. 1.0
+COLLEAGUES_1 = [3.0, 3.5, 4.0, 4.5, 4.0]  # mean 19/5 = 3.8
+COLLEAGUES_2 = [3.1, 3.4, 4.0, 4.7, 3.8]  # mean 19/5 = 3.8; changes 0.1, -0.1, 0, 0.2, -0.2
+# Three other trusts at wave 2 (their own means are secrets: 3.2, 3.1, 2.7 and 2.4, 2.7, 2.3).
+OTHER_PEERS = {"BBB": [2.2, 2.7, 3.2, 3.7, 4.2], "CCC": [2.6, 3.1, 3.1, 3.1, 3.6],
+               "DDD": [1.2, 2.2, 2.7, 3.2, 4.2]}
+OTHER_COLLEAGUES = {"BBB": [2.0, 2.2, 2.4, 2.6, 2.8], "CCC": [2.3, 2.5, 2.7, 2.9, 3.1],
+                    "DDD": [1.9, 2.1, 2.3, 2.5, 2.7]}
+
+
+def answered(db: Session, participant: m.Participant, wave: m.Wave, scores: dict[str, float]) -> None:
+    """A completed invitation whose response has these scale scores."""
+    invitation = f.InvitationFactory(participant=participant, wave=wave,
+                                     status=m.InvitationStatus.COMPLETED, completed_at=utcnow())
+    response = m.Response(invitation=invitation, instrument_id="x", instrument_version=1,
+                          instrument_hash="0" * 64, submitted_at=utcnow())
+    response.scores = [m.ScaleScore(scale=s, score=v, items_answered=5) for s, v in scores.items()]
+    db.add(response)
+
+
+@pytest.fixture
+def small_study(db: Session) -> dict[str, Any]:
+    """Trust AAA (team T1) at waves 1 and 2, and trusts BBB, CCC, DDD at wave 2 (equality only)."""
+    study = f.StudyFactory()
+    w1 = f.WaveFactory(study=study, index=1, label="Baseline")
+    w2 = f.WaveFactory(study=study, index=2, label="3 months")
+    org = f.OrganisationFactory(code="AAA", name="Trust A")
+    team = f.TeamFactory(organisation=org, code="T1", name="Team one")
+    for before, after, colleague in ((PEERS_1, PEERS_2, False), (COLLEAGUES_1, COLLEAGUES_2, True)):
+        for x1, x2 in zip(before, after, strict=True):
+            p = f.ParticipantFactory(study=study, team=team, colleague=colleague)
+            answered(db, p, w1, {"equality": x1})
+            answered(db, p, w2, {"equality": x2})
+    others = {}
+    for code in OTHER_PEERS:
+        other = f.OrganisationFactory(code=code, name=f"Trust {code[0]}")
+        other_team = f.TeamFactory(organisation=other, code=f"{code}-1")
+        for values, colleague in ((OTHER_PEERS[code], False), (OTHER_COLLEAGUES[code], True)):
+            for x in values:
+                answered(db, f.ParticipantFactory(study=study, team=other_team, colleague=colleague),
+                         w2, {"equality": x})
+        others[code] = other
+    db.commit()
+    return {"study": study, "org": org, "team": team, "others": others, "waves": (w1, w2)}
