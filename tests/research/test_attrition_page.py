@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey import models as m
 from survey.services import attrition
-from survey.services.demo import load_demo
 from tests import factories as f
 from tests.conftest import StaffLogin
 
 PAGE = "/research/demo/attrition"
-
-
-@pytest.fixture
-def demo(db: Session) -> m.Study:
-    """The demo study (78 participants, three answered waves)."""
-    load_demo(db, today=dt.date(2026, 11, 26))
-    db.commit()
-    return db.scalars(select(m.Study)).one()
 
 
 def _answered(db: Session) -> dict[str, set[int]]:
@@ -57,7 +45,7 @@ def test_report_counts_match_the_database(demo: m.Study, db: Session) -> None:
     assert dict(zip(report.patterns["pattern"], report.patterns["n"], strict=True)) == patterns
     assert report.enrolled == len(invited)
     assert report.by_role.loc[report.by_role["wave"] == 1, "cohort"].sum() == len(cohort)
-    assert report.by_team["team"].nunique() == 6
+    assert report.by_team["team"].nunique() == 12
     assert report.baseline is not None
     assert set(report.baseline["scale"]) >= {"identity", "equality"}
     ok = report.baseline[report.baseline["note"] == ""]

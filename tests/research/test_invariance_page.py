@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -13,20 +11,11 @@ from analysis import AnalysisError
 from instruments import load_instrument
 from survey import models as m
 from survey.services import invariance_report
-from survey.services.demo import load_demo
 from survey.services.invariance_report import InvarianceChoice
 from tests import factories as f
 from tests.conftest import StaffLogin
 
 PAGE = "/research/demo/invariance"
-
-
-@pytest.fixture
-def demo(db: Session) -> m.Study:
-    """The demo study (78 participants, three answered waves)."""
-    load_demo(db, today=dt.date(2026, 11, 26))
-    db.commit()
-    return db.scalars(select(m.Study)).one()
 
 
 def _login(db: Session, auth: StaffLogin, **traits: object) -> None:
