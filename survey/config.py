@@ -44,15 +44,19 @@ def _intervals(value: str | None) -> dict[str, int]:
     return out
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    """Read a whole-number environment variable, naming it if it is not one."""
+def _int(env: dict[str, str], name: str, default: int, *, positive: bool = False) -> int:
+    """Read a whole-number environment variable, naming it if it is not one (or not > 0)."""
     raw = env.get(name, "")
     if raw.strip() == "":
         return default
+    kind = "a positive whole number" if positive else "a whole number"
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not '{raw}'") from None
+        raise ConfigError(f"{name} must be {kind}, not '{raw}'") from None
+    if positive and value < 1:
+        raise ConfigError(f"{name} must be {kind}, not '{raw}'")
+    return value
 
 
 def default_database_url() -> str:
@@ -147,6 +151,9 @@ class Config:
         self.SCHEDULER_HEARTBEAT_SECONDS = _int(env, "PEERPULSE_HEARTBEAT_SECONDS", 30)
         self.HEARTBEAT_MAX_AGE = _int(env, "PEERPULSE_HEARTBEAT_MAX_AGE", 120)
         self.READY_REQUIRE_SCHEDULER = _bool(env.get("PEERPULSE_READY_REQUIRE_SCHEDULER"), True)
+        # Outbox: how long a delivery run holds the messages it claimed. A scheduler killed
+        # mid-delivery leaves its claim behind; another takes those messages once it runs out.
+        self.OUTBOX_LEASE_SECONDS = _int(env, "OUTBOX_LEASE_SECONDS", 300, positive=True)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as a plain mapping for Flask's config."""

@@ -115,6 +115,8 @@ def run_step(app: Flask, name: str, now: dt.datetime | None = None) -> StepResul
         return outbox.deliver(
             sessions, settings, now,
             batch_size=int(app.config.get("OUTBOX_BATCH_SIZE", outbox.BATCH_SIZE)),
+            lease=dt.timedelta(seconds=int(app.config.get(
+                "OUTBOX_LEASE_SECONDS", outbox.LEASE.total_seconds()))),
         )
     with session_scope(app) as db:
         if name == "materialise":
