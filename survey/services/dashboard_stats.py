@@ -15,8 +15,6 @@ import functools
 import math
 from collections.abc import Mapping
 
-from scipy import special
-
 BETTER, WORSE, NO_CLEAR_CHANGE = "better", "worse", "no clear change"
 NARROWING, WIDENING = "narrowing", "widening"
 ABOVE, BELOW, SIMILAR = "significantly above", "significantly below", "similar"
@@ -35,7 +33,10 @@ class Estimate:
         """Half the width of the 95% t interval (0 when there is no spread at all)."""
         if self.se == 0:
             return 0.0
-        # stdtrit is the t quantile (R's qt) without scipy.stats' per-call overhead.
+        # stdtrit is the t quantile (R's qt) without scipy.stats' per-call overhead; imported
+        # here so that starting the app does not import scipy.
+        from scipy import special
+
         return float(special.stdtrit(self.df, 0.975)) * self.se
 
     @property
