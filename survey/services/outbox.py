@@ -278,10 +278,14 @@ def deliver(
     worker = worker or uuid.uuid4().hex[:16]
     transport = transport or make_transport(settings)
     report = DeliveryReport()
+    pass_started = time.monotonic()
     try:
         while True:
+            # Each claim's lease runs from when it is taken, not from the start of the pass: a
+            # later batch claimed "as of" the start could already be free for another worker.
+            claimed_at = now + dt.timedelta(seconds=time.monotonic() - pass_started)
             with sessions.begin() as db:
-                ids = claim(db, now, worker, lease=lease, batch_size=batch_size)
+                ids = claim(db, claimed_at, worker, lease=lease, batch_size=batch_size)
             if not ids:
                 break
             started = time.monotonic()
