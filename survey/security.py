@@ -1,8 +1,8 @@
-"""Security headers on every response."""
+"""Security headers on every response, and a guard against NUL characters in URLs."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -26,6 +26,16 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_characters() -> None:
+    """A 400 for a NUL character in the path or query string, which no page or parameter takes.
+
+    PostgreSQL refuses text holding NUL, so such a value must never reach a query (it was a 500).
+    """
+    if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
+        abort(400, description="The address holds a NUL character (%00), which no page accepts.")
+
+
 def init_app(app: Flask) -> None:
-    """Register the header hook."""
+    """Register the header hook and the NUL guard."""
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)

@@ -69,3 +69,10 @@ def csrf_app_client(csrf_app: Any) -> FlaskClient:
 def csrf_link(csrf_app: Any) -> PersonalLink:
     """An open link in that app's database."""
     return link_in(csrf_app)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/studies/demo/model?scale=%00", "/r/abc%00def", "/dashboard/?study=%00"])
+def test_a_nul_character_in_the_address_is_a_plain_400(client: FlaskClient, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 400
+    assert b"Traceback" not in response.data
