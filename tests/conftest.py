@@ -60,6 +60,26 @@ def _create_pg_database(base_url: str) -> tuple[str, Engine]:
     return url.set(database=name).render_as_string(hide_password=False), admin
 
 
+def migrated_pg_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database of its own, dropped afterwards (for fixtures to yield from).
+
+    For tests that run real servers or several processes against one database. Skipped outside
+    CI when no PostgreSQL is configured; under CI=true a missing one fails.
+    """
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI=true but TEST_DATABASE_URL is not set")
+        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL-only test; required under CI)")
+    url, admin = _create_pg_database(PG_URL)
+    engine = make_engine(url)
+    migrations.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, empty database for this test session, one per backend."""

@@ -125,10 +125,12 @@ class PageView:
     answers: dict[str, int | None]
 
 
-def show_page(db: Session, token: str, number: int, now: dt.datetime | None = None) -> PageView | Goto:
-    """Page `number` with its saved answers; the first visit starts the response (a write).
+def _at_page(
+    db: Session, token: str, number: int, now: dt.datetime | None
+) -> tuple[Invitation, responses.Response | None, Questionnaire] | Goto:
+    """The open invitation, its response (if started) and questionnaire, if page `number` is reachable.
 
-    Pages after the first unsaved one are not reachable yet.
+    Pages after the first unsaved one are not reachable yet: elsewhere, say where to go instead.
     """
     invitation = _open_invitation(db, token, now)
     if isinstance(invitation, Goto):
@@ -138,6 +140,18 @@ def show_page(db: Session, token: str, number: int, now: dt.datetime | None = No
     reachable = _reachable(plan, response)
     if not 1 <= number <= reachable:
         return Goto(Where.PAGE, reachable)
+    return invitation, response, plan
+
+
+def show_page(db: Session, token: str, number: int, now: dt.datetime | None = None) -> PageView | Goto:
+    """Page `number` with its saved answers; the first visit starts the response (a write).
+
+    Pages after the first unsaved one are not reachable yet.
+    """
+    found = _at_page(db, token, number, now)
+    if isinstance(found, Goto):
+        return found
+    invitation, response, plan = found
     if response is None:
         response = responses.start_or_resume(db, invitation, now)
     return PageView(plan, plan.page(number), number, responses.saved_answers(response))
@@ -154,14 +168,10 @@ def save_page(
 
     Raises InputError for an answer the page does not allow; nothing is stored then.
     """
-    invitation = _open_invitation(db, token, now)
-    if isinstance(invitation, Goto):
-        return invitation
-    response = responses.find_response(db, invitation)
-    plan = responses.questionnaire(invitation, response)
-    reachable = _reachable(plan, response)
-    if not 1 <= number <= reachable:
-        return Goto(Where.PAGE, reachable)
+    found = _at_page(db, token, number, now)
+    if isinstance(found, Goto):
+        return found
+    invitation, _response, plan = found
     answers = read_answers(plan.instrument, plan.page(number))
     response = responses.start_or_resume(db, invitation, now)
     if not responses.save_page(db, response, plan, number, answers, now):

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from survey import models as m
-from survey.db import utcnow
 from tests import factories as f
+from tests.helpers import completed_with_scores
 
 # Trust AAA: the same five peer workers and five colleagues answer both waves.
 PEERS_1 = [2.0, 2.0, 3.0, 3.0, 4.0]  # mean 14/5 = 2.8
@@ -24,16 +23,6 @@ OTHER_COLLEAGUES = {"BBB": [2.0, 2.2, 2.4, 2.6, 2.8], "CCC": [2.3, 2.5, 2.7, 2.9
                     "DDD": [1.9, 2.1, 2.3, 2.5, 2.7]}
 
 
-def answered(db: Session, participant: m.Participant, wave: m.Wave, scores: dict[str, float]) -> None:
-    """A completed invitation whose response has these scale scores."""
-    invitation = f.InvitationFactory(participant=participant, wave=wave,
-                                     status=m.InvitationStatus.COMPLETED, completed_at=utcnow())
-    response = m.Response(invitation=invitation, instrument_id="x", instrument_version=1,
-                          instrument_hash="0" * 64, submitted_at=utcnow())
-    response.scores = [m.ScaleScore(scale=s, score=v, items_answered=5) for s, v in scores.items()]
-    db.add(response)
-
-
 @pytest.fixture
 def small_study(db: Session) -> dict[str, Any]:
     """Trust AAA (team T1) at waves 1 and 2, and trusts BBB, CCC, DDD at wave 2 (equality only)."""
@@ -45,15 +34,15 @@ def small_study(db: Session) -> dict[str, Any]:
     for before, after, colleague in ((PEERS_1, PEERS_2, False), (COLLEAGUES_1, COLLEAGUES_2, True)):
         for x1, x2 in zip(before, after, strict=True):
             p = f.ParticipantFactory(study=study, team=team, colleague=colleague)
-            answered(db, p, w1, {"equality": x1})
-            answered(db, p, w2, {"equality": x2})
+            completed_with_scores(db, p, w1, {"equality": x1})
+            completed_with_scores(db, p, w2, {"equality": x2})
     others = {}
     for code in OTHER_PEERS:
         other = f.OrganisationFactory(code=code, name=f"Trust {code[0]}")
         other_team = f.TeamFactory(organisation=other, code=f"{code}-1")
         for values, colleague in ((OTHER_PEERS[code], False), (OTHER_COLLEAGUES[code], True)):
             for x in values:
-                answered(db, f.ParticipantFactory(study=study, team=other_team, colleague=colleague),
+                completed_with_scores(db, f.ParticipantFactory(study=study, team=other_team, colleague=colleague),
                          w2, {"equality": x})
         others[code] = other
     db.commit()

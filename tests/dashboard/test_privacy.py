@@ -19,7 +19,8 @@ from survey.services import dashboard_stats as stats
 from survey.services.dashboard import PEERS, build
 from tests import factories as f
 from tests.conftest import StaffLogin
-from tests.dashboard.conftest import PEERS_1, PEERS_2, answered
+from tests.dashboard.conftest import PEERS_1, PEERS_2
+from tests.helpers import completed_with_scores
 
 # Each other trust's own means at wave 2 (see conftest): peers 3.2, 3.1, 2.7; colleagues 2.4, 2.7, 2.3.
 SECRETS = (3.2, 3.1, 2.7, 2.4, 2.3)
@@ -91,10 +92,10 @@ def test_a_change_resting_on_four_people_is_withheld_everywhere(
     small = f.TeamFactory(organisation=org, code="E1", name="Team E")
     people = [f.ParticipantFactory(study=study, team=small) for _ in range(6)]
     for i, person in enumerate(people[:5]):
-        answered(db, person, w1, {"equality": PEERS_1[i]})
+        completed_with_scores(db, person, w1, {"equality": PEERS_1[i]})
     for i, person in enumerate(people[:4]):
-        answered(db, person, w2, {"equality": PEERS_2[i]})
-    answered(db, people[5], w2, {"equality": 4.0})
+        completed_with_scores(db, person, w2, {"equality": PEERS_2[i]})
+    completed_with_scores(db, people[5], w2, {"equality": 4.0})
     db.commit()
     before = {i: PEERS_1[i] for i in range(5)}
     after = {**{i: PEERS_2[i] for i in range(4)}, 5: 4.0}
@@ -134,8 +135,8 @@ def test_shown_differences_rest_only_on_shown_figures(db: Session, small_study: 
     w1, w2 = small_study["waves"]
     for x1, x2 in ((2.5, 2.9), (3.5, 3.0)):
         p = f.ParticipantFactory(study=study, team=tiny)
-        answered(db, p, w1, {"equality": x1})
-        answered(db, p, w2, {"equality": x2})
+        completed_with_scores(db, p, w1, {"equality": x1})
+        completed_with_scores(db, p, w2, {"equality": x2})
     db.commit()
     for team_id in (None, small_study["team"].id, tiny.id):
         board = build(db, study, org.id, min_group=5, team_id=team_id)

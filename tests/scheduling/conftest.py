@@ -17,14 +17,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
-from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session
 
 from survey import models as m
-from survey.db import get_sessionmaker, make_engine
-from survey.services import migrations
+from survey.db import get_sessionmaker
 from tests import factories as f
-from tests.conftest import IN_CI, PG_URL, _create_pg_database, app_factory
+from tests.conftest import app_factory, migrated_pg_database
 
 UTC = dt.UTC
 
@@ -157,18 +155,7 @@ def staged(app: Flask, db: Session) -> Staged:
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:
     """A fresh migrated PostgreSQL database; skipped only outside CI when none is configured."""
-    if not PG_URL:
-        if IN_CI:
-            pytest.fail("CI=true but TEST_DATABASE_URL is not set")
-        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL-only test; required under CI)")
-    url, admin = _create_pg_database(PG_URL)
-    engine = make_engine(url)
-    migrations.upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
+    yield from migrated_pg_database()
 
 
 @pytest.fixture
