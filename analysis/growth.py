@@ -15,7 +15,7 @@ from __future__ import annotations
 import keyword
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,8 @@ import pandas as pd
 from analysis.datasets import numeric_column, require_columns, source_of
 from analysis.errors import AnalysisError
 from analysis.results import GrowthResults, RandomEffects
+from analysis.types import Engine as Engine  # re-exported: `from analysis.growth import Method`
+from analysis.types import Method as Method
 
 if TYPE_CHECKING:
     import statsmodels.api as sm
@@ -34,8 +36,6 @@ MIN_GROUPS = 3
 #: Relative size below which a variance is reported as on the boundary (as lme4's 1e-4 on theta).
 SINGULAR_TOL = 1e-4
 
-Method = Literal["REML", "ML"]
-Engine = Literal["auto", "fast", "statsmodels"]
 
 #: statsmodels optimisers tried in turn until one converges.
 STATSMODELS_METHODS: tuple[str, ...] = ("lbfgs", "bfgs", "nm")

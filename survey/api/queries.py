@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import get_args
 
-from analysis.growth import Method
+from analysis.types import Method
 from survey.research.forms import BY_CHOICES
 from survey.services.errors import InputError
 from survey.services.models_run import ModelChoice

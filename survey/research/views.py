@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, abort, render_template, request, url_for
 from wtforms import SelectChoice
 
-from analysis import AnalysisError, GrowthResults
+from analysis import AnalysisError
 from survey.admin.common import study_or_404
 from survey.auth.access import current_user, require_role
 from survey.db import get_session, writes_on_get
@@ -20,6 +20,9 @@ from survey.services import change_report, datasets, exports, studies
 from survey.services import reliability as reliability_service
 from survey.services.models_run import ModelChoice, fit_study_model
 from survey.web import commit_after
+
+if TYPE_CHECKING:
+    from analysis import GrowthResults  # annotations only: importing it loads pandas
 
 RESEARCH = (StaffRole.ADMIN, StaffRole.RESEARCHER)
 

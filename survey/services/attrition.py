@@ -9,16 +9,18 @@ answered, and the report says so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis import AnalysisError
-from analysis.attrition import retention, stayers_and_leavers, wave_patterns
 from survey.db import utcnow
 from survey.models import Invitation, Participant, Response, Study, Team, Wave
 from survey.services import datasets
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -37,6 +39,11 @@ class AttritionReport:
 
 def build(db: Session, study: Study) -> AttritionReport:
     """The study's attrition report; AnalysisError when no wave has been answered yet."""
+    # Imported here, not at the top: importing the app stays free of pandas.
+    import pandas as pd
+
+    from analysis.attrition import retention, stayers_and_leavers, wave_patterns
+
     now = utcnow()
     opened = db.execute(
         select(Wave.index, func.min(Invitation.opens_at), func.max(Invitation.closes_at))
@@ -85,5 +92,7 @@ def build(db: Session, study: Study) -> AttritionReport:
 
 def _naive(moment: object) -> pd.Timestamp:
     """Compare stored times as UTC whether the backend kept the zone or not."""
+    import pandas as pd
+
     stamp = pd.Timestamp(moment)
     return stamp.tz_convert(None) if stamp.tzinfo else stamp

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy.orm import Session
 
-from analysis import AnalysisError, cronbach_alpha, reliable_change, team_change
+# `analysis` loads its statistics on first use, so importing this module (and the app) stays light.
+import analysis
+from analysis import AnalysisError
 from instruments import load_instrument
 from survey.models import Role, Study
 from survey.services import datasets
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclasses.dataclass
@@ -49,7 +54,7 @@ def _alpha_at(db: Session, study: Study, role_group: str, scale: str, wave: int)
         raise AnalysisError(f"the {instrument.title.lower()} has no scale '{scale}'")
     items = datasets.item_answers(db, study, instrument.id, instrument.version, keyed=True)
     items = items[items["wave"] == wave]
-    return cronbach_alpha(items[list(instrument.scales[scale].items)]).alpha
+    return analysis.cronbach_alpha(items[list(instrument.scales[scale].items)]).alpha
 
 
 def build(db: Session, study: Study, scale: str, wave_from: int, wave_to: int) -> ChangeReport:
@@ -61,7 +66,7 @@ def build(db: Session, study: Study, scale: str, wave_from: int, wave_to: int) -
     for role_group, part in long.groupby("role_group", sort=True):
         try:
             alpha = _alpha_at(db, study, str(role_group), scale, wave_from)
-            table = reliable_change(part, alpha, wave_from, wave_to)
+            table = analysis.reliable_change(part, alpha, wave_from, wave_to)
         except AnalysisError as exc:
             notes.append(f"{str(role_group).replace('_', ' ')}s: {exc}")
             continue
@@ -71,7 +76,7 @@ def build(db: Session, study: Study, scale: str, wave_from: int, wave_to: int) -
     months = float(times.get(wave_to, 0.0) - times.get(wave_from, 0.0))
     teams = None
     try:
-        teams = team_change(long, float(times.get(wave_from, 0.0)), float(times.get(wave_to, 0.0)))
+        teams = analysis.team_change(long, float(times.get(wave_from, 0.0)), float(times.get(wave_to, 0.0)))
     except AnalysisError as exc:
         notes.append(f"teams: {exc}")
     return ChangeReport(scale, wave_from, wave_to, groups, teams, months, notes)

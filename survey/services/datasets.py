@@ -7,7 +7,8 @@ those who declined consent never had any.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,9 @@ from survey.models import (
     Team,
     Wave,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DAYS_PER_MONTH = 365.25 / 12
 LONG_COLUMNS = ["participant", "team", "trust", "role", "role_group", "wave", "months", "scale",
@@ -47,6 +51,8 @@ def _submitted(study: Study) -> Select:
 
 def long_scores(db: Session, study: Study, scale: str | None = None) -> pd.DataFrame:
     """One row per participant × wave × scale (the long format of the analysis package)."""
+    import pandas as pd  # here, not at the top: importing the app stays free of pandas
+
     query = _submitted(study).add_columns(ScaleScore.scale, ScaleScore.score,
                                           ScaleScore.items_answered)
     query = query.join(ScaleScore, ScaleScore.response_id == Response.id)
@@ -70,6 +76,8 @@ def item_answers(db: Session, study: Study, instrument_id: str, version: int,
     With `keyed`, reverse-keyed items are reversed as in scoring (for reliability analyses);
     otherwise values are as answered (the export).
     """
+    import pandas as pd
+
     responses = db.execute(
         _submitted(study).where(Response.instrument_id == instrument_id,
                                 Response.instrument_version == version)

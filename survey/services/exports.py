@@ -13,13 +13,12 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyreadstat
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis import long_to_wide
+import analysis
 from instruments import load_instrument, load_themes
 from instruments.codebook import write_codebook
 from instruments.model import Instrument
@@ -27,6 +26,9 @@ from instruments.redcap import NOT_APPLICABLE_CODE, dictionary_csv, form_name
 from survey.models import Answer, Invitation, Participant, Response, Study, User, Wave
 from survey.services import datasets, fhir_export
 from survey.services.audit import record_event
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The code of "does not apply" in the CSV and .sav files (declared user-missing in .sav).
 DOES_NOT_APPLY = NOT_APPLICABLE_CODE
@@ -142,6 +144,8 @@ def csv_text(table: Table) -> str:
 
 def write_sav(table: Table, path: Path) -> None:
     """Write an SPSS file: -9 declared user-missing in the item columns."""
+    import pyreadstat  # here, not at the top: importing the app stays free of it
+
     pyreadstat.write_sav(table.frame, path, column_labels=table.labels,
                          variable_value_labels=table.value_labels,
                          missing_ranges={c: [DOES_NOT_APPLY] for c in table.coded})
@@ -149,6 +153,8 @@ def write_sav(table: Table, path: Path) -> None:
 
 def write_dta(table: Table, path: Path) -> None:
     """Write a Stata file: -9 becomes the extended missing value .a, labelled."""
+    import pyreadstat
+
     frame = table.frame.copy()
     value_labels = {c: dict(v) for c, v in table.value_labels.items()}
     missing: dict[str, list[str]] = {}
@@ -174,7 +180,7 @@ def build_export(db: Session, study: Study, user: User | None) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, \
             tempfile.TemporaryDirectory() as tmp:
         archive.writestr("README.txt", README.format(name=study.name, code=study.code))
-        wide = (long_to_wide(long, index=("participant", "team", "trust", "role", "role_group"))
+        wide = (analysis.long_to_wide(long, index=("participant", "team", "trust", "role", "role_group"))
                 if not long.empty else long)
         tables = {"long": Table(long, dict(LONG_LABELS)), "wide": Table(wide)}
         for instrument in instruments:

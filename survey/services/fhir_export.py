@@ -12,14 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
-from fhir.resources.R4B.questionnaire import Questionnaire
-from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from instruments.model import Instrument
 from survey.models import Answer, Invitation, Participant, Response, Study, Wave
+
+if TYPE_CHECKING:
+    from fhir.resources.R4B.questionnaire import Questionnaire
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 BASE = "urn:peerpulse"
 PARTICIPANT_SYSTEM = f"{BASE}:participant"
@@ -44,6 +47,9 @@ def response_system(instrument: Instrument) -> str:
 
 def questionnaire(instrument: Instrument) -> Questionnaire:
     """The instrument version as a validated Questionnaire: one choice item per question."""
+    # Imported here, not at the top: fhir.resources takes a quarter second to import.
+    from fhir.resources.R4B.questionnaire import Questionnaire
+
     options = [{"valueCoding": {"system": response_system(instrument), "code": str(o.value),
                                 "display": o.label}} for o in instrument.response_options]
     if instrument.not_applicable_label:
@@ -71,6 +77,8 @@ def questionnaire(instrument: Instrument) -> Questionnaire:
 
 def responses(db: Session, study: Study, instrument: Instrument) -> list[QuestionnaireResponse]:
     """Every submitted response of one instrument version in the study, validated."""
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
     rows = db.execute(
         select(Response.id, Participant.code, Wave.index, Response.submitted_at)
         .join(Invitation, Response.invitation_id == Invitation.id)

@@ -10,16 +10,20 @@ scoring. Answers come from ``datasets.item_answers`` (pseudonymous; no contact d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy.orm import Session
 
 from analysis import AnalysisError
-from analysis.invariance import InvarianceResults, measurement_invariance
 from instruments import load_instrument
 from instruments.model import Instrument
 from survey.models import Study
 from survey.services import datasets
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analysis.invariance import InvarianceResults
 
 ACROSS = ("role", "wave")
 ROLE_GROUPS = ("peer_worker", "colleague")
@@ -71,6 +75,11 @@ def scales(study: Study) -> list[str]:
 
 def build(db: Session, study: Study, choice: InvarianceChoice) -> InvarianceReport:
     """Fit configural, metric and scalar models for the choice; AnalysisError if it cannot be."""
+    # Imported here, not at the top: importing the app stays free of pandas.
+    import pandas as pd
+
+    from analysis.invariance import measurement_invariance
+
     if choice.across not in ACROSS or choice.role_group not in ROLE_GROUPS:
         raise AnalysisError("choose role or wave, and peer workers or colleagues")
     peer = _instrument(study, "peer_worker")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from analysis import AnalysisError, GrowthResults, fit_growth
+# `analysis` loads its statistics on first use, so importing this module (and the app) stays light.
+import analysis
+from analysis import AnalysisError
 from survey.models import Study
 from survey.services import datasets
+
+if TYPE_CHECKING:
+    from analysis import GrowthResults
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +39,7 @@ def fit_study_model(db: Session, study: Study, choice: ModelChoice) -> GrowthRes
     data = datasets.long_scores(db, study, choice.scale).dropna(subset=["score"])
     if data.empty:
         raise AnalysisError(f"there are no scores for the scale '{choice.scale}' yet")
-    return fit_growth(
+    return analysis.fit_growth(
         data, outcome="score", time="months", subject="participant",
         group="team" if choice.team_level else None, by=choice.by or None, method=choice.method,
     )

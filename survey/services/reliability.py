@@ -6,7 +6,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from analysis import AnalysisError, reliability_table
+# `analysis` loads its statistics on first use, so importing this module (and the app) stays light.
+import analysis
+from analysis import AnalysisError
 from instruments import load_instrument
 from instruments.model import Instrument, Scale
 from survey.models import Study
@@ -37,7 +39,7 @@ def study_reliability(db: Session, study: Study) -> list[ScaleReliability]:
             rows = []
             for (wave, role), part in answers.groupby(["wave", "role"], sort=True):
                 try:
-                    row = reliability_table(part, items).iloc[0].to_dict()
+                    row = analysis.reliability_table(part, items).iloc[0].to_dict()
                 except AnalysisError as exc:
                     row = {"n": len(part), "error": str(exc)}
                 rows.append({"wave": wave, "role": role, **row})
