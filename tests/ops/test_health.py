@@ -126,12 +126,19 @@ def test_smtp_mail_is_ready(make_app: Any) -> None:
 
 
 def test_health_endpoints_are_not_rate_limited_nor_signed_in(make_app: Any) -> None:
+    from survey.extensions import limiter
+
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_APPLICATION="3 per minute")
-    client = app.test_client()
-    assert {client.get("/healthz").status_code for _ in range(10)} == {200}
-    assert {client.get("/readyz").status_code for _ in range(10)} == {503}  # no scheduler: 503, not 429
-    # The same limit does hold on an ordinary page.
-    assert 429 in {client.get("/staff/login").status_code for _ in range(10)}
+    try:
+        client = app.test_client()
+        assert {client.get("/healthz").status_code for _ in range(10)} == {200}
+        assert {client.get("/readyz").status_code for _ in range(10)} == {503}  # no scheduler: 503, not 429
+        # The same limit does hold on an ordinary page.
+        assert 429 in {client.get("/staff/login").status_code for _ in range(10)}
+    finally:
+        # Flask-Limiter keeps the first application-wide limit it is given for every later app
+        # in the process (the app itself sets none): take it away again.
+        limiter.limit_manager.set_application_limits([])
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from survey.db import session_scope, utcnow
 from survey.services import job_runs
 from tests import factories as f
 from tests.browser_fixtures import AXE_OPTIONS
+from tests.conftest import StaffLogin
 
 
 @pytest.mark.browser
@@ -34,6 +35,9 @@ def test_job_status_has_no_axe_violations_at_320px(
     page.fill("#email", admin.email)
     page.fill("#password", f.DEFAULT_PASSWORD)
     page.press("#password", "Enter")
+    page.wait_for_url(f"{live_server}/staff/login/code")
+    page.fill("#code", StaffLogin.code_now())
+    page.press("#code", "Enter")
     page.wait_for_url(f"{live_server}/staff/")
     page.goto(f"{live_server}/admin/")
     assert page.locator("text=Failing: 3 runs in a row").is_visible()

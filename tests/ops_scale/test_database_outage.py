@@ -18,6 +18,7 @@ from survey import create_app
 from survey import models as m
 from survey.db import get_engine, get_sessionmaker
 from tests import factories as f
+from tests.conftest import StaffLogin
 from tests.ops_scale.links import open_links
 from tests.ops_scale.tcp_proxy import TcpProxy
 from tests.respondent.conftest import post_form
@@ -109,7 +110,7 @@ def test_the_api_answers_a_problem_object_while_the_database_is_away(
         f.bind(None)
         session.close()
     client = proxied_app.test_client()
-    assert client.post("/staff/login", data={"email": email, "password": "correct horse battery"}).status_code == 302
+    assert StaffLogin(client).login(email).status_code == 302
     assert client.get("/api/v1/studies").status_code == 200
 
     proxy.cut()
