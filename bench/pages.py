@@ -71,8 +71,8 @@ def survey_app() -> Flask:
     return create_app({
         "DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
         "SECRET_KEY": BENCH_SECRET_KEY,
-        "RESPONDENT_RATE_LIMIT": "100000000 per minute",
-        "RESPONDENT_GUESS_LIMIT": "100000000 per minute",
+        "RATELIMIT_RESPONDENT": "100000000 per minute",
+        "RATELIMIT_LINK_GUESS": "100000000 per minute",
     })
 
 
