@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && e
 export TEST_DATABASE_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo web scheduler test test-fast lint browser bench clean
+.PHONY: help install run demo web scheduler test test-fast lint test-tools bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,15 +32,15 @@ run: demo ## Set up, load the demo and serve the app and the scheduler on 127.0.
 	@echo "Starting the web app on http://$(HOST):$(PORT) and the scheduler (Ctrl-C stops both)"
 	PEERPULSE_DEMO=1 BASE_URL=http://$(HOST):$(PORT) scripts/run-demo.sh $(HOST) $(PORT)
 
-browser: ## Make sure Debian's chromium is installed (the browser tests need it)
-	@scripts/ensure-chromium.sh
+test-tools: ## Make sure Debian's chromium and redis-server are installed (the tests need them)
+	@scripts/ensure-test-tools.sh
 
 # Branch coverage of survey, instruments and analysis (see [tool.coverage] in pyproject.toml) must not
 # fall below this: 94.13% measured on 26 Nov 2026 (SQLite, no browser tests: a lower bound), less
 # one point of headroom for code added in parallel. Raise it as coverage grows.
 COVERAGE_MIN ?= 93
 
-test: install browser ## Run the whole test suite (SQLite, and PostgreSQL when one answers), with coverage
+test: install test-tools ## Run the whole test suite (SQLite, and PostgreSQL when one answers), with coverage
 	@echo "Databases: SQLite$${TEST_DATABASE_URL:+ and $$TEST_DATABASE_URL}"
 	$(BIN)/pytest --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_MIN)
 
