@@ -44,7 +44,7 @@ from dispatch import database, free_port
 from instruments import load_instrument
 from survey import create_app
 from survey import models as m
-from survey.db import get_engine, session_scope, utcnow
+from survey.db import get_engine, get_sessionmaker, session_scope, utcnow
 from survey.mail import MailSettings
 from survey.services import enrolment, invitations
 
@@ -95,8 +95,8 @@ def set_up(url: str, respondents: int, staff: int) -> tuple[list[str], list[str]
                 emails.append(user.email)
         with session_scope(app) as db:
             invitations.materialise(db, now)
-        with session_scope(app) as db:
-            invitations.open_due(db, settings, now, batch_size=1000)
+        # Opening commits a batch at a time, so it takes the session factory (the services' contract).
+        invitations.open_due(get_sessionmaker(app, writing=True), settings, now, batch_size=1000)
         # "Open the invitation": the personal link is in the queued email, nowhere else.
         with session_scope(app) as db:
             bodies = db.scalars(select(m.OutboxMessage.body_text)).all()
