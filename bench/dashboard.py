@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyotp
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -38,6 +39,7 @@ from survey.services import dashboard
 from survey.services.study_setup import StudySpec, WaveSpec, apply_study
 
 PASSWORD = "benchmark password 1"  # nosec B105 - a throwaway benchmark database
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the researcher's second factor, throwaway too
 TRUSTS, TEAMS = 5, 5
 WAVES = 8
 ANSWERED = 0.85
@@ -74,6 +76,8 @@ def populate(url: str, participants: int, seed: int = 10) -> float:
     for email, staff_role, org in staff:
         user = m.User(email=email, role=staff_role, password_hash="", organisation=org)  # nosec B106
         user.set_password(PASSWORD)
+        if staff_role == m.StaffRole.RESEARCHER:  # researchers sign in with a second factor
+            user.totp_secret, user.totp_enabled_at = TOTP_SECRET, dt.datetime.now(dt.UTC)
         session.add(user)
     session.flush()
     instruments = {name: load_instrument(name, 1) for name in ("peer_worker", "colleague")}
@@ -171,7 +175,10 @@ def main() -> None:
                           "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
         monitor, researcher = app.test_client(), app.test_client()
         for client, email in ((monitor, "monitor@bench.example"), (researcher, "researcher@bench.example")):
-            assert client.post("/staff/login", data={"email": email, "password": PASSWORD}).status_code == 302
+            response = client.post("/staff/login", data={"email": email, "password": PASSWORD})
+            if response.headers.get("Location", "").startswith("/staff/login/code"):
+                response = client.post("/staff/login/code", data={"code": pyotp.TOTP(TOTP_SECRET).now()})
+            assert response.status_code == 302, response.status_code
 
         def page(client: object, path: str) -> Callable[[], object]:
             def get() -> object:
