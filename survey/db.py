@@ -113,6 +113,20 @@ def writing_engine(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITING_OPTION: True})
 
 
+def insert_on_conflict(session: Session, entity: Any) -> Any:
+    """The database's own INSERT for `entity`, which has ON CONFLICT clauses (SQLite and PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(entity)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(entity)
+    raise NotImplementedError(f"PeerPulse supports SQLite and PostgreSQL, not {dialect}")
+
+
 def init_app(app: Flask) -> None:
     """Create the engine and session factories and close the request's session on teardown."""
     engine = make_engine(app.config["DATABASE_URL"])

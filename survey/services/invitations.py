@@ -25,7 +25,7 @@ from typing import Any, TypeVarTuple
 from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from survey.db import utcnow
+from survey.db import insert_on_conflict, utcnow
 from survey.mail import MailSettings, render_survey_email
 from survey.models import (
     Contact,
@@ -60,21 +60,9 @@ def _sendable(query: Select[*_Ts]) -> Select[*_Ts]:
 
 def _insert_ignoring_duplicates(db: Session, rows: list[dict[str, Any]]) -> None:
     """INSERT invitations, skipping (participant, wave) pairs that already exist."""
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt: Any = pg_insert(Invitation).on_conflict_do_nothing(
-            index_elements=["participant_id", "wave_id"]
-        )
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(Invitation).on_conflict_do_nothing(
-            index_elements=["participant_id", "wave_id"]
-        )
-    else:  # pragma: no cover - PeerPulse supports SQLite and PostgreSQL
-        raise NotImplementedError(f"materialise does not support {dialect}")
+    stmt = insert_on_conflict(db, Invitation).on_conflict_do_nothing(
+        index_elements=["participant_id", "wave_id"]
+    )
     for start in range(0, len(rows), INSERT_CHUNK):
         db.execute(stmt, rows[start : start + INSERT_CHUNK])
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
+from survey.db import insert_on_conflict
 from survey.models import JobRun, SchedulerHeartbeat
 
 OK = "ok"
@@ -62,12 +63,12 @@ def prune(db: Session, now: dt.datetime, keep: dt.timedelta = KEEP) -> int:
 def beat(db: Session, instance: str, host: str, pid: int, started_at: dt.datetime,
          now: dt.datetime) -> None:
     """Record that a scheduler process is alive now; forget processes silent for a day."""
-    row = db.get(SchedulerHeartbeat, instance)
-    if row is None:
-        db.add(SchedulerHeartbeat(instance=instance, host=host[:200], pid=pid,
-                                  started_at=started_at, beat_at=now))
-    else:
-        row.beat_at = now
+    # One statement, so two passes of one process beating at once cannot both insert the row.
+    db.execute(
+        insert_on_conflict(db, SchedulerHeartbeat)
+        .values(instance=instance, host=host[:200], pid=pid, started_at=started_at, beat_at=now)
+        .on_conflict_do_update(index_elements=["instance"], set_={"beat_at": now})
+    )
     db.execute(
         delete(SchedulerHeartbeat)
         .where(SchedulerHeartbeat.beat_at < now - dt.timedelta(days=1))
