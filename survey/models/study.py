@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.config import DEFAULT_TIMEZONE
@@ -77,7 +78,7 @@ class Wave(Base):
 
     study: Mapped[Study] = relationship(back_populates="waves")
 
-    @property
+    @hybrid_property
     def is_baseline(self) -> bool:
-        """The first wave carries the baseline-only module."""
+        """The first wave carries the baseline-only module; also a SQL expression."""
         return self.index == 1

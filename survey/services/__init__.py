@@ -20,7 +20,7 @@ Where things happen:
 | a reminder is queued | `invitations.queue_reminders` |
 | an invitation's window closes | `invitations.expire` |
 | a wave's opening and closing times are computed | `schedule.window`, `schedule.SendingRules` |
-| a personal link is issued and resolved | `tokens.issue_token`, `tokens.find_invitation` |
+| a personal link is issued and resolved | `tokens.issue_token`, `respondent.read_visit` |
 | an email is sent (at most once) | `outbox.deliver` (messages written by the invitation steps) |
 | consent is recorded | `consent.record_consent` |
 | an answer is saved | `responses.save_page` |

@@ -12,11 +12,17 @@ from survey.services.audit import record_event
 from survey.services.withdrawal import stop_contact
 
 
+def consent_is_current(
+    decision: ConsentDecision | None, given_version: str | None, study_version: str
+) -> bool:
+    """Whether a decision counts as consent to the study's current consent version."""
+    return decision == ConsentDecision.GIVEN and given_version == study_version
+
+
 def needs_consent(participant: Participant) -> bool:
     """True until the participant has consented to the study's current consent version."""
-    return not (
-        participant.consent_decision == ConsentDecision.GIVEN
-        and participant.consent_version == participant.study.consent_version
+    return not consent_is_current(
+        participant.consent_decision, participant.consent_version, participant.study.consent_version
     )
 
 

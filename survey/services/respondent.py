@@ -13,15 +13,16 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from instruments import Instrument, Page
 from survey.db import utcnow
-from survey.models import Invitation, InvitationStatus, Study
+from survey.models import Answer, Invitation, InvitationStatus, LinkToken, Participant, Response, Study, Wave
 from survey.services import responses
-from survey.services.consent import needs_consent, record_consent
+from survey.services.consent import consent_is_current, record_consent
 from survey.services.responses import Questionnaire, WaveScores
-from survey.services.tokens import find_invitation
+from survey.services.tokens import lookup_hash
 from survey.services.withdrawal import withdraw as withdraw_participant
 
 
@@ -35,32 +36,125 @@ class LinkState(enum.Enum):
 
 
 @dataclass(frozen=True)
+class StartedResponse:
+    """A started response as a page needs it: what it is pinned to, its saved pages and answers."""
+
+    id: int
+    instrument_id: str
+    instrument_version: int
+    instrument_hash: str
+    pages_saved: list[str] | None
+    answers: dict[str, int | None]
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A personal link as every respondent page first needs it, read in one query.
+
+    Plain columns, not ORM objects: a survey page is the hottest path and is mostly a read.
+    An action that writes loads the ORM invitation with `Visit.invitation`.
+    """
+
+    invitation_id: int
+    status: InvitationStatus
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    participant_active: bool
+    consent_current: bool
+    first_wave: bool
+    wave_label: str
+    show_own_scores: bool
+    response: StartedResponse | None
+
+    def invitation(self, db: Session) -> Invitation:
+        """The ORM invitation, with its participant, study and wave (for an action that writes)."""
+        invitation = db.get(Invitation, self.invitation_id, options=_INVITATION_GRAPH)
+        if invitation is None:  # deleted since the visit was read
+            raise LookupError(f"invitation {self.invitation_id} no longer exists")
+        return invitation
+
+
+_INVITATION_GRAPH = (
+    joinedload(Invitation.participant, innerjoin=True).joinedload(Participant.study, innerjoin=True),
+    joinedload(Invitation.wave, innerjoin=True),
+)
+
+# Built once: its cache key is then computed once, not on every request. One row per saved
+# answer (or one row with no answer): the link, its participant, study, wave and response.
+_VISIT = (
+    select(
+        Invitation.id, Invitation.status, Invitation.opens_at, Invitation.closes_at,
+        Participant.is_active, Participant.consent_decision, Participant.consent_version,
+        Study.consent_version, Study.show_own_scores, Wave.is_baseline, Wave.label,
+        Response.id, Response.instrument_id, Response.instrument_version, Response.instrument_hash,
+        Response.pages_saved, Answer.item_id.label("answer_item"), Answer.value.label("answer_value"),
+    )
+    .select_from(LinkToken)
+    .join(Invitation, Invitation.id == LinkToken.invitation_id)
+    .join(Participant, Participant.id == Invitation.participant_id)
+    .join(Study, Study.id == Participant.study_id)
+    .join(Wave, Wave.id == Invitation.wave_id)
+    .outerjoin(Response, Response.invitation_id == Invitation.id)
+    .outerjoin(Answer, Answer.response_id == Response.id)
+    .where(LinkToken.token_hash == bindparam("token_hash"))
+)
+
+
+def read_visit(db: Session, token: str) -> Visit | None:
+    """The link a token belongs to, by hash; None for anything unknown or malformed."""
+    token_hash = lookup_hash(token)
+    if token_hash is None:
+        return None
+    # Through the connection: a plain Core read needs none of the ORM's execution machinery
+    # (flushed first, as the session's own execute would, so pending changes are seen).
+    db.flush()
+    rows = db.connection().execute(_VISIT, {"token_hash": token_hash}).all()
+    if not rows:
+        return None
+    (invitation_id, status, opens_at, closes_at, active, decision, given_version, study_version,
+     show_own_scores, first_wave, wave_label, response_id, instrument_id, instrument_version,
+     instrument_hash, pages_saved, *_answer) = rows[0]
+    response = None
+    if response_id is not None:
+        answers: dict[str, int | None] = {
+            str(row.answer_item): row.answer_value for row in rows if row.answer_item is not None
+        }
+        response = StartedResponse(response_id, instrument_id, instrument_version, instrument_hash,
+                                   pages_saved, answers)
+    return Visit(
+        invitation_id, status, opens_at, closes_at, bool(active),
+        consent_is_current(decision, given_version, study_version), bool(first_wave),
+        wave_label, show_own_scores, response,
+    )
+
+
+@dataclass(frozen=True)
 class LinkView:
     """A resolved personal link."""
 
     token: str
     state: LinkState
-    invitation: Invitation | None
+    visit: Visit | None
 
 
-def link_state(invitation: Invitation | None, now: dt.datetime) -> LinkState:
+def link_state(visit: Visit | None, now: dt.datetime) -> LinkState:
     """Open while sent/started and inside its window; withdrawn or declined people look unknown."""
-    if invitation is None or not invitation.participant.is_active:
+    if visit is None or not visit.participant_active:
         return LinkState.UNKNOWN
-    status = invitation.status
+    status = visit.status
     if status == InvitationStatus.COMPLETED:
         return LinkState.COMPLETED
-    if status in (InvitationStatus.EXPIRED, InvitationStatus.CANCELLED) or now >= invitation.closes_at:
+    if status in (InvitationStatus.EXPIRED, InvitationStatus.CANCELLED) or now >= visit.closes_at:
         return LinkState.CLOSED
-    if status in (InvitationStatus.SENT, InvitationStatus.STARTED) and invitation.opens_at <= now:
+    if status in (InvitationStatus.SENT, InvitationStatus.STARTED) and visit.opens_at <= now:
         return LinkState.OPEN
     return LinkState.UNKNOWN
 
 
 def open_link(db: Session, token: str, now: dt.datetime | None = None) -> LinkView:
-    """Look the token up by its hash (with participant, study and wave) and decide its state."""
-    invitation = find_invitation(db, token)
-    return LinkView(token, link_state(invitation, now or utcnow()), invitation)
+    """Look the token up by its hash and decide its state."""
+    visit = read_visit(db, token)
+    return LinkView(token, link_state(visit, now or utcnow()), visit)
 
 
 class Where(enum.Enum):
@@ -87,32 +181,38 @@ def _invalid(link: LinkView) -> Goto:
     return Goto(Where.CLOSED_LINK if link.state == LinkState.CLOSED else Where.UNKNOWN_LINK)
 
 
-def _open_invitation(
+def _open_visit(
     db: Session, token: str, now: dt.datetime | None, consent_done: bool = True
-) -> Invitation | Goto:
-    """The open invitation of a token, or where to go instead: invalid link, thanks or consent."""
+) -> Visit | Goto:
+    """The visit of an open link, or where to go instead: invalid link, thanks or consent."""
     link = open_link(db, token, now)
-    if link.invitation is None or link.state in (LinkState.UNKNOWN, LinkState.CLOSED):
+    if link.visit is None or link.state in (LinkState.UNKNOWN, LinkState.CLOSED):
         return _invalid(link)
     if link.state == LinkState.COMPLETED:
         return Goto(Where.THANKS)
-    if consent_done and needs_consent(link.invitation.participant):
+    if consent_done and not link.visit.consent_current:
         return Goto(Where.CONSENT)
-    return link.invitation
+    return link.visit
 
 
-def _reachable(plan: Questionnaire, response: responses.Response | None) -> int:
+def _plan(db: Session, visit: Visit) -> Questionnaire:
+    """The pages the visit's response asks: pinned once started, else the study's assignment."""
+    if visit.response is not None:
+        return responses.pinned_questionnaire(visit.response, visit.first_wave)
+    return responses.questionnaire(visit.invitation(db))
+
+
+def _reachable(plan: Questionnaire, response: StartedResponse | None) -> int:
     """The last page that may be shown: the first unsaved one (the last once all are saved)."""
     return (plan.first_unsaved(response) if response is not None else 1) or plan.total
 
 
 def entry(db: Session, token: str, now: dt.datetime | None = None) -> Goto:
     """Where the link leads: consent, the first page not saved yet, thanks, or nowhere."""
-    invitation = _open_invitation(db, token, now)
-    if isinstance(invitation, Goto):
-        return invitation
-    response = responses.find_response(db, invitation)
-    return Goto(Where.PAGE, _reachable(responses.questionnaire(invitation, response), response))
+    visit = _open_visit(db, token, now)
+    if isinstance(visit, Goto):
+        return visit
+    return Goto(Where.PAGE, _reachable(_plan(db, visit), visit.response))
 
 
 @dataclass(frozen=True)
@@ -127,33 +227,34 @@ class PageView:
 
 def _at_page(
     db: Session, token: str, number: int, now: dt.datetime | None
-) -> tuple[Invitation, responses.Response | None, Questionnaire] | Goto:
-    """The open invitation, its response (if started) and questionnaire, if page `number` is reachable.
+) -> tuple[Visit, Questionnaire] | Goto:
+    """The open link's visit and questionnaire, if page `number` is reachable.
 
     Pages after the first unsaved one are not reachable yet: elsewhere, say where to go instead.
     """
-    invitation = _open_invitation(db, token, now)
-    if isinstance(invitation, Goto):
-        return invitation
-    response = responses.find_response(db, invitation)
-    plan = responses.questionnaire(invitation, response)
-    reachable = _reachable(plan, response)
+    visit = _open_visit(db, token, now)
+    if isinstance(visit, Goto):
+        return visit
+    plan = _plan(db, visit)
+    reachable = _reachable(plan, visit.response)
     if not 1 <= number <= reachable:
         return Goto(Where.PAGE, reachable)
-    return invitation, response, plan
+    return visit, plan
 
 
 def show_page(db: Session, token: str, number: int, now: dt.datetime | None = None) -> PageView | Goto:
     """Page `number` with its saved answers; the first visit starts the response (a write).
 
-    Pages after the first unsaved one are not reachable yet.
+    Pages after the first unsaved one are not reachable yet. Showing a started response's page
+    is one query.
     """
     found = _at_page(db, token, number, now)
     if isinstance(found, Goto):
         return found
-    invitation, response, plan = found
-    if response is None:
-        response = responses.start_or_resume(db, invitation, now)
+    visit, plan = found
+    if visit.response is not None:
+        return PageView(plan, plan.page(number), number, visit.response.answers)
+    response = responses.start_or_resume(db, visit.invitation(db), now)
     return PageView(plan, plan.page(number), number, responses.saved_answers(response))
 
 
@@ -171,9 +272,9 @@ def save_page(
     found = _at_page(db, token, number, now)
     if isinstance(found, Goto):
         return found
-    invitation, _response, plan = found
+    visit, plan = found
     answers = read_answers(plan.instrument, plan.page(number))
-    response = responses.start_or_resume(db, invitation, now)
+    response = responses.start_or_resume(db, visit.invitation(db), now)
     if not responses.save_page(db, response, plan, number, answers, now):
         return Goto(Where.THANKS)  # submitted meanwhile: nothing changed
     if number == plan.total:
@@ -195,12 +296,12 @@ def give_consent(
     db: Session, token: str, decision: bool | None, now: dt.datetime | None = None
 ) -> ConsentView | Goto:
     """Record a decision (None: none made yet, just show the question); declining is final."""
-    invitation = _open_invitation(db, token, now, consent_done=False)
-    if isinstance(invitation, Goto):
-        return invitation
-    participant = invitation.participant
-    if not needs_consent(participant):
+    visit = _open_visit(db, token, now, consent_done=False)
+    if isinstance(visit, Goto):
+        return visit
+    if visit.consent_current:
         return Goto(Where.ENTRY)
+    participant = visit.invitation(db).participant
     version = participant.study.consent_version
     if decision is None:
         return ConsentView(participant.study, version)
@@ -224,11 +325,11 @@ def withdraw(
     `keep` says whether the answers already given are kept; None only shows the question.
     """
     link = open_link(db, token, now)
-    if link.invitation is None or not link.invitation.participant.is_active:
+    if link.visit is None or not link.visit.participant_active:
         return Goto(Where.UNKNOWN_LINK)
     if keep is None:
         return WithdrawView(back=link.state == LinkState.OPEN)
-    withdraw_participant(db, link.invitation.participant, keep_data=keep, now=now)
+    withdraw_participant(db, link.visit.invitation(db).participant, keep_data=keep, now=now)
     return WithdrawView(back=False, kept=keep)
 
 
@@ -245,13 +346,11 @@ class ThanksView:
 def thanks(db: Session, token: str, now: dt.datetime | None = None) -> ThanksView | Goto:
     """Thank the person for a completed questionnaire; reloading it changes nothing."""
     link = open_link(db, token, now)
-    invitation = link.invitation
-    if link.state != LinkState.COMPLETED or invitation is None:
+    visit = link.visit
+    if link.state != LinkState.COMPLETED or visit is None:
         return Goto(Where.ENTRY) if link.state == LinkState.OPEN else _invalid(link)
-    participant = invitation.participant
-    show = participant.study.show_own_scores
-    response = responses.find_response(db, invitation)
-    if not show or response is None:
-        return ThanksView(invitation.wave.label, show, None, [])
-    return ThanksView(invitation.wave.label, show, responses.pinned_instrument(response),
-                      responses.own_scores(db, participant))
+    show = visit.show_own_scores
+    if not show or visit.response is None:
+        return ThanksView(visit.wave_label, show, None, [])
+    return ThanksView(visit.wave_label, show, responses.pinned_instrument(visit.response),
+                      responses.own_scores(db, visit.invitation(db).participant))

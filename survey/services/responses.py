@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import cast
+from typing import Protocol, cast
 
 from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,21 @@ class InstrumentChanged(RuntimeError):
     """The instrument file a response is pinned to no longer has the content it was started with."""
 
 
+class Pinned(Protocol):
+    """A started response as far as its questionnaire goes: its pin and the pages saved."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def instrument_id(self) -> str: ...
+    @property
+    def instrument_version(self) -> int: ...
+    @property
+    def instrument_hash(self) -> str: ...
+    @property
+    def pages_saved(self) -> list[str] | None: ...
+
+
 @dataclass(frozen=True)
 class Questionnaire:
     """The pages one response asks, in order, from its pinned instrument."""
@@ -49,7 +64,7 @@ class Questionnaire:
             raise IndexError(f"page {number} is not between 1 and {self.total}")
         return self.pages[number - 1]
 
-    def first_unsaved(self, response: Response) -> int | None:
+    def first_unsaved(self, response: Pinned) -> int | None:
         """The number of the first page not saved yet, or None when every page is."""
         saved = set(response.pages_saved or [])
         for number, page in enumerate(self.pages, start=1):
@@ -74,7 +89,7 @@ def assigned_instrument(invitation: Invitation) -> Instrument:
     return load_instrument(assignment.instrument_id, assignment.instrument_version)
 
 
-def pinned_instrument(response: Response) -> Instrument:
+def pinned_instrument(response: Pinned) -> Instrument:
     """The instrument a response was started with; InstrumentChanged if its file was edited."""
     instrument = load_instrument(response.instrument_id, response.instrument_version)
     if instrument.content_hash != response.instrument_hash:
@@ -91,10 +106,14 @@ def questionnaire(invitation: Invitation, response: Response | None = None) -> Q
 
     Baseline-only items appear only at the first wave.
     """
-    instrument = (
-        pinned_instrument(response) if response is not None else assigned_instrument(invitation)
-    )
-    return _questionnaire(instrument, invitation.wave.is_baseline)
+    if response is not None:
+        return pinned_questionnaire(response, invitation.wave.is_baseline)
+    return _questionnaire(assigned_instrument(invitation), invitation.wave.is_baseline)
+
+
+def pinned_questionnaire(response: Pinned, first_wave: bool) -> Questionnaire:
+    """The pages of a started response's pinned instrument (baseline-only items at wave 1)."""
+    return _questionnaire(pinned_instrument(response), first_wave)
 
 
 @lru_cache(maxsize=64)

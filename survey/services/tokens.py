@@ -39,14 +39,21 @@ _BY_TOKEN_HASH = (
 )
 
 
+def lookup_hash(token: str) -> str | None:
+    """The hash to look a presented token up by; None for one that cannot be a token."""
+    if not token or len(token) > 100:
+        return None
+    return hash_token(token)
+
+
 def find_invitation(db: Session, token: str) -> Invitation | None:
     """The invitation a token belongs to, by hash; None for anything unknown or malformed.
 
-    Its participant, study and wave come in the same query: every respondent page needs them.
+    Its participant, study and wave come in the same query. (Respondent pages read a link
+    with `survey.services.respondent.read_visit`, which needs no ORM objects.)
     """
-    if not token or len(token) > 100:
-        return None
-    return db.scalar(_BY_TOKEN_HASH, {"token_hash": hash_token(token)})
+    token_hash = lookup_hash(token)
+    return None if token_hash is None else db.scalar(_BY_TOKEN_HASH, {"token_hash": token_hash})
 
 
 def survey_url(base_url: str, token: str) -> str:
