@@ -16,6 +16,7 @@ from survey.extensions import limiter, staff_login_limit
 from survey.models import User
 from survey.services import sign_in
 from survey.services.errors import InputError
+from survey.web import commit_after
 
 
 def _safe_next(target: str | None) -> str:
@@ -30,8 +31,7 @@ def _safe_next(target: str | None) -> str:
 def _finish(user: User, method: str, next_url: str | None) -> WerkzeugResponse:
     """Record the sign-in, start the session and go where the person was heading."""
     db = get_session()
-    sign_in.complete_sign_in(db, user, method)
-    db.commit()
+    commit_after(lambda: sign_in.complete_sign_in(db, user, method))
     sign_in_fully(user)
     return redirect(_safe_next(next_url))
 
@@ -43,8 +43,9 @@ def login() -> str | WerkzeugResponse:
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()
-        user = sign_in.check_password(db, form.email.data or "", form.password.data or "")
-        db.commit()  # the audit of a failure
+        # A failed attempt is audited (and committed) too.
+        email, password = form.email.data or "", form.password.data or ""
+        user = commit_after(lambda: sign_in.check_password(db, email, password))
         next_url = _safe_next(request.args.get("next"))
         if user is None:
             flash("That email and password do not match an account.", "error")
@@ -74,7 +75,8 @@ def second_factor() -> str | WerkzeugResponse | tuple[str, int]:
     if form.validate_on_submit():
         db = get_session()
         try:
-            method = sign_in.check_second_factor(db, user, form.code.data or "")
+            # A wrong code is audited (and committed) too.
+            method = commit_after(lambda: sign_in.check_second_factor(db, user, form.code.data or ""))
         except InputError as exc:
             form.code.errors = [exc.by_field().get("code", "Wait, then try again.")]
             return render_template("auth/second_factor.html", form=form), 429
@@ -83,7 +85,6 @@ def second_factor() -> str | WerkzeugResponse | tuple[str, int]:
                 flash(f"You signed in with a recovery code; {user.recovery_codes_left} are left. "
                       "Each works once: make new ones from your account page.", "info")
             return _finish(user, method, next_url)
-        db.commit()  # the audit of a failure
         form.code.errors = ["That code is not right, or it was already used. "
                             "Type the 6 digits your app shows now, or a recovery code."]
     return render_template("auth/second_factor.html", form=form)
@@ -113,18 +114,16 @@ def enrol() -> str | WerkzeugResponse:
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            codes = sign_in.confirm_enrolment(db, user, form.code.data or "")
+            codes = commit_after(lambda: sign_in.confirm_enrolment(db, user, form.code.data or ""),
+                                 record_refusal=True)  # a wrong code is audited
         except InputError as exc:
-            db.commit()  # the audit of a failure
             form.code.errors = [exc.by_field().get("code", "That code does not match.")]
         else:
             if required:
                 return _show_codes_after_sign_in(user, codes, next_url)
-            db.commit()
             return render_template("auth/recovery_codes.html", codes=codes,
                                    continue_url=url_for("auth.account"))
-    secret = sign_in.start_enrolment(user)
-    db.commit()  # the secret stays the same until confirmed
+    secret = commit_after(lambda: sign_in.start_enrolment(user))  # the same until confirmed
     return render_template("auth/enrol.html", form=form, required=required,
                            qr_svg=sign_in.qr_svg(user, secret),
                            secret=sign_in.secret_in_groups(secret))
@@ -133,8 +132,7 @@ def enrol() -> str | WerkzeugResponse:
 def _show_codes_after_sign_in(user: User, codes: list[str], next_url: str | None) -> str:
     """A required set-up finishes the sign-in; the recovery codes are shown this once."""
     db = get_session()
-    sign_in.complete_sign_in(db, user, "totp")
-    db.commit()
+    commit_after(lambda: sign_in.complete_sign_in(db, user, "totp"))
     sign_in_fully(user)
     return render_template("auth/recovery_codes.html", codes=codes, continue_url=_safe_next(next_url))
 
@@ -156,11 +154,10 @@ def new_recovery_codes() -> str | WerkzeugResponse:
     assert user is not None
     db = get_session()
     try:
-        codes = sign_in.renew_recovery_codes(db, user)
+        codes = commit_after(lambda: sign_in.renew_recovery_codes(db, user))
     except InputError as exc:
         flash(exc.by_field().get("code", "Set up two-factor sign-in first."), "error")
         return redirect(url_for("auth.account"))
-    db.commit()
     return render_template("auth/recovery_codes.html", codes=codes, continue_url=url_for("auth.account"))
 
 
@@ -170,8 +167,7 @@ def logout() -> WerkzeugResponse:
     user = current_user()
     if user is not None:
         db = get_session()
-        sign_in.record_sign_out(db, user)
-        db.commit()
+        commit_after(lambda: sign_in.record_sign_out(db, user))
     sign_out()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))
