@@ -10,9 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
+
+from tests.factories import DEFAULT_PASSWORD, TOTP_SECRET
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,3 +58,23 @@ def page(browser: Any) -> Iterator[Any]:
     tab = context.new_page()
     yield tab
     context.close()
+
+
+def password_step(page: Any, live_server: str, email: str, password: str = DEFAULT_PASSWORD) -> None:
+    """Type an email and password on the sign-in page and press Enter (the keyboard alone)."""
+    page.goto(f"{live_server}/staff/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.press("#password", "Enter")
+
+
+def browser_sign_in(
+    page: Any, live_server: str, email: str, password: str = DEFAULT_PASSWORD, *, code: bool = True
+) -> None:
+    """Sign in by keyboard; with `code`, also type the authenticator's code (the factories' secret)."""
+    password_step(page, live_server, email, password)
+    if code:
+        page.wait_for_url(f"{live_server}/staff/login/code")
+        page.fill("#code", pyotp.TOTP(TOTP_SECRET).now())
+        page.press("#code", "Enter")
+    page.wait_for_url(f"{live_server}/staff/")

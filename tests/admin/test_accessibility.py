@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 from survey import models as m
 from tests import factories as f
 from tests.admin.conftest import new_trust, new_user
-from tests.browser_fixtures import AXE_OPTIONS
-from tests.conftest import StaffLogin
+from tests.browser_fixtures import AXE_OPTIONS, browser_sign_in
 
 PATHS = ["/admin/trusts", "/admin/staff", "/admin/audit", "/admin/mail", "/admin/teams/NRT-CR/edit"]
 
@@ -33,14 +32,7 @@ def test_admin_pages_have_no_axe_violations_at_320px(db: Session, live_server: s
     db.commit()
     context = browser.new_context(viewport={"width": 320, "height": 900})
     page = context.new_page()
-    page.goto(f"{live_server}/staff/login")
-    page.fill("#email", admin.email)
-    page.fill("#password", f.DEFAULT_PASSWORD)
-    page.press("#password", "Enter")
-    page.wait_for_url(f"{live_server}/staff/login/code")
-    page.fill("#code", StaffLogin.code_now())
-    page.press("#code", "Enter")
-    page.wait_for_url(f"{live_server}/staff/")
+    browser_sign_in(page, live_server, admin.email)
     for path in PATHS:
         response = page.goto(live_server + path)
         assert response is not None and response.status == 200, path

@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy.orm import Session
 
 from survey.services.demo import DEMO_PASSWORD, load_demo
-from tests.browser_fixtures import AXE_OPTIONS
+from tests.browser_fixtures import AXE_OPTIONS, browser_sign_in
 
 PAGES = {
     "trust_monitor": ["/staff/", "/dashboard/NRT", "/dashboard/NRT/teams/NRT-CMHT"],
@@ -29,10 +29,7 @@ def _signed_in(browser: Any, live_server: str, role: str, width: int) -> tuple[A
     page = context.new_page()
     page.goto(f"{live_server}/staff/login")
     assert Axe().run(page, options=AXE_OPTIONS).violations_count == 0
-    page.fill("#email", LOGINS[role])
-    page.fill("#password", DEMO_PASSWORD)
-    page.press("#password", "Enter")  # the keyboard alone signs in
-    page.wait_for_url(f"{live_server}/staff/")
+    browser_sign_in(page, live_server, LOGINS[role], DEMO_PASSWORD, code=False)  # demo: password only
     return context, page
 
 

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from survey.db import session_scope, utcnow
 from survey.services import job_runs
 from tests import factories as f
-from tests.browser_fixtures import AXE_OPTIONS
-from tests.conftest import StaffLogin
+from tests.browser_fixtures import AXE_OPTIONS, browser_sign_in
 
 
 @pytest.mark.browser
@@ -31,14 +30,7 @@ def test_job_status_has_no_axe_violations_at_320px(
     db.commit()
     context = browser.new_context(viewport={"width": 320, "height": 900})
     page = context.new_page()
-    page.goto(f"{live_server}/staff/login")
-    page.fill("#email", admin.email)
-    page.fill("#password", f.DEFAULT_PASSWORD)
-    page.press("#password", "Enter")
-    page.wait_for_url(f"{live_server}/staff/login/code")
-    page.fill("#code", StaffLogin.code_now())
-    page.press("#code", "Enter")
-    page.wait_for_url(f"{live_server}/staff/")
+    browser_sign_in(page, live_server, admin.email)
     page.goto(f"{live_server}/admin/")
     assert page.locator("text=Failing: 3 runs in a row").is_visible()
     result = Axe().run(page, options=AXE_OPTIONS)

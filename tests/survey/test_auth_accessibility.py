@@ -9,7 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy.orm import Session
 
 from tests import factories as f
-from tests.browser_fixtures import AXE_OPTIONS
+from tests.browser_fixtures import AXE_OPTIONS, password_step
 from tests.conftest import StaffLogin
 
 
@@ -17,13 +17,6 @@ def check(page: Any, what: str) -> None:
     result = Axe().run(page, options=AXE_OPTIONS)
     ids = [v["id"] for v in result.response["violations"]]
     assert result.violations_count == 0, f"{what}: {ids}"
-
-
-def password_step(page: Any, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/staff/login")
-    page.fill("#email", email)
-    page.fill("#password", f.DEFAULT_PASSWORD)
-    page.press("#password", "Enter")
 
 
 @pytest.mark.browser
