@@ -32,6 +32,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -188,8 +189,8 @@ class Gunicorn:
             self.proc.wait(timeout=10)
 
 
-def run_wrk(url: str, duration: int, connections: int) -> float:
-    """Requests per second over `duration` seconds; stop if any answer was not a 200."""
+def run_wrk(url: str, duration: int, connections: int) -> tuple[float, int]:
+    """Requests per second over `duration` seconds, and how many; stop if any was not a 200."""
     out = subprocess.run(  # nosec B603 - fixed arguments
         ["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s", url],
         capture_output=True, text=True, check=True, timeout=duration + 60,
@@ -199,18 +200,64 @@ def run_wrk(url: str, duration: int, connections: int) -> float:
     if bad or errors:
         raise SystemExit(f"wrk saw failures on {url}:\n{out}")
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if rate is None:
+    count = re.search(r"(\d+) requests in", out)
+    if rate is None or count is None:
         raise SystemExit(f"no rate in wrk's output:\n{out}")
-    return float(rate.group(1))
+    return float(rate.group(1)), int(count.group(1))
 
 
-def measure(spec: str, path: str, env: dict[str, str], args: argparse.Namespace) -> float:
-    """Serve one app, warm it up, and return wrk's rate on `path`."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used so far (Linux /proc)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # it ended: its time is not counted
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(server: Gunicorn, database: str) -> list[int]:
+    """The gunicorn workers and the database's server processes serving them."""
+    assert server.proc is not None
+    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()
+    with ADMIN_ENGINE[0].connect() as conn:
+        backends = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"),
+            {"db": database},
+        ).scalars().all()
+    return [int(pid) for pid in children] + list(backends)
+
+
+# The engine that created the bench database (set in main), to find its server processes.
+ADMIN_ENGINE: list[Any] = []
+
+
+@dataclass
+class Measured:
+    """The best rate seen for one app, and the server CPU per request in that run."""
+
+    rate: float = 0.0
+    cpu_ms: float = 0.0
+
+
+def measure(spec: str, path: str, env: dict[str, str], args: argparse.Namespace, best: Measured) -> None:
+    """Serve one app, warm it up, measure wrk's rate on `path`; keep the best run in `best`.
+
+    Also the CPU time the workers and their database processes used per request: unlike the
+    rate, it hardly changes when other work shares the machine.
+    """
     with Gunicorn(spec, env) as server:
         url = f"http://127.0.0.1:{server.port}{path}"
         wait_until_up(url)
         run_wrk(url, 2, args.connections)  # warm up both workers (imports, caches, pools)
-        return run_wrk(url, args.duration, args.connections)
+        pids = server_pids(server, make_url(env["DATABASE_URL"]).database or "")
+        before = cpu_seconds(pids)
+        rate, count = run_wrk(url, args.duration, args.connections)
+        cpu_ms = (cpu_seconds(pids) - before) / count * 1000
+    if rate > best.rate:
+        best.rate, best.cpu_ms = rate, cpu_ms
 
 
 def create_database(base_url: str) -> tuple[str, Any]:
@@ -238,6 +285,7 @@ def main() -> int:
         print("error: wrk is not on PATH (apt-get install wrk)", file=sys.stderr)
         return 2
     url, admin = create_database(args.database_url)
+    ADMIN_ENGINE.append(admin)
     try:
         with tempfile.TemporaryDirectory(prefix="peerpulse-bench-") as tmp:
             # gunicorn.conf.py checks the configuration from the environment before forking.
@@ -248,22 +296,25 @@ def main() -> int:
             write_instruments(Path(env["BENCH_INSTRUMENT_DIR"]))
             os.environ.update(env)
             survey_path = seed(url)
-            bare, survey = 0.0, 0.0
+            bare, survey = Measured(), Measured()
             for _ in range(args.rounds):
-                bare = max(bare, measure("pages:bare_app()", "/", env, args))
-                survey = max(survey, measure("pages:survey_app()", survey_path, env, args))
+                measure("pages:bare_app()", "/", env, args, bare)
+                measure("pages:survey_app()", survey_path, env, args, survey)
     finally:
         name = make_url(url).database
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-    ratio = survey / bare
+    ratio = survey.rate / bare.rate
     verdict = "met" if ratio >= TARGET else "NOT met"
     print(f"gunicorn {WORKERS} workers, wrk {args.connections} connections, "
-          f"{args.duration} s x {args.rounds} rounds (best of each)")
-    print(f"bare Flask page          {bare:9.0f} requests/s")
-    print(f"survey page ({PAGE_ITEMS} items)   {survey:9.0f} requests/s")
-    print(f"ratio                    {ratio:9.1%}   (target >= {TARGET:.0%}: {verdict})")
+          f"{args.duration} s x {args.rounds} rounds (best of each); load average now "
+          f"{os.getloadavg()[0]:.1f}")
+    print(f"bare Flask page          {bare.rate:9.0f} requests/s   {bare.cpu_ms:6.2f} ms server CPU each")
+    print(f"survey page ({PAGE_ITEMS} items)   {survey.rate:9.0f} requests/s   "
+          f"{survey.cpu_ms:6.2f} ms server CPU each (workers + PostgreSQL)")
+    print(f"ratio                    {ratio:9.1%}   (target >= {TARGET:.0%}: {verdict}); "
+          f"CPU ratio {bare.cpu_ms / survey.cpu_ms:.1%}")
     return 0
 
 
