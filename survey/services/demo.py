@@ -202,6 +202,8 @@ def _history(db: Session, rng: random.Random, participant: Participant, waves: l
         months = (opens_on - participant.anchor_date).days / 30.4375
         answers: dict[str, int | None] = {}
         for item in instrument.items_for(first_wave=wave.index == 1):
+            if item.scale is None:  # background and free text: see _other_answers
+                continue
             base, slope = growth.get(item.scale, DEFAULT_GROWTH)
             latent = base + intercept_shift + (slope + slope_shift) * months
             value = min(5, max(1, round(latent + rng.gauss(0, 0.55))))
