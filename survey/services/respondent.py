@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from instruments import Instrument, Page
+from instruments.answers import AnswerValue
 from survey.db import utcnow
 from survey.models import Invitation, InvitationStatus, Study
 from survey.services import responses
@@ -122,7 +123,7 @@ class PageView:
     plan: Questionnaire
     page: Page
     number: int
-    answers: dict[str, int | None]
+    answers: dict[str, AnswerValue]
 
 
 def _at_page(
@@ -158,7 +159,7 @@ def show_page(db: Session, token: str, number: int, now: dt.datetime | None = No
 
 
 # Reads a page's posted answers (the web layer validates its form); may stop the request.
-AnswerReader = Callable[[Instrument, Page], Mapping[str, int | None]]
+AnswerReader = Callable[[Instrument, Page], Mapping[str, AnswerValue]]
 
 
 def save_page(
