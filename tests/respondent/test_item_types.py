@@ -10,22 +10,12 @@ from sqlalchemy.orm import Session
 
 from instruments import load_instrument
 from survey import models as m
-from tests import factories as f
-from tests.respondent.conftest import PersonalLink, make_link, post_form, see_committed
+from tests.respondent.conftest import PersonalLink, post_form, see_committed, v2_link
 
 PEER2 = load_instrument("peer_worker", 2)
 PAGES = [p.id for p in PEER2.pages(first_wave=True)]
 BACKGROUND = PAGES.index("about_your_job") + 1
 OWN_WORDS = PAGES.index("in_your_words") + 1
-
-
-def v2_link(db: Session, index: int = 1) -> PersonalLink:
-    """A consented peer worker's open link in a study that uses peer_worker v2."""
-    study = f.StudyFactory(instruments=False)
-    db.add(m.StudyInstrument(study=study, role=m.Role.PEER_WORKER, instrument_id="peer_worker",
-                             instrument_version=2))
-    person = f.ParticipantFactory(consented=True, study=study)
-    return make_link(db, participant=person, wave=f.WaveFactory(study=study, index=index))
 
 
 def skip_to(client: FlaskClient, link: PersonalLink, number: int) -> None:
