@@ -78,6 +78,8 @@ def problem(instrument: Instrument, item: Item, value: AnswerValue) -> str | Non
     assert item.max_length is not None
     if not isinstance(value, str) or not value.strip():
         return f"answer {value!r} is not text"
+    if "\x00" in value:  # no keyboard types it; PostgreSQL cannot store it
+        return "answer contains a NUL character"
     if len(value) > item.max_length:
         return f"answer has {len(value)} characters; at most {item.max_length} are allowed"
     return None

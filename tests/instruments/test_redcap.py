@@ -25,22 +25,29 @@ def _row(name: str, kind: str, label: str, choices: str = "", header: str = "",
     return buffer.getvalue()
 
 
+@pytest.mark.parametrize("version", [1, 2])
 @pytest.mark.parametrize("instrument_id", ["peer_worker", "colleague"])
 def test_dictionary_drafts_back_into_an_instrument_that_checks(tmp_path: Path,
-                                                               instrument_id: str) -> None:
-    instrument = load_instrument(instrument_id, 1)
+                                                               instrument_id: str, version: int) -> None:
+    instrument = load_instrument(instrument_id, version)
     dictionary = tmp_path / f"{instrument_id}.csv"
     dictionary.write_text(dictionary_csv(instrument))
     out = tmp_path / "drafts"
     out.mkdir()
     shutil.copy(INSTRUMENT_DIR / "themes.yaml", out)
     if instrument_id == "colleague":  # its pairs need the peer worker file beside it
-        shutil.copy(INSTRUMENT_DIR / "peer_worker_v1.yaml", out)
-    assert main(["from-redcap", str(dictionary), "--out", str(out / f"{instrument_id}_v1.yaml")]) == 0
+        shutil.copy(INSTRUMENT_DIR / f"peer_worker_v{version}.yaml", out)
+    target = out / f"{instrument_id}_v{version}.yaml"
+    assert main(["from-redcap", str(dictionary), "--out", str(target)]) == 0
     assert check_directory(out) == []
     draft = next(i for i in read_catalogue(out).instruments if i.id == instrument_id)
-    assert [(i.id, i.text, i.scale, i.reverse, i.theme, i.pair, i.baseline_only) for i in draft.items] == [
-        (i.id, i.text, i.scale, i.reverse, i.theme, i.pair, i.baseline_only) for i in instrument.items]
+    # Every type comes back: choice options, number range and unit, text limit, help.
+    fields = ("id", "text", "scale", "reverse", "theme", "pair", "baseline_only", "type",
+              "options", "number", "max_length", "help", "page")
+    assert [tuple(getattr(i, f) for f in fields) for i in draft.items] == [
+        tuple(getattr(i, f) for f in fields) for i in instrument.items]
+    assert [(p.id, p.title) for p in draft.extra_pages] == [
+        (p.id, p.title) for p in instrument.extra_pages]
     assert draft.response_options == instrument.response_options
     assert draft.not_applicable_label == instrument.not_applicable_label
     assert draft.pairs_with == instrument.pairs_with

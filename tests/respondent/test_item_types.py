@@ -116,6 +116,7 @@ def test_text_over_the_limit_is_an_error_and_tampering_a_400(db: Session, client
     assert response.status_code == 200
     assert "Your answer has 1001 characters; shorten it to 1000 or fewer." in response.get_data(as_text=True)
     skip_to(client, link, BACKGROUND)
+    assert post_form(client, f"{link.url}/page/{OWN_WORDS}", {"pw_open": "a\x00b"}).status_code == 400
     for data in ({"pw_bg_band": "9"}, {"pw_bg_band": "na"}, {"pw_bg_nope": "1"}):
         assert post_form(client, f"{link.url}/page/{BACKGROUND}", data).status_code == 400
     assert typed_answers(db, link) == {}
