@@ -13,51 +13,7 @@ from instruments.model import CHOICE, NUMBER, TEXT
 from instruments.scoring import score_scales
 from instruments.versioning import comparable_scales
 
-from .builders import COLLEAGUE, MARK, MINI, THEMES, marked_line, mutate, write_dir
-
-EXTRA = """\
-pages:
-  - id: about_you
-    title: About you
-    intro: Asked once.
-  - id: words
-    title: In your own words
-items:
-  - id: hours
-    type: choice
-    text: How many hours do you work?
-    theme: alpha
-    page: about_you
-    baseline_only: true
-    options:
-      - {value: 1, label: Up to 15 hours}
-      - {value: 2, label: 16 hours or more}
-  - id: peers
-    type: number
-    text: How many peer workers are in your team?
-    theme: alpha
-    page: about_you
-    baseline_only: true
-    min: 0
-    max: 50
-    unit: peer workers
-  - id: weight
-    type: number
-    text: How many days a week?
-    theme: alpha
-    page: words
-    min: 0.5
-    max: 5
-    integer: false
-  - id: open
-    type: text
-    text: What one thing would help?
-    theme: gamma
-    page: words
-    max_length: 200
-    help: Please do not name anyone.
-"""
-TYPED = mutate(MINI, "items:\n", EXTRA)
+from .builders import COLLEAGUE, MARK, THEMES, TYPED, marked_line, mutate, write_dir
 
 
 def _load(tmp_path: Path, text: str = TYPED) -> list:

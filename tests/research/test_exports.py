@@ -233,3 +233,20 @@ def test_the_export_without_free_text_has_none_in_any_file(db: Session, archive:
     event = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "export")
                        .order_by(m.AuditEvent.id.desc())).first()
     assert event is not None and event.detail["free_text"] is False
+
+
+def test_fhir_questionnaire_types_each_kind_of_item(tmp_path: Path) -> None:
+    from instruments.loader import read_catalogue
+    from survey.services.fhir_export import questionnaire
+    from tests.instruments.builders import THEMES, TYPED, write_dir
+
+    directory = write_dir(tmp_path, {"themes.yaml": THEMES, "mini.yaml": TYPED})
+    (mini,) = read_catalogue(directory).instruments
+    resource = json.loads(questionnaire(mini).model_dump_json(exclude_none=True))
+    items = {i["linkId"]: i for g in resource["item"] for i in g["item"]}
+    assert (items["a1"]["type"], items["hours"]["type"], items["peers"]["type"],
+            items["weight"]["type"], items["open"]["type"]) == (
+        "choice", "choice", "integer", "decimal", "text")
+    assert [o["valueCoding"]["display"] for o in items["hours"]["answerOption"]] == [
+        "Up to 15 hours", "16 hours or more"]
+    assert items["open"]["maxLength"] == 200
