@@ -34,7 +34,7 @@ LONG_COLUMNS = ["participant", "team", "trust", "role", "role_group", "wave", "m
                 "score", "items_answered"]
 
 
-def _submitted(study: Study) -> Select:
+def submitted_responses(study: Study) -> Select:
     """The shared join: submitted responses of a study with participant, team, trust, wave."""
     return (
         select(Participant.code, Team.code, Organisation.code, Participant.role, Wave.index,
@@ -53,7 +53,7 @@ def long_scores(db: Session, study: Study, scale: str | None = None) -> pd.DataF
     """One row per participant × wave × scale (the long format of the analysis package)."""
     import pandas as pd  # here, not at the top: importing the app stays free of pandas
 
-    query = _submitted(study).add_columns(ScaleScore.scale, ScaleScore.score,
+    query = submitted_responses(study).add_columns(ScaleScore.scale, ScaleScore.score,
                                           ScaleScore.items_answered)
     query = query.join(ScaleScore, ScaleScore.response_id == Response.id)
     if scale is not None:
@@ -81,7 +81,7 @@ def item_answers(db: Session, study: Study, instrument_id: str, version: int,
     import pandas as pd
 
     responses = db.execute(
-        _submitted(study).where(Response.instrument_id == instrument_id,
+        submitted_responses(study).where(Response.instrument_id == instrument_id,
                                 Response.instrument_version == version)
         .order_by(Participant.code, Wave.index)
     ).all()

@@ -61,3 +61,21 @@ def test_no_dashboard_csv_or_api_view_holds_free_text(
     assert MARK not in seen
     export = zipfile.ZipFile(io.BytesIO(client.get("/research/demo/export.zip").data))
     assert MARK.encode() in export.read("items_peer_worker_v2.csv")
+
+
+def test_researchers_read_free_text_on_an_audited_page(
+    db: Session, demo: m.Study, client: FlaskClient, auth: StaffLogin, app: Flask
+) -> None:
+    marked = _mark_free_text(db)
+    auth.login("researcher@example.org", DEMO_PASSWORD)
+    assert 'href="/research/demo/free-text"' in client.get("/research/").get_data(as_text=True)
+    page = client.get("/research/demo/free-text").get_data(as_text=True)
+    assert page.count(MARK) == marked
+    assert "<caption>What one thing would make the peer worker role work better in your team? " \
+           "(peer_worker v2," in page
+    event = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "free_text.view")).one()
+    assert event.detail == {"answers": marked}
+    monitor = app.test_client()
+    StaffLogin(monitor).login("monitor.nrt@example.org", DEMO_PASSWORD)
+    refused = monitor.get("/research/demo/free-text")
+    assert refused.status_code == 403 and MARK not in refused.get_data(as_text=True)
