@@ -11,12 +11,15 @@ from .loader import (
     load_themes,
 )
 from .model import (
+    ITEM_TYPES,
     BaselineModule,
     Instrument,
     InstrumentError,
     InstrumentNotFound,
     Item,
+    NumberRange,
     Page,
+    PageSpec,
     PairTarget,
     Problem,
     ResponseOption,
@@ -28,12 +31,15 @@ from .versioning import comparable_scales, content_hash, scale_fingerprint
 
 __all__ = [
     "INSTRUMENT_DIR",
+    "ITEM_TYPES",
     "BaselineModule",
     "Instrument",
     "InstrumentError",
     "InstrumentNotFound",
     "Item",
+    "NumberRange",
     "Page",
+    "PageSpec",
     "PairTarget",
     "Problem",
     "ResponseOption",

@@ -6,18 +6,32 @@ import csv
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .model import Instrument, Theme
+from .answers import length_hint, range_hint
+from .model import CHOICE, NUMBER, TEXT, Instrument, Item, Theme
 
 CSV_COLUMNS = (
-    "instrument", "version", "content_hash", "audience", "position", "item_id", "text",
-    "scale", "scale_label", "reverse", "theme", "theme_label", "baseline_only", "pair",
-    "response_options", "not_applicable", "min_answered", "help",
+    "instrument", "version", "content_hash", "audience", "position", "item_id", "type",
+    "text", "page", "scale", "scale_label", "reverse", "theme", "theme_label", "baseline_only",
+    "pair", "response_options", "not_applicable", "min_answered", "range", "unit",
+    "max_length", "help",
 )
 
 
 def response_codes(instrument: Instrument) -> str:
     """The response options as '1=Strongly disagree; ...; 5=Strongly agree'."""
     return "; ".join(f"{option.value}={option.label}" for option in instrument.response_options)
+
+
+def item_answers(instrument: Instrument, item: Item) -> str:
+    """What an item's answers are, in words: its codes, range or length (not scored if not Likert)."""
+    if item.type == CHOICE:
+        codes = "; ".join(f"{o.value}={o.label}" for o in item.options)
+        return f"single choice: {codes}"
+    if item.type == NUMBER:
+        return f"number: {range_hint(item)}"
+    if item.type == TEXT:
+        return f"free text: {length_hint(item)}"
+    return response_codes(instrument)
 
 
 def codebook_rows(
@@ -27,7 +41,8 @@ def codebook_rows(
     rows = []
     for instrument in instruments:
         for position, item in enumerate(instrument.items, start=1):
-            scale = instrument.scales[item.scale]
+            scale = instrument.scales[item.scale] if item.scale is not None else None
+            number = item.number
             rows.append({
                 "instrument": instrument.id,
                 "version": str(instrument.version),
@@ -35,20 +50,26 @@ def codebook_rows(
                 "audience": instrument.audience,
                 "position": str(position),
                 "item_id": item.id,
+                "type": item.type,
                 "text": item.text,
-                "scale": item.scale,
-                "scale_label": scale.label,
+                "page": item.page or "",
+                "scale": item.scale or "",
+                "scale_label": scale.label if scale else "",
                 "reverse": "yes" if item.reverse else "no",
                 "theme": item.theme,
                 "theme_label": themes[item.theme].label if item.theme in themes else "",
                 "baseline_only": "yes" if item.baseline_only else "no",
                 "pair": item.pair or "",
-                "response_options": response_codes(instrument),
+                "response_options": item_answers(instrument, item),
                 "not_applicable": (
                     f"{instrument.not_applicable_label} (stored as missing)"
-                    if instrument.not_applicable_label else ""
+                    if instrument.not_applicable_label and item.is_likert else ""
                 ),
-                "min_answered": f"{scale.min_answered:g}",
+                "min_answered": f"{scale.min_answered:g}" if scale else "",
+                "range": (f"{number.minimum:g}-{number.maximum:g}"
+                          f"{' whole numbers' if number.integer else ''}" if number else ""),
+                "unit": (number.unit or "") if number else "",
+                "max_length": str(item.max_length) if item.max_length else "",
                 "help": item.help or "",
             })
     return rows
@@ -102,11 +123,23 @@ def _instrument_section(instrument: Instrument, themes: Mapping[str, Theme]) -> 
     lines += ["", "### Items", ""]
     lines += _table(
         ["item", "text", "scale", "reverse", "theme", "baseline only", "pair"],
-        ([item.id, item.text, item.scale, "yes" if item.reverse else "",
+        ([item.id, item.text, item.scale or "", "yes" if item.reverse else "",
           f"{item.theme} ({themes[item.theme].label})" if item.theme in themes else item.theme,
           "yes" if item.baseline_only else "", item.pair or ""]
-         for item in instrument.items),
+         for item in instrument.likert_items),
     )
+    others = [item for item in instrument.items if not item.is_likert]
+    if others:
+        lines += ["", "### Other questions (not scored)", "",
+                  "Background and free-text questions: stored as answered, never part of a "
+                  "scale score. Free text is shown only to researchers.", ""]
+        lines += _table(
+            ["item", "type", "text", "answers", "page", "theme", "baseline only", "help"],
+            ([item.id, item.type, item.text, item_answers(instrument, item), item.page or "",
+              f"{item.theme} ({themes[item.theme].label})" if item.theme in themes else item.theme,
+              "yes" if item.baseline_only else "", item.help or ""]
+             for item in others),
+        )
     return [*lines, ""]
 
 

@@ -85,6 +85,16 @@ class FieldReader:
             return None
         return value
 
+    def number(self, data: SourceMap, key: str, item: str | None) -> float | None:
+        """A required number (whole or decimal)."""
+        value = self._get(data, key, item, True)
+        if value is _MISSING:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            self.add(data.line_of(key), item, key, f"must be a number, got {value!r}")
+            return None
+        return float(value)
+
     def flag(self, data: SourceMap, key: str, item: str | None, required: bool) -> bool | None:
         """A true/false field; None if missing (and optional) or invalid."""
         value = self._get(data, key, item, required)

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 AUDIENCES = ("peer_worker", "colleague")
 BASELINE_PAGE_ID = "baseline"
+#: Item types the respondent pages can render. Only Likert items belong to a scale and are
+#: scored; the others (background questions and free text) are stored and exported as given.
+LIKERT, CHOICE, NUMBER, TEXT = "likert", "choice", "number", "text"
+ITEM_TYPES = (LIKERT, CHOICE, NUMBER, TEXT)
 
 
 @dataclass(frozen=True)
@@ -78,18 +82,56 @@ class Scale:
 
 
 @dataclass(frozen=True)
+class NumberRange:
+    """What a number item accepts: from `minimum` to `maximum`, whole numbers or not."""
+
+    minimum: float
+    maximum: float
+    integer: bool = True
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
 class Item:
-    """One statement the respondent rates."""
+    """One question: a statement rated on the response scale (Likert), or another type.
+
+    A Likert item (the default) belongs to a scale and is scored. A `choice` item has its
+    own `options`, a `number` item a `number` range and unit, a `text` item a `max_length`;
+    these have no scale, are never scored, and sit on one of the instrument's extra `pages`.
+    """
 
     id: str
     text: str
-    scale: str
+    scale: str | None
     reverse: bool
     theme: str
     baseline_only: bool = False
     help: str | None = None
     pair: str | None = None
     line: int | None = field(default=None, compare=False, repr=False)
+    type: str = LIKERT
+    options: tuple[ResponseOption, ...] = ()
+    number: NumberRange | None = None
+    max_length: int | None = None
+    page: str | None = None
+
+    @property
+    def is_likert(self) -> bool:
+        """True for a statement rated on the instrument's response scale (and scored)."""
+        return self.type == LIKERT
+
+    def option_label(self, value: int) -> str | None:
+        """The label of a choice item's option `value` (None if it has no such option)."""
+        return next((o.label for o in self.options if o.value == value), None)
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """An extra page for items that are not on a scale: background questions, free text."""
+
+    id: str
+    title: str
+    intro: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +177,7 @@ class Instrument:
     content_hash: str
     baseline_module: BaselineModule | None = None
     pairs_with: PairTarget | None = None
+    extra_pages: tuple[PageSpec, ...] = ()
     source: str | None = field(default=None, compare=False, repr=False)
 
     def __hash__(self) -> int:
@@ -158,12 +201,23 @@ class Instrument:
                 return candidate
         raise KeyError(f"{self.key} has no item {item_id!r}")
 
+    @property
+    def likert_items(self) -> tuple[Item, ...]:
+        """The items rated on the response scale (those that are scored)."""
+        return tuple(i for i in self.items if i.is_likert)
+
+    def items_of_type(self, *types: str) -> tuple[Item, ...]:
+        """The items of the given types, in file order."""
+        return tuple(i for i in self.items if i.type in types)
+
     def items_for(self, first_wave: bool) -> tuple[Item, ...]:
         """Items asked at a wave: all at the first wave, else those not baseline-only."""
         return tuple(i for i in self.items if first_wave or not i.baseline_only)
 
     def pages(self, first_wave: bool) -> list[Page]:
-        """One page per scale in file order, then the baseline-only page at the first wave."""
+        """Pages asked at a wave: one per scale in file order, then the baseline-only page
+        (at the first wave), then the extra pages in file order; pages with nothing to ask
+        at that wave are left out."""
         asked = self.items_for(first_wave)
         pages = []
         for scale in self.scales.values():
@@ -171,8 +225,12 @@ class Instrument:
             if items:
                 title = scale.page_title or scale.label
                 pages.append(Page(scale.id, title, self.time_frame, items))
-        baseline = tuple(i for i in asked if i.baseline_only)
+        baseline = tuple(i for i in asked if i.baseline_only and i.is_likert)
         if baseline and self.baseline_module is not None:
             module = self.baseline_module
             pages.append(Page(BASELINE_PAGE_ID, module.title, module.intro, baseline))
+        for spec in self.extra_pages:
+            items = tuple(i for i in asked if i.page == spec.id)
+            if items:
+                pages.append(Page(spec.id, spec.title, spec.intro, items))
         return pages

@@ -5,8 +5,15 @@ standard 18 columns). Each item is a radio field; "does not apply" is the choice
 PeerPulse's own facts (scale, theme, reverse key, pairing) ride in the Field Annotation
 as ``@PEERPULSE key=value ...``, so a dictionary written here drafts back into a file that
 ``python -m instruments check`` accepts. A dictionary from elsewhere drafts too, with the
-scale taken from its section headers and a theme to choose; its text fields are listed in
-the draft's header (this schema has no free-text item type). Pure Python: no Flask, no database.
+scale taken from its section headers and a theme to choose.
+
+Item types map both ways: a Likert item is a radio field with the response scale; a choice
+item a radio field with its own options (``@PEERPULSE type=choice``); a number item a text
+field validated as ``integer`` or ``number`` with its min and max (the unit in the Field
+Note); a free-text item a ``notes`` field with REDCap's ``@CHARLIMIT``. Drafting back, a
+radio or dropdown field annotated ``type=choice`` becomes a choice item, a text field with
+integer/number validation a number item, and any other text or notes field a free-text item.
+Pure Python: no Flask, no database.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from .model import Instrument, InstrumentError, Problem
+from .model import CHOICE, NUMBER, TEXT, Instrument, InstrumentError, Item, Problem
 
 COLUMNS: tuple[str, ...] = (
     "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
@@ -36,6 +43,9 @@ TAG = "@PEERPULSE"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _NA_LABELS = ("does not apply", "not applicable", "n/a")
 CHOOSE_THEME = "choose_a_theme"
+#: The length limit of a drafted free-text item when the dictionary gives no @CHARLIMIT.
+DEFAULT_TEXT_LENGTH = 1000
+_CHARLIMIT = re.compile(r"@CHARLIMIT\s*=\s*'?(\d+)'?")
 
 
 def form_name(instrument: Instrument) -> str:
@@ -61,7 +71,16 @@ def dictionary_rows(instrument: Instrument) -> list[dict[str, str]]:
              COLUMNS[17]: _annotation(instrument=instrument.id, version=instrument.version,
                                       audience=instrument.audience, pairs_with=pairs)}]
     seen: set[str] = set()
+    pages = {page.id: page for page in instrument.extra_pages}
     for item in instrument.items:
+        if not item.is_likert:
+            header = ""
+            if item.page is not None and item.page not in seen:
+                header = pages[item.page].title
+                seen.add(item.page)
+            rows.append(_other_row(item, form, header))
+            continue
+        assert item.scale is not None
         scale = instrument.scales[item.scale]
         header = ""
         if item.scale not in seen:
@@ -77,6 +96,30 @@ def dictionary_rows(instrument: Instrument) -> list[dict[str, str]]:
                                      pair=item.pair),
         })
     return rows
+
+
+def _other_row(item: Item, form: str, header: str) -> dict[str, str]:
+    """A choice (radio), number (validated text) or free-text (notes) item's dictionary row."""
+    row = {**dict.fromkeys(COLUMNS, ""), COLUMNS[0]: item.id, COLUMNS[1]: form,
+           COLUMNS[2]: header, COLUMNS[4]: item.text, COLUMNS[6]: item.help or ""}
+    facts = _annotation(type=item.type, page=item.page, theme=item.theme,
+                        baseline_only="yes" if item.baseline_only else None)
+    if item.type == CHOICE:
+        row[COLUMNS[3]] = "radio"
+        row[COLUMNS[5]] = " | ".join(f"{o.value}, {o.label}" for o in item.options)
+    elif item.type == NUMBER and item.number is not None:
+        span = item.number
+        row[COLUMNS[3]] = "text"
+        row[COLUMNS[7]] = "integer" if span.integer else "number"
+        row[COLUMNS[8]], row[COLUMNS[9]] = f"{span.minimum:g}", f"{span.maximum:g}"
+        if span.unit:
+            row[COLUMNS[6]] = " ".join(filter(None, [span.unit, item.help]))
+            facts += f" unit={span.unit.replace(' ', '_')}"
+    else:
+        row[COLUMNS[3]] = "notes"
+        facts = f"{facts} @CHARLIMIT={item.max_length}"
+    row[COLUMNS[17]] = facts
+    return row
 
 
 def dictionary_csv(instrument: Instrument) -> str:
@@ -98,7 +141,7 @@ class _Draft:
     not_applicable: str | None = None
     scales: dict[str, str] = field(default_factory=dict)
     items: list[dict[str, Any]] = field(default_factory=list)
-    text_fields: list[str] = field(default_factory=list)
+    pages: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -188,8 +231,9 @@ def _read_row(row: dict[str, str], file: str, line: int, draft: _Draft, names: d
         draft.facts.update(facts)
         draft.facts.setdefault("form", row[COLUMNS[1]])
         return
-    if kind in ("text", "notes"):
-        draft.text_fields.append(name)
+    if kind in ("text", "notes") or (kind in ("radio", "dropdown")
+                                     and facts.get("type") == CHOICE):
+        _other_item(row, file, line, facts, draft, problems)
         return
     if kind not in ("radio", "dropdown"):
         draft.skipped.append(f"{name} ({kind or 'no field type'})")
@@ -229,6 +273,52 @@ def _read_row(row: dict[str, str], file: str, line: int, draft: _Draft, names: d
     draft.items.append(item)
 
 
+def _other_item(row: dict[str, str], file: str, line: int, facts: dict[str, str], draft: _Draft,
+                problems: list[Problem]) -> None:
+    """A choice, number or free-text item from a radio, validated text or notes field."""
+    name, kind = row[COLUMNS[0]], row[COLUMNS[3]]
+    if not row[COLUMNS[4]]:
+        problems.append(Problem(file, line, name, COLUMNS[4], "the field has no label (the question)"))
+        return
+    heading = row[COLUMNS[2]]
+    page = facts.get("page") or (_slug(heading) if heading else None) or \
+        (list(draft.pages)[-1] if draft.pages else "other_questions")
+    draft.pages.setdefault(page, heading or page.replace("_", " ").capitalize())
+    item: dict[str, Any] = {"id": name, "type": TEXT, "text": row[COLUMNS[4]],
+                            "theme": facts.get("theme") or "", "page": page, "line": line}
+    validation = row[COLUMNS[7]].lower()
+    note = row[COLUMNS[6]]
+    if kind in ("radio", "dropdown"):
+        options = _choices(row[COLUMNS[5]], file, line, problems)
+        if options is None:
+            return
+        item.update(type=CHOICE, options=[{"value": v, "label": label} for v, label in options])
+    elif kind == "text" and validation in ("integer", "number"):
+        item["type"] = NUMBER
+        for key, column in (("min", COLUMNS[8]), ("max", COLUMNS[9])):
+            try:
+                item[key] = float(row[column]) if validation == "number" else int(row[column])
+            except ValueError:
+                problems.append(Problem(file, line, name, column,
+                                        f"{row[column]!r} is not a number; a number item needs "
+                                        "its min and max"))
+                return
+        item["integer"] = validation == "integer"
+        unit = facts.get("unit", "").replace("_", " ")
+        if unit:
+            item["unit"] = unit
+            note = note.removeprefix(unit).strip()
+    else:
+        found = _CHARLIMIT.search(row[COLUMNS[17]])
+        item["max_length"] = int(found.group(1)) if found else DEFAULT_TEXT_LENGTH
+    if facts.get("baseline_only") == "yes":
+        item["baseline_only"] = True
+    if note:
+        item["help"] = note
+    draft.facts.setdefault("form", row[COLUMNS[1]])
+    draft.items.append(item)
+
+
 def _yaml(draft: _Draft, path: Path, theme: str | None) -> str:
     """Write the draft as instrument YAML (comments say what was left out and what to finish)."""
     form = draft.facts.get("form", path.stem)
@@ -250,7 +340,9 @@ def _yaml(draft: _Draft, path: Path, theme: str | None) -> str:
         doc["pairs_with"] = {"instrument": target, "version": int(target_version or 1)}
     doc["scales"] = [{"id": s, "label": label, "description": f"Draft: describe the {label} scale.",
                       "min_answered": 0.6} for s, label in draft.scales.items()]
-    if any(i.get("baseline_only") for i in draft.items):
+    if draft.pages:
+        doc["pages"] = [{"id": p, "title": title} for p, title in draft.pages.items()]
+    if any(i.get("baseline_only") and "scale" in i for i in draft.items):
         doc["baseline_module"] = {"title": "When you started",
                                   "intro": "Draft: introduce the questions asked only once."}
     doc["items"] = []
@@ -262,9 +354,6 @@ def _yaml(draft: _Draft, path: Path, theme: str | None) -> str:
              "# Check it with: python -m instruments check DIRECTORY (beside themes.yaml)."]
     if any(not i["theme"] for i in draft.items) and not theme:
         notes.append(f"# Items without a theme have '{CHOOSE_THEME}': pick one from themes.yaml.")
-    if draft.text_fields:
-        notes.append("# Text fields not converted (no free-text item type): "
-                     + ", ".join(draft.text_fields))
     if draft.skipped:
         notes.append("# Other fields not converted: " + ", ".join(draft.skipped))
     body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)

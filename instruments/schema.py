@@ -9,9 +9,16 @@ from .fields import FieldReader
 from .model import (
     AUDIENCES,
     BASELINE_PAGE_ID,
+    CHOICE,
+    ITEM_TYPES,
+    LIKERT,
+    NUMBER,
+    TEXT,
     BaselineModule,
     Instrument,
     Item,
+    NumberRange,
+    PageSpec,
     PairTarget,
     Problem,
     ResponseOption,
@@ -24,10 +31,20 @@ from .versioning import content_hash
 MIN_SCALE_ITEMS = 3
 _TOP_FIELDS = (
     "id", "version", "title", "audience", "intro", "time_frame", "response_options",
-    "not_applicable_label", "scales", "items", "baseline_module", "pairs_with",
+    "not_applicable_label", "scales", "items", "baseline_module", "pairs_with", "pages",
 )
 _SCALE_FIELDS = ("id", "label", "description", "min_answered", "page_title")
-_ITEM_FIELDS = ("id", "text", "scale", "reverse", "theme", "baseline_only", "help", "pair")
+_PAGE_FIELDS = ("id", "title", "intro")
+_COMMON_ITEM_FIELDS = ("id", "type", "text", "theme", "baseline_only", "help")
+#: The fields each item type accepts (anything else is reported as an unknown field).
+ITEM_FIELDS: dict[str, tuple[str, ...]] = {
+    LIKERT: ("id", "text", "scale", "reverse", "theme", "baseline_only", "help", "pair", "type"),
+    CHOICE: (*_COMMON_ITEM_FIELDS, "page", "options"),
+    NUMBER: (*_COMMON_ITEM_FIELDS, "page", "min", "max", "integer", "unit"),
+    TEXT: (*_COMMON_ITEM_FIELDS, "page", "max_length"),
+}
+#: The longest free-text answer an instrument may allow (characters).
+MAX_TEXT_LENGTH = 5000
 
 
 def _response_options(reader: FieldReader, root: SourceMap) -> tuple[ResponseOption, ...]:
@@ -85,12 +102,141 @@ def _scales(reader: FieldReader, root: SourceMap) -> tuple[dict[str, Scale], dic
     return scales, lines
 
 
+def _choice_options(reader: FieldReader, raw: SourceMap, item_id: str | None
+                    ) -> tuple[ResponseOption, ...]:
+    """A choice item's own options: whole numbers 0 or more, each value and label once."""
+    options: list[ResponseOption] = []
+    entries = reader.sequence(raw, "options", item_id)
+    for entry in entries:
+        option = reader.mapping(entry, raw.line_of("options"), item_id, "each option")
+        if option is None:
+            continue
+        reader.check_keys(option, ("value", "label"), item_id)
+        value = reader.integer(option, "value", item_id)
+        label = reader.text(option, "label", item_id)
+        if value is None or label is None:
+            continue
+        if value < 0:
+            reader.add(option.line_of("value"), item_id, "options",
+                       f"option value {value} is negative; use whole numbers 0 or more "
+                       "(negative codes mark missing answers in the exports)")
+        elif any(o.value == value for o in options):
+            reader.add(option.line_of("value"), item_id, "options",
+                       f"option value {value} is used twice")
+        elif any(o.label == label for o in options):
+            reader.add(option.line_of("label"), item_id, "options",
+                       f"option label {label!r} is used twice")
+        else:
+            options.append(ResponseOption(value, label))
+    if len(entries) == 1:
+        reader.add(raw.line_of("options"), item_id, "options",
+                   "a choice item needs at least two options")
+    return tuple(options)
+
+
+def _number_range(reader: FieldReader, raw: SourceMap, item_id: str | None) -> NumberRange | None:
+    """A number item's range, whole-number flag and unit; min must not exceed max."""
+    minimum = reader.number(raw, "min", item_id)
+    maximum = reader.number(raw, "max", item_id)
+    integer = reader.flag(raw, "integer", item_id, required=False)
+    unit = reader.text(raw, "unit", item_id, required=False)
+    integer = True if integer is None else integer
+    if minimum is None or maximum is None:
+        return None
+    if minimum > maximum:
+        reader.add(raw.line_of("max"), item_id, "max",
+                   f"max {maximum:g} is less than min {minimum:g}; the range must run from "
+                   "min up to max")
+        return None
+    if integer and not (minimum.is_integer() and maximum.is_integer()):
+        reader.add(raw.line_of("min"), item_id, "integer",
+                   f"the range {minimum:g} to {maximum:g} is not whole numbers; give whole "
+                   "numbers or set 'integer: false'")
+        return None
+    return NumberRange(minimum, maximum, integer, unit)
+
+
+def _max_length(reader: FieldReader, raw: SourceMap, item_id: str | None) -> int | None:
+    """A text item's longest answer, 1 to MAX_TEXT_LENGTH characters."""
+    value = reader.integer(raw, "max_length", item_id)
+    if value is not None and not 1 <= value <= MAX_TEXT_LENGTH:
+        reader.add(raw.line_of("max_length"), item_id, "max_length",
+                   f"must be from 1 to {MAX_TEXT_LENGTH} characters, got {value}")
+        return None
+    return value
+
+
+def _item_type(reader: FieldReader, raw: SourceMap, item_id: str | None) -> str | None:
+    """The item's type (likert when not given); None, with a problem, when unknown."""
+    kind = raw.get("type", LIKERT)
+    if kind in ITEM_TYPES:
+        return str(kind)
+    reader.add(raw.line_of("type"), item_id, "type",
+               f"{kind!r} is an item type the platform cannot render; use one of "
+               f"{', '.join(ITEM_TYPES)}")
+    return None
+
+
+def _other_item(reader: FieldReader, raw: SourceMap, item_id: str | None, kind: str,
+                pages: Mapping[str, PageSpec]) -> Item | None:
+    """A choice, number or text item: no scale, on one of the extra pages; None if faulty."""
+    text = reader.text(raw, "text", item_id)
+    theme = reader.identifier(raw, "theme", item_id)
+    baseline_only = reader.flag(raw, "baseline_only", item_id, required=False) or False
+    help_text = reader.text(raw, "help", item_id, required=False)
+    page = reader.identifier(raw, "page", item_id)
+    if page is not None and page not in pages:
+        reader.add(raw.line_of("page"), item_id, "page",
+                   f"unknown page {page!r}; declare it under 'pages' (pages: "
+                   f"{', '.join(pages) or 'none'})")
+        page = None
+    problems_before = len(reader.problems)
+    options = _choice_options(reader, raw, item_id) if kind == CHOICE else ()
+    number = _number_range(reader, raw, item_id) if kind == NUMBER else None
+    max_length = _max_length(reader, raw, item_id) if kind == TEXT else None
+    if (len(reader.problems) > problems_before or item_id is None or text is None
+            or theme is None or page is None):
+        return None
+    return Item(item_id, text, None, False, theme, baseline_only, help_text, None,
+                line=raw.line, type=kind, options=options, number=number,
+                max_length=max_length, page=page)
+
+
+def _likert_item(reader: FieldReader, raw: SourceMap, item_id: str | None,
+                 scales: Mapping[str, Scale], audience: str | None,
+                 paired: dict[str, str]) -> Item | None:
+    """A statement rated on the response scale; None if a required field is faulty."""
+    text = reader.text(raw, "text", item_id)
+    scale = reader.identifier(raw, "scale", item_id)
+    reverse = reader.flag(raw, "reverse", item_id, required=True)
+    theme = reader.identifier(raw, "theme", item_id)
+    baseline_only = reader.flag(raw, "baseline_only", item_id, required=False) or False
+    help_text = reader.text(raw, "help", item_id, required=False)
+    pair = reader.identifier(raw, "pair", item_id) if raw.get("pair") is not None else None
+    if scale is not None and scale not in scales:
+        reader.add(raw.line_of("scale"), item_id, "scale",
+                   f"unknown scale {scale!r}; scales: {', '.join(scales) or 'none'}")
+    if pair is not None and audience == "peer_worker":
+        reader.add(raw.line_of("pair"), item_id, "pair",
+                   "only colleague instruments pair their items with peer worker items")
+    if pair is not None and pair in paired:
+        reader.add(raw.line_of("pair"), item_id, "pair",
+                   f"{pair!r} is already paired with item {paired[pair]}")
+    elif pair is not None and item_id is not None:
+        paired[pair] = item_id
+    if item_id is None or text is None or scale is None or reverse is None or theme is None:
+        return None
+    return Item(item_id, text, scale, reverse, theme, baseline_only, help_text, pair,
+                line=raw.line)
+
+
 def _items(
     reader: FieldReader,
     root: SourceMap,
     scales: Mapping[str, Scale],
     themes: Mapping[str, Theme] | None,
     audience: str | None,
+    pages: Mapping[str, PageSpec],
 ) -> tuple[list[Item], bool]:
     """The valid items, and whether every item entry was valid."""
     items: list[Item] = []
@@ -102,40 +248,63 @@ def _items(
         if raw is None:
             continue
         item_id = reader.identifier(raw, "id", None)
-        reader.check_keys(raw, _ITEM_FIELDS, item_id)
-        text = reader.text(raw, "text", item_id)
-        scale = reader.identifier(raw, "scale", item_id)
-        reverse = reader.flag(raw, "reverse", item_id, required=True)
-        theme = reader.identifier(raw, "theme", item_id)
-        baseline_only = reader.flag(raw, "baseline_only", item_id, required=False) or False
-        help_text = reader.text(raw, "help", item_id, required=False)
-        pair = reader.identifier(raw, "pair", item_id) if raw.get("pair") is not None else None
-        if scale is not None and scale not in scales:
-            reader.add(raw.line_of("scale"), item_id, "scale",
-                       f"unknown scale {scale!r}; scales: {', '.join(scales) or 'none'}")
-        if theme is not None and themes is not None and theme not in themes:
+        kind = _item_type(reader, raw, item_id)
+        if kind is None:
+            complete = False
+            continue
+        reader.check_keys(raw, ITEM_FIELDS[kind], item_id)
+        theme = raw.get("theme")
+        if isinstance(theme, str) and themes is not None and theme not in themes:
             reader.add(raw.line_of("theme"), item_id, "theme",
                        f"unknown theme {theme!r}; add it to themes.yaml or fix the spelling")
-        if pair is not None and audience == "peer_worker":
-            reader.add(raw.line_of("pair"), item_id, "pair",
-                       "only colleague instruments pair their items with peer worker items")
-        if pair is not None and pair in paired:
-            reader.add(raw.line_of("pair"), item_id, "pair",
-                       f"{pair!r} is already paired with item {paired[pair]}")
-        elif pair is not None and item_id is not None:
-            paired[pair] = item_id
+        item = (_likert_item(reader, raw, item_id, scales, audience, paired) if kind == LIKERT
+                else _other_item(reader, raw, item_id, kind, pages))
         if item_id is not None and item_id in first_line:
             reader.add(raw.line_of("id"), item_id, "id",
                        f"duplicate item id (first on line {first_line[item_id]})")
             complete = False
             continue
-        if item_id is None or text is None or scale is None or reverse is None or theme is None:
+        if item is None:
             complete = False
             continue
-        first_line[item_id] = raw.line
-        items.append(Item(item_id, text, scale, reverse, theme, baseline_only, help_text, pair,
-                          line=raw.line))
+        first_line[item.id] = raw.line
+        items.append(item)
     return items, complete
+
+
+def _extra_pages(reader: FieldReader, root: SourceMap, scales: Mapping[str, Scale]
+                 ) -> dict[str, PageSpec]:
+    """The extra pages (for items not on a scale), by id, in file order."""
+    pages: dict[str, PageSpec] = {}
+    if root.get("pages") is None:
+        return pages
+    for entry in reader.sequence(root, "pages", None):
+        raw = reader.mapping(entry, root.line_of("pages"), None, "each page")
+        if raw is None:
+            continue
+        reader.check_keys(raw, _PAGE_FIELDS, None)
+        page_id = reader.identifier(raw, "id", None)
+        title = reader.text(raw, "title", None)
+        intro = reader.text(raw, "intro", None, required=False)
+        if page_id is None or title is None:
+            continue
+        if page_id == BASELINE_PAGE_ID or page_id in scales or page_id in pages:
+            reader.add(raw.line_of("id"), None, "pages",
+                       f"page id {page_id!r} is already used by a scale, another page or the "
+                       "baseline-only page; choose another")
+            continue
+        pages[page_id] = PageSpec(page_id, title, intro)
+    return pages
+
+
+def _check_pages_used(reader: FieldReader, root: SourceMap, pages: Mapping[str, PageSpec],
+                      items: list[Item]) -> None:
+    """Every declared page holds at least one item."""
+    used = {item.page for item in items}
+    for page_id in pages:
+        if page_id not in used:
+            reader.add(root.line_of("pages"), None, "pages",
+                       f"page {page_id!r} has no items; remove it or put items on it")
 
 
 def _check_scale_items(
@@ -169,11 +338,11 @@ def _baseline_module(
     reader: FieldReader, root: SourceMap, items: list[Item]
 ) -> BaselineModule | None:
     block, given = _optional_block(reader, root, "baseline_module")
-    has_baseline_items = any(item.baseline_only for item in items)
+    has_baseline_items = any(item.baseline_only and item.is_likert for item in items)
     if block is None:
         if has_baseline_items and not given:
             reader.add(root.line, None, "baseline_module",
-                       "items are marked baseline_only, so a baseline_module with a title "
+                       "Likert items are marked baseline_only, so a baseline_module with a title "
                        "and intro for their page is required")
         return None
     reader.check_keys(block, ("title", "intro"), None)
@@ -181,7 +350,8 @@ def _baseline_module(
     intro = reader.text(block, "intro", None)
     if not has_baseline_items:
         reader.add(root.line_of("baseline_module"), None, "baseline_module",
-                   "a baseline_module is declared but no item is marked baseline_only")
+                   "a baseline_module is declared but no item is marked baseline_only among "
+                   "the Likert items (other types sit on their own pages)")
     if title is None or intro is None:
         return None
     return BaselineModule(title, intro)
@@ -233,7 +403,10 @@ def parse_instrument(
     not_applicable = reader.text(root, "not_applicable_label", None, required=False)
     options = _response_options(reader, root)
     scales, scale_lines = _scales(reader, root)
-    items, complete = _items(reader, root, scales, themes, audience)
+    pages = _extra_pages(reader, root, scales)
+    items, complete = _items(reader, root, scales, themes, audience, pages)
+    if complete:
+        _check_pages_used(reader, root, pages, items)
     for scale_id, scale in list(scales.items()):
         members = [item for item in items if item.scale == scale_id]
         if complete:  # with items missing, counts would only repeat the items' own problems
@@ -247,6 +420,7 @@ def parse_instrument(
         return None, reader.problems
     instrument = Instrument(
         instrument_id, version, title, audience, intro, time_frame, options, not_applicable,
-        scales, tuple(items), content_hash(data), baseline_module, pairs_with, source=file,
+        scales, tuple(items), content_hash(data), baseline_module, pairs_with,
+        tuple(pages.values()), source=file,
     )
     return instrument, []

@@ -34,15 +34,19 @@ def enough_answered(scale: Scale, answered: int) -> bool:
     return Fraction(answered, len(scale.items)) >= Fraction(str(scale.min_answered))
 
 
-def _validated(instrument: Instrument, answers: Mapping[str, int | None]) -> dict[str, int]:
-    """The answered values by item id; ValueError for unknown items or values out of range."""
+def _validated(instrument: Instrument, answers: Mapping[str, object]) -> dict[str, int]:
+    """The answered Likert values by item id; ValueError for unknown items or values out of range.
+
+    Answers to items of other types (choice, number, text) are never scored and are ignored.
+    """
+    likert = {item.id for item in instrument.likert_items}
     known = {item.id for item in instrument.items}
     allowed = instrument.values
     given: dict[str, int] = {}
     for item_id, value in answers.items():
         if item_id not in known:
             raise ValueError(f"{instrument.key} has no item {item_id!r}")
-        if value is None:
+        if value is None or item_id not in likert:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
             raise ValueError(
@@ -54,9 +58,12 @@ def _validated(instrument: Instrument, answers: Mapping[str, int | None]) -> dic
 
 
 def score_scales(
-    instrument: Instrument, answers: Mapping[str, int | None]
+    instrument: Instrument, answers: Mapping[str, object]
 ) -> dict[str, ScaleScore]:
-    """Score every scale of `instrument`; a missing key or None means the item was not answered."""
+    """Score every scale of `instrument`; a missing key or None means the item was not answered.
+
+    Only Likert items are scored; answers to other item types are ignored.
+    """
     given = _validated(instrument, answers)
     scores: dict[str, ScaleScore] = {}
     for scale in instrument.scales.values():

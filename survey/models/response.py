@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, text
+from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.db import Base, utcnow
@@ -43,7 +43,12 @@ class Response(Base):
 
 
 class Answer(Base):
-    """One item's answer; value None means "does not apply" (missing, not a midpoint)."""
+    """One item's answer, in the column of its item's type.
+
+    Likert and choice answers are whole numbers in `value`; a Likert answer with no value
+    at all means "does not apply" (missing, not a midpoint). Number answers are in
+    `value_number`, free text in `value_text`. An item not answered has no row.
+    """
 
     __tablename__ = "answer"
     __table_args__ = (UniqueConstraint("response_id", "item_id"),)
@@ -52,9 +57,26 @@ class Answer(Base):
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
     item_id: Mapped[str40]
     value: Mapped[int | None]
+    value_number: Mapped[float | None] = mapped_column(Float)
+    value_text: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+    @property
+    def stored(self) -> int | float | str | None:
+        """The answer whatever its type: text, number, whole number, or None (does not apply)."""
+        if self.value_text is not None:
+            return self.value_text
+        if self.value_number is not None:
+            return self.value_number
+        return self.value
+
+    def store(self, value: int | float | str | None) -> None:
+        """Put `value` in the column of its kind (str: text, float: number, int or None: value)."""
+        self.value = value if isinstance(value, int) and not isinstance(value, bool) else None
+        self.value_number = value if isinstance(value, float) else None
+        self.value_text = value if isinstance(value, str) else None
 
 
 class ScaleScore(Base):

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("research", __name__, url_prefix="/research")
 
-from survey.research import attrition, invariance, views  # noqa: E402,F401
+from survey.research import attrition, free_text, invariance, views  # noqa: E402,F401

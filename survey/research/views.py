@@ -140,9 +140,14 @@ def change(code: str) -> str:
 @writes_on_get  # the download is audited
 @require_role(*RESEARCH)
 def export(code: str) -> Response:
-    """The pseudonymous export with its codebook (the download is audited)."""
+    """The pseudonymous export with its codebook (the download is audited).
+
+    `?without_free_text=1` leaves every free-text answer out of every file.
+    """
     study = study_or_404(code)
-    payload = commit_after(lambda: exports.build_export(get_session(), study, current_user()))
+    free_text = request.args.get("without_free_text") != "1"
+    payload = commit_after(
+        lambda: exports.build_export(get_session(), study, current_user(), free_text=free_text))
     response = Response(payload, mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="peerpulse-{study.code}.zip"'
     return response

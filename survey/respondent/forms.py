@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, request
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice
+from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from instruments import Instrument, Page
-from survey.respondent.markup import NOT_APPLICABLE, RadioGroup
+from instruments import Instrument, Item, Page
+from instruments.answers import AnswerValue, length_hint, normalised_text, parse_number, range_hint
+from instruments.model import CHOICE, NUMBER, TEXT
+from survey.respondent.markup import NOT_APPLICABLE, InputQuestion, Question, RadioGroup
 
 # Page assets are built once per instrument version and page; a few instruments, a few pages.
 _MAX_CACHED_PAGES = 256
@@ -53,24 +56,50 @@ def page_choices(instrument: Instrument) -> list[tuple[str, str]]:
     return choices
 
 
+def item_choices(instrument: Instrument, item: Item) -> list[tuple[str, str]]:
+    """The (form value, label) pairs of a Likert or choice item."""
+    if item.type == CHOICE:
+        return [(str(option.value), option.label) for option in item.options]
+    return page_choices(instrument)
+
+
+def _field(instrument: Instrument, item: Item) -> Any:
+    """The form field of one item: a radio group, or a text box for numbers and free text."""
+    if item.type == NUMBER:
+        return StringField(item.text, validators=[Optional()])
+    if item.type == TEXT:
+        return TextAreaField(item.text, validators=[Optional()])
+    choices = [SelectChoice(value, label) for value, label in item_choices(instrument, item)]
+    return RadioField(item.text, choices=choices, validators=[Optional()],
+                      description=item.help or "")
+
+
 def page_form_class(instrument: Instrument, page: Page) -> type[FlaskForm]:
-    """A form class with one optional radio group per item of the page (it validates posts)."""
-    choices = [SelectChoice(value, label) for value, label in page_choices(instrument)]
-    fields: dict[str, Any] = {
-        item.id: RadioField(
-            item.text, choices=choices, validators=[Optional()], description=item.help or ""
-        )
-        for item in page.items
-    }
+    """A form class with one optional field per item of the page (it validates posts)."""
+    fields: dict[str, Any] = {item.id: _field(instrument, item) for item in page.items}
     return type(f"{instrument.id}_v{instrument.version}_{page.id}_form", (FlaskForm,), fields)
+
+
+def _question(instrument: Instrument, item: Item) -> Question:
+    """One item's pre-rendered question: radio group, number box or textarea with its hints."""
+    hints = [("hint", item.help)] if item.help else []
+    if item.type == NUMBER:
+        assert item.number is not None
+        return InputQuestion.build(
+            item.id, item.text, [*hints, ("range", range_hint(item))],
+            inputmode="numeric" if item.number.integer else "decimal")
+    if item.type == TEXT:
+        return InputQuestion.build(item.id, item.text, [*hints, ("length", length_hint(item))],
+                                   textarea=True, max_length=item.max_length)
+    return RadioGroup.build(item.id, item.text, item_choices(instrument, item), hint=item.help or "")
 
 
 @dataclass(frozen=True)
 class PageAssets:
-    """What never changes on a page: the form class that validates it and its radio groups."""
+    """What never changes on a page: the form class that validates it and its questions."""
 
     form_class: type[FlaskForm]
-    groups: tuple[RadioGroup, ...]
+    groups: tuple[Question, ...]
 
 
 _assets: dict[tuple[str, int, str, str], PageAssets] = {}
@@ -81,10 +110,7 @@ def page_assets(instrument: Instrument, page: Page) -> PageAssets:
     key = (instrument.id, instrument.version, instrument.content_hash, page.id)
     assets = _assets.get(key)
     if assets is None:
-        choices = page_choices(instrument)
-        groups = tuple(
-            RadioGroup.build(item.id, item.text, choices, hint=item.help or "") for item in page.items
-        )
+        groups = tuple(_question(instrument, item) for item in page.items)
         assets = PageAssets(page_form_class(instrument, page), groups)
         if len(_assets) >= _MAX_CACHED_PAGES:
             _assets.clear()
@@ -93,23 +119,63 @@ def page_assets(instrument: Instrument, page: Page) -> PageAssets:
     return assets
 
 
-def form_values(saved: dict[str, int | None], page: Page) -> dict[str, str]:
+def _form_value(value: AnswerValue) -> str:
+    """A saved answer as its form value."""
+    if value is None:
+        return NOT_APPLICABLE
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) < 1e15 else str(value)
+    return str(value)
+
+
+def form_values(saved: Mapping[str, AnswerValue], page: Page) -> dict[str, str]:
     """Saved answers as form values, to fill in a page shown again."""
-    return {
-        item.id: NOT_APPLICABLE if saved[item.id] is None else str(saved[item.id])
-        for item in page.items
-        if item.id in saved
-    }
+    return {item.id: _form_value(saved[item.id]) for item in page.items if item.id in saved}
 
 
-def page_answers(form: FlaskForm, page: Page) -> dict[str, int | None]:
-    """The answers of a validated page form; skipped items are left out."""
-    answers: dict[str, int | None] = {}
+class PageErrors(Exception):
+    """A person's answers that cannot be stored as typed (a number out of range, text too long).
+
+    `errors` maps each field to its messages; `values` holds everything posted, so the page
+    can be shown again with the other answers kept.
+    """
+
+    def __init__(self, errors: dict[str, list[str]], values: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+        self.values = values
+
+
+def page_answers(form: FlaskForm, page: Page) -> dict[str, AnswerValue]:
+    """The answers of a validated page form; skipped items are left out.
+
+    Raises PageErrors for a number that is not one, or out of range, or text over the limit.
+    """
+    answers: dict[str, AnswerValue] = {}
+    errors: dict[str, list[str]] = {}
+    typed: dict[str, str] = {}
     for item in page.items:
         value = form[item.id].data
         if value is None or not str(value).strip():
             continue
-        answers[item.id] = None if value == NOT_APPLICABLE else int(value)
+        typed[item.id] = str(value)
+        if item.type == NUMBER:
+            number = parse_number(item, str(value))
+            if isinstance(number, str):
+                errors[item.id] = [number]
+            else:
+                answers[item.id] = number
+        elif item.type == TEXT:
+            assert item.max_length is not None
+            text = normalised_text(str(value))
+            if len(text) > item.max_length:
+                errors[item.id] = [f"Your answer has {len(text)} characters; shorten it to "
+                                   f"{item.max_length} or fewer."]
+            answers[item.id] = text
+        else:
+            answers[item.id] = None if value == NOT_APPLICABLE else int(value)
+    if errors:
+        raise PageErrors(errors, typed)
     return answers
 
 

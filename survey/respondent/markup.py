@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from markupsafe import Markup, escape
 from wtforms import RadioField
@@ -83,11 +84,79 @@ def _head(name: str, legend: str, hint: str, legend_class: str, errors: Sequence
     return "".join(parts)
 
 
+@dataclass(frozen=True)
+class InputQuestion:
+    """A question answered by typing (a number or free text), pre-rendered around its value.
+
+    A labelled text box (`inputmode` numeric or decimal) or textarea; its hints (the item's
+    help, the range or the character limit) and any error are tied to it by
+    aria-describedby. The control's id is `NAME-0`, as a radio group's first button, so the
+    error summary links to it the same way.
+    """
+
+    name: str
+    head: str  # the wrapper, label and hints
+    hint_ids: tuple[str, ...]
+    open_tag: str  # the control's opening up to aria-describedby (exclusive)
+    textarea: bool
+
+    @classmethod
+    def build(cls, name: str, label: str, hints: Sequence[tuple[str, str]],
+              textarea: bool = False, inputmode: str = "numeric",
+              max_length: int | None = None) -> InputQuestion:
+        """Pre-render a question `name` with `label` and `hints` (id suffix, text)."""
+        esc = escape(name)
+        parts = [f'<div class="question" id="{esc}">\n',
+                 f'  <label class="question-label" for="{esc}-0">{escape(label)}</label>\n']
+        hint_ids = []
+        for suffix, text in hints:
+            hint_id = f"{esc}-{escape(suffix)}"
+            hint_ids.append(hint_id)
+            parts.append(f'  <p class="hint" id="{hint_id}">{escape(text)}</p>\n')
+        limit = f' maxlength="{max_length}"' if max_length else ""
+        if textarea:
+            open_tag = f'  <textarea id="{esc}-0" name="{esc}" rows="5"{limit}'
+        else:
+            open_tag = (f'  <input id="{esc}-0" name="{esc}" type="text" inputmode="{escape(inputmode)}"'
+                        f' autocomplete="off" spellcheck="false" class="input-short"{limit}')
+        return cls(name, "".join(parts), tuple(hint_ids), open_tag, textarea)
+
+    def html(self, chosen: str | None = None, errors: Sequence[str] = ()) -> str:
+        """The question's HTML (escaped) with the typed `chosen` text and `errors` announced."""
+        described = list(self.hint_ids)
+        error = ""
+        if errors:
+            described.append(f"{escape(self.name)}-error")
+            error = (f'  <p class="error-text" id="{escape(self.name)}-error">'
+                     f'Error: {escape(" ".join(errors))}</p>\n')
+        aria = f' aria-describedby="{" ".join(described)}"' if described else ""
+        invalid = ' aria-invalid="true"' if errors else ""
+        value = escape(chosen or "")
+        head = self.head.replace('class="question"', 'class="question field-error"', 1) \
+            if errors else self.head
+        if self.textarea:
+            control = f"{self.open_tag}{aria}{invalid}>{value}</textarea>\n"
+        else:
+            control = f'{self.open_tag}{aria}{invalid} value="{value}">\n'
+        return f"{head}{error}{control}</div>\n"
+
+
+class Question(Protocol):
+    """Anything rendered on a survey page: a radio group or a typed answer."""
+
+    @property
+    def name(self) -> str:
+        """The form field's name."""
+
+    def html(self, chosen: str | None = None, errors: Sequence[str] = ()) -> str:
+        """The question's HTML with its answer and errors."""
+
+
 def render_groups(
-    groups: Sequence[RadioGroup], values: Mapping[str, str],
+    groups: Sequence[Question], values: Mapping[str, str],
     errors: Mapping[str, Sequence[str]] | None = None,
 ) -> Markup:
-    """Several groups in order, each with its chosen value and errors."""
+    """Several questions in order, each with its chosen (or typed) value and errors."""
     errors = errors or {}
     html = "".join(group.html(values.get(group.name), errors.get(group.name, ())) for group in groups)
     return Markup(html)  # noqa: S704 - RadioGroup escapes every piece it writes  # nosec B704

@@ -8,9 +8,16 @@ from flask import abort, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from instruments import Instrument, Page
+from instruments.answers import AnswerValue
 from survey.db import get_session, writes_on_get
 from survey.respondent import bp
-from survey.respondent.forms import form_values, page_answers, page_assets, validated_post
+from survey.respondent.forms import (
+    PageErrors,
+    form_values,
+    page_answers,
+    page_assets,
+    validated_post,
+)
 from survey.respondent.links import follow, token_route
 from survey.respondent.markup import render_groups
 from survey.services import respondent
@@ -18,8 +25,11 @@ from survey.services.errors import InputError
 from survey.web import commit_after
 
 
-def _posted_answers(instrument: Instrument, page: Page) -> Mapping[str, int | None]:
-    """The posted page, validated by its form: tampering is a 400 (every item is optional)."""
+def _posted_answers(instrument: Instrument, page: Page) -> Mapping[str, AnswerValue]:
+    """The posted page, validated by its form: tampering is a 400 (every item is optional).
+
+    A number or text a person got wrong raises PageErrors: nothing is stored.
+    """
     form = page_assets(instrument, page).form_class()
     validated_post(form)
     return page_answers(form, page)
@@ -31,21 +41,25 @@ def _posted_answers(instrument: Instrument, page: Page) -> Mapping[str, int | No
 def page(token: str, number: int) -> str | WerkzeugResponse:
     """Show one page, or store it (completing on the last page) and go on."""
     db = get_session()
+    errors: dict[str, list[str]] = {}
+    posted: dict[str, str] | None = None
     if request.method == "POST":
         try:
             goto = commit_after(lambda: respondent.save_page(db, token, number, _posted_answers))
         except InputError:
             abort(400)
-        return follow(token, goto)
+        except PageErrors as wrong:  # shown again with every answer as typed, nothing saved
+            errors, posted = wrong.errors, wrong.values
+        else:
+            return follow(token, goto)
     # The first visit starts the response, so showing a page may write too.
     shown = commit_after(lambda: respondent.show_page(db, token, number))
     if isinstance(shown, respondent.Goto):
         return follow(token, shown)
     plan, current = shown.plan, shown.page
-    questions = render_groups(
-        page_assets(plan.instrument, current).groups, form_values(shown.answers, current)
-    )
+    values = posted if posted is not None else form_values(shown.answers, current)
+    questions = render_groups(page_assets(plan.instrument, current).groups, values, errors)
     return render_template(
         "respondent/page.html", token=token, instrument_title=plan.instrument.title,
-        page=current, number=number, total=plan.total, questions=questions, errors={},
+        page=current, number=number, total=plan.total, questions=questions, errors=errors,
     )

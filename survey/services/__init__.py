@@ -23,7 +23,7 @@ Where things happen:
 | a personal link is issued and resolved | `tokens.issue_token`, `respondent.read_visit` |
 | an email is sent (at most once) | `outbox.deliver` (messages written by the invitation steps) |
 | consent is recorded | `consent.record_consent` |
-| an answer is saved | `responses.save_page` |
+| an answer is saved (each item type in its own column) | `responses.save_page` |
 | scores are written (at submission) | `responses.complete` |
 | a participant withdraws | `withdrawal.withdraw` |
 | an action is audited | `audit.record_event` |
@@ -33,6 +33,7 @@ Where things happen:
 | reliability per scale, wave and role | `reliability.study_reliability` |
 | change between waves | `change_report.build` |
 | the pseudonymous export with its codebook | `exports.build_export` |
+| free-text answers are read (researchers only; audited) | `free_text.read` |
 | the schema is migrated or checked | `migrations.upgrade`, `migrations.check` |
 | the demo is loaded | `demo.load_demo` |
 """

@@ -34,7 +34,7 @@ LONG_COLUMNS = ["participant", "team", "trust", "role", "role_group", "wave", "m
                 "score", "items_answered"]
 
 
-def _submitted(study: Study) -> Select:
+def submitted_responses(study: Study) -> Select:
     """The shared join: submitted responses of a study with participant, team, trust, wave."""
     return (
         select(Participant.code, Team.code, Organisation.code, Participant.role, Wave.index,
@@ -53,7 +53,7 @@ def long_scores(db: Session, study: Study, scale: str | None = None) -> pd.DataF
     """One row per participant × wave × scale (the long format of the analysis package)."""
     import pandas as pd  # here, not at the top: importing the app stays free of pandas
 
-    query = _submitted(study).add_columns(ScaleScore.scale, ScaleScore.score,
+    query = submitted_responses(study).add_columns(ScaleScore.scale, ScaleScore.score,
                                           ScaleScore.items_answered)
     query = query.join(ScaleScore, ScaleScore.response_id == Response.id)
     if scale is not None:
@@ -70,29 +70,41 @@ def long_scores(db: Session, study: Study, scale: str | None = None) -> pd.DataF
 
 
 def item_answers(db: Session, study: Study, instrument_id: str, version: int,
-                 keyed: bool = False) -> pd.DataFrame:
+                 keyed: bool = False, free_text: bool = False) -> pd.DataFrame:
     """One row per response of one instrument version, one column per item (NaN = missing).
 
+    Likert and choice answers are whole numbers, number answers floats. Free-text answers
+    are left out unless `free_text` (the research export): they are for researchers only.
     With `keyed`, reverse-keyed items are reversed as in scoring (for reliability analyses);
     otherwise values are as answered (the export).
     """
     import pandas as pd
 
     responses = db.execute(
-        _submitted(study).where(Response.instrument_id == instrument_id,
+        submitted_responses(study).where(Response.instrument_id == instrument_id,
                                 Response.instrument_version == version)
         .order_by(Participant.code, Wave.index)
     ).all()
+    query = select(Answer.response_id, Answer.item_id, Answer.value, Answer.value_number,
+                   Answer.value_text)
+    if not free_text:  # never even read
+        query = query.where(Answer.value_text.is_(None))
     answers = db.execute(
-        select(Answer.response_id, Answer.item_id, Answer.value)
-        .join(Response, Answer.response_id == Response.id)
+        query.join(Response, Answer.response_id == Response.id)
         .where(Response.id.in_([r[-1] for r in responses]))
     ).all() if responses else []
+    numbers = [(rid, item, number if number is not None else value)
+               for rid, item, value, number, text in answers if text is None]
     wide = (
-        pd.DataFrame(answers, columns=["response_id", "item_id", "value"])
+        pd.DataFrame(numbers, columns=["response_id", "item_id", "value"])
         .pivot(index="response_id", columns="item_id", values="value")
         .astype(float)
     )
+    texts = [(rid, item, text) for rid, item, _v, _n, text in answers if text is not None]
+    if texts:
+        written = (pd.DataFrame(texts, columns=["response_id", "item_id", "value"])
+                   .pivot(index="response_id", columns="item_id", values="value"))
+        wide = wide.join(written, how="outer")
     meta = pd.DataFrame(
         [(rid, code, team, trust, role.value, role.audience, wave)
          for code, team, trust, role, wave, _anchor, _at, rid in responses],

@@ -74,8 +74,9 @@ DEMO_STUDY = StudySpec(
     # Any hour, any day: a newcomer sees the demo's emails at once (real studies: 9-17 weekdays).
     send_hours=(0, 24),
     weekdays_only=False,
-    instruments=((Role.PEER_WORKER, "peer_worker", 1), (Role.COLLEAGUE, "colleague", 1),
-                 (Role.MANAGER, "colleague", 1)),
+    # Version 2: the version 1 scales plus background questions and one free-text question.
+    instruments=((Role.PEER_WORKER, "peer_worker", 2), (Role.COLLEAGUE, "colleague", 2),
+                 (Role.MANAGER, "colleague", 2)),
     waves=tuple(WaveSpec(index, label, offset, None, 21, (3, 7)) for index, label, offset in (
         (1, "Baseline", 0), (2, "3 months", 91), (3, "6 months", 182), (4, "9 months", 273))),
 )
@@ -88,6 +89,16 @@ GROWTH = {
                      "empowerment": (3.3, 0.02), "role_clarity": (3.3, 0.03)},
 }
 DEFAULT_GROWTH = (3.2, 0.02)
+# Some of what people write in the free-text question (no names, as the notice asks).
+FREE_TEXT = (
+    "Supervision from someone who has done peer work.",
+    "Being asked for my view in team meetings, not only at the end.",
+    "Access to the same records and training as everyone else.",
+    "A clear job description that the whole team has read.",
+    "More time to spend with people instead of doing paperwork.",
+    "Other peer workers to talk to; I am the only one here.",
+    "Managers explaining what peer work is to new staff.",
+)
 
 
 @dataclasses.dataclass
@@ -139,7 +150,7 @@ def _create(db: Session, rng: random.Random, today: dt.date, timezone: str) -> S
     """Trusts, teams, study, waves, participants and their past answers."""
     study = apply_study(db, dataclasses.replace(DEMO_STUDY, timezone=timezone))
     waves = list(study.waves)
-    instruments = {name: load_instrument(name, 1) for name in ("peer_worker", "colleague")}
+    instruments = {name: load_instrument(name, 2) for name in ("peer_worker", "colleague")}
     number = 0
     for org_code, (org_name, teams) in TRUSTS.items():
         organisation = Organisation(code=org_code, name=org_name)
@@ -202,6 +213,8 @@ def _history(db: Session, rng: random.Random, participant: Participant, waves: l
         months = (opens_on - participant.anchor_date).days / 30.4375
         answers: dict[str, int | None] = {}
         for item in instrument.items_for(first_wave=wave.index == 1):
+            if item.scale is None:  # background and free text: see _other_answers
+                continue
             base, slope = growth.get(item.scale, DEFAULT_GROWTH)
             latent = base + intercept_shift + (slope + slope_shift) * months
             value = min(5, max(1, round(latent + rng.gauss(0, 0.55))))
@@ -216,6 +229,7 @@ def _history(db: Session, rng: random.Random, participant: Participant, waves: l
                             updated_at=submitted, submitted_at=submitted)
         response.answers = [Answer(item_id=k, value=v, answered_at=submitted)
                             for k, v in answers.items()]
+        response.answers += _other_answers(participant, instrument, wave.index, submitted)
         response.scores = [ScaleScore(scale=s.scale, score=s.score, items_answered=s.items_answered)
                            for s in score_scales(instrument, answers).values()]
         db.add(response)
@@ -223,6 +237,30 @@ def _history(db: Session, rng: random.Random, participant: Participant, waves: l
         participant.consent_decision = ConsentDecision.GIVEN
         participant.consent_at = consent_at
         participant.consent_version = participant.study.consent_version
+
+
+def _other_answers(participant: Participant, instrument: Instrument, wave_index: int,
+                   submitted: dt.datetime) -> list[Answer]:
+    """Answers to the background and free-text questions, from the participant's own seed.
+
+    A separate generator keeps the Likert answers exactly as they would be without these.
+    """
+    rng = random.Random(f"{participant.code}-{wave_index}")  # nosec B311 - synthetic demo data
+    answers = []
+    for item in instrument.items_for(first_wave=wave_index == 1):
+        if item.is_likert or rng.random() < 0.1:  # about one in ten skips each question
+            continue
+        answer = Answer(item_id=item.id, answered_at=submitted)
+        if item.options:
+            answer.store(rng.choice(item.options).value)
+        elif item.number is not None:
+            answer.store(float(min(item.number.maximum, max(item.number.minimum, rng.randint(0, 4)))))
+        elif rng.random() < 0.4:  # fewer write something
+            answer.store(rng.choice(FREE_TEXT))
+        else:
+            continue
+        answers.append(answer)
+    return answers
 
 
 def _ensure_staff(db: Session) -> list[tuple[str, str]]:

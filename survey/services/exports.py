@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 import analysis
 from instruments import load_instrument, load_themes
 from instruments.codebook import write_codebook
-from instruments.model import Instrument
+from instruments.model import CHOICE, NUMBER, TEXT, Instrument
 from instruments.redcap import NOT_APPLICABLE_CODE, dictionary_csv, form_name
 from survey.models import Answer, Invitation, Participant, Response, Study, User, Wave
 from survey.services import datasets, fhir_export
@@ -37,6 +37,8 @@ DOES_NOT_APPLY_STATA = "a"
 DOES_NOT_APPLY_LABEL = "Does not apply"
 #: Stata's longest variable label; the codebook keeps the full wording.
 STATA_LABEL_LENGTH = 80
+#: The columns of an item table before the items.
+ID_COLUMNS = ("participant", "team", "trust", "role", "role_group", "wave")
 
 README = """PeerPulse export of study "{name}" ({code})
 
@@ -70,6 +72,18 @@ fhir/QuestionnaireResponse.ndjson  FHIR R4 QuestionnaireResponse of each submitt
 
 No names, email addresses or trust staff ids are included. Small groups are not suppressed
 in this file: it is for the research team only. Do not share it beyond the study's approvals.
+"""
+
+FREE_TEXT_NOTE = """
+Background and free-text questions (versions with them): in items_*.csv as asked, never
+scored. Single-choice answers are codes labelled in the codebook and the .sav/.dta value
+labels; numbers are numbers; free text is a text column (empty = not answered). Free text
+may identify people despite the notice not to name anyone: read it before sharing anything.
+"""
+
+NO_FREE_TEXT_NOTE = """
+Free-text answers were left out of this export (every file) at the researcher's request.
+Background questions (single choice, numbers) are in items_*.csv as asked, never scored.
 """
 
 
@@ -106,12 +120,25 @@ class Table:
     labels: dict[str, str | None] = field(default_factory=dict)
     value_labels: dict[str, dict[int | float, str]] = field(default_factory=dict)
     coded: list[str] = field(default_factory=list)
+    whole: list[str] = field(default_factory=list)  # number items answered in whole numbers
 
 
-def item_table(db: Session, study: Study, instrument: Instrument) -> Table:
-    """Item answers of one instrument version, "does not apply" as -9 and unanswered empty."""
-    frame = datasets.item_answers(db, study, instrument.id, instrument.version)
-    items = [i.id for i in instrument.items if i.id in frame.columns]
+def item_table(db: Session, study: Study, instrument: Instrument, free_text: bool = True) -> Table:
+    """Item answers of one instrument version, "does not apply" as -9 and unanswered empty.
+
+    Likert and choice items carry value labels; number items are numbers; free-text items
+    are text columns (empty when not answered), or left out when `free_text` is False.
+    """
+    frame = datasets.item_answers(db, study, instrument.id, instrument.version,
+                                  free_text=free_text)
+    kept = [i for i in instrument.items if free_text or i.type != TEXT]
+    for item in kept:  # every item has its column, even one nobody answered
+        if item.id not in frame.columns:
+            frame[item.id] = "" if item.type == TEXT else float("nan")
+        elif item.type == TEXT:
+            frame[item.id] = frame[item.id].astype(object).where(frame[item.id].notna(), "")
+    frame = frame[[*ID_COLUMNS, *(i.id for i in kept)]]
+    likert = [i.id for i in kept if i.is_likert]
     not_applicable = db.execute(
         select(Participant.code, Wave.index, Answer.item_id)
         .join(Response, Answer.response_id == Response.id)
@@ -120,26 +147,33 @@ def item_table(db: Session, study: Study, instrument: Instrument) -> Table:
         .join(Participant, Invitation.participant_id == Participant.id)
         .where(Wave.study_id == study.id, Response.submitted_at.is_not(None),
                Response.instrument_id == instrument.id,
-               Response.instrument_version == instrument.version, Answer.value.is_(None))
-    ).all()
+               Response.instrument_version == instrument.version, Answer.value.is_(None),
+               Answer.value_number.is_(None), Answer.value_text.is_(None),
+               Answer.item_id.in_(likert))
+    ).all() if likert else []
     if not_applicable:
         # One response per participant and wave (the invitation is unique on both).
         row_of = {(p, w): i for i, (p, w) in enumerate(zip(frame["participant"], frame["wave"],
                                                            strict=True))}
-        for code, wave, item in not_applicable:
-            if item in frame.columns and (code, wave) in row_of:
-                frame.loc[row_of[(code, wave)], item] = DOES_NOT_APPLY
+        for code, wave, item_id in not_applicable:
+            if item_id in frame.columns and (code, wave) in row_of:
+                frame.loc[row_of[(code, wave)], item_id] = DOES_NOT_APPLY
     codes: dict[int | float, str] = {o.value: o.label for o in instrument.response_options}
     if instrument.not_applicable_label:
         codes[DOES_NOT_APPLY] = DOES_NOT_APPLY_LABEL
-    return Table(frame, {i.id: i.text for i in instrument.items}, dict.fromkeys(items, codes),
-                 items if instrument.not_applicable_label else [])
+    value_labels: dict[str, dict[int | float, str]] = dict.fromkeys(likert, codes)
+    for item in kept:
+        if item.type == CHOICE:
+            value_labels[item.id] = {o.value: o.label for o in item.options}
+    whole = [i.id for i in kept if i.type == NUMBER and i.number is not None and i.number.integer]
+    return Table(frame, {i.id: i.text for i in kept}, value_labels,
+                 likert if instrument.not_applicable_label else [], whole)
 
 
 def csv_text(table: Table) -> str:
-    """The table as CSV; item answers as whole numbers (4, -9), so "-9" matches as text in R too."""
-    items = {c: "Int64" for c in table.value_labels if c in table.frame.columns}
-    return table.frame.astype(items).to_csv(index=False)
+    """The table as CSV; coded answers as whole numbers (4, -9), so "-9" matches as text in R too."""
+    whole = {c: "Int64" for c in [*table.value_labels, *table.whole] if c in table.frame.columns}
+    return table.frame.astype(whole).to_csv(index=False)
 
 
 def write_sav(table: Table, path: Path) -> None:
@@ -171,20 +205,26 @@ def write_dta(table: Table, path: Path) -> None:
                          missing_user_values=missing)
 
 
-def build_export(db: Session, study: Study, user: User | None) -> bytes:
-    """The study's export as a zip archive; the export itself is audited."""
+def build_export(db: Session, study: Study, user: User | None, free_text: bool = True) -> bytes:
+    """The study's export as a zip archive; the export itself is audited.
+
+    With `free_text` False, no file of the archive holds a free-text answer (the items'
+    wording stays in the codebook, the REDCap dictionary and the FHIR Questionnaire).
+    """
     long = datasets.long_scores(db, study)
     buffer = io.BytesIO()
     versions = sorted({(si.instrument_id, si.instrument_version) for si in study.instruments})
     instruments = [load_instrument(i, v) for i, v in versions]
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, \
             tempfile.TemporaryDirectory() as tmp:
-        archive.writestr("README.txt", README.format(name=study.name, code=study.code))
+        archive.writestr("README.txt", README.format(name=study.name, code=study.code)
+                         + (FREE_TEXT_NOTE if free_text else NO_FREE_TEXT_NOTE))
         wide = (analysis.long_to_wide(long, index=("participant", "team", "trust", "role", "role_group"))
                 if not long.empty else long)
         tables = {"long": Table(long, dict(LONG_LABELS)), "wide": Table(wide)}
         for instrument in instruments:
-            tables[f"items_{instrument.id}_v{instrument.version}"] = item_table(db, study, instrument)
+            name = f"items_{instrument.id}_v{instrument.version}"
+            tables[name] = item_table(db, study, instrument, free_text)
             archive.writestr(f"redcap_{form_name(instrument)}.csv", dictionary_csv(instrument))
         for name, table in tables.items():
             archive.writestr(f"{name}.csv", csv_text(table))
@@ -200,7 +240,8 @@ def build_export(db: Session, study: Study, user: User | None) -> bytes:
         archive.writestr("fhir/Questionnaire.ndjson",
                          fhir_export.ndjson([fhir_export.questionnaire(i) for i in instruments]))
         archive.writestr("fhir/QuestionnaireResponse.ndjson", fhir_export.ndjson(
-            [r for i in instruments for r in fhir_export.responses(db, study, i)]))
+            [r for i in instruments for r in fhir_export.responses(db, study, i, free_text)]))
     record_event(db, user, "export", "study", study.code,
-                 {"rows": len(long), "participants": int(long["participant"].nunique())})
+                 {"rows": len(long), "participants": int(long["participant"].nunique()),
+                  "free_text": free_text})
     return buffer.getvalue()

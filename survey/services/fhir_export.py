@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from instruments.model import Instrument
+from instruments.model import CHOICE, NUMBER, Instrument, Item
 from survey.models import Answer, Invitation, Participant, Response, Study, Wave
 
 if TYPE_CHECKING:
@@ -45,8 +45,45 @@ def response_system(instrument: Instrument) -> str:
     return f"{BASE}:{instrument.id}:v{instrument.version}:response"
 
 
+def item_system(instrument: Instrument, item: Item) -> str:
+    """The code system of a choice item's own options."""
+    return f"{BASE}:{instrument.id}:v{instrument.version}:{item.id}"
+
+
+def _other_question(instrument: Instrument, item: Item) -> dict[str, object]:
+    """A choice, number or free-text question: choice with its options, integer/decimal, text."""
+    question: dict[str, object] = {"linkId": item.id, "text": item.text}
+    if item.type == CHOICE:
+        question.update(type="choice", answerOption=[
+            {"valueCoding": {"system": item_system(instrument, item), "code": str(o.value),
+                             "display": o.label}} for o in item.options])
+    elif item.type == NUMBER:
+        assert item.number is not None
+        question["type"] = "integer" if item.number.integer else "decimal"
+    else:
+        question.update(type="text", maxLength=item.max_length)
+    return question
+
+
+def _other_answer(instrument: Instrument, item: Item, value: object) -> dict[str, object]:
+    """The answer[x] of a choice, number or free-text question."""
+    if item.type == CHOICE:
+        assert isinstance(value, int)
+        return {"valueCoding": {"system": item_system(instrument, item), "code": str(value),
+                                "display": item.option_label(value) or str(value)}}
+    if item.type == NUMBER:
+        assert isinstance(value, float)
+        assert item.number is not None
+        return {"valueInteger": int(value)} if item.number.integer else {"valueDecimal": value}
+    return {"valueString": value}
+
+
 def questionnaire(instrument: Instrument) -> Questionnaire:
-    """The instrument version as a validated Questionnaire: one choice item per question."""
+    """The instrument version as a validated Questionnaire.
+
+    One group per scale of choice items on the response scale, then one group per extra
+    page: choice items with their own options, integer or decimal numbers, free text.
+    """
     # Imported here, not at the top: fhir.resources takes a quarter second to import.
     from fhir.resources.R4B.questionnaire import Questionnaire
 
@@ -61,6 +98,10 @@ def questionnaire(instrument: Instrument) -> Questionnaire:
             "item": [{"linkId": item.id, "text": item.text, "type": "choice",
                       "answerOption": options} for item in instrument.items if item.scale == scale.id],
         })
+    for page in instrument.extra_pages:
+        groups.append({"linkId": page.id, "text": page.title, "type": "group",
+                       "item": [_other_question(instrument, item) for item in instrument.items
+                                if item.page == page.id]})
     return Questionnaire.model_validate({
         "resourceType": "Questionnaire",
         "id": _fhir_id(instrument.id, "v", instrument.version),
@@ -75,8 +116,12 @@ def questionnaire(instrument: Instrument) -> Questionnaire:
     })
 
 
-def responses(db: Session, study: Study, instrument: Instrument) -> list[QuestionnaireResponse]:
-    """Every submitted response of one instrument version in the study, validated."""
+def responses(db: Session, study: Study, instrument: Instrument, free_text: bool = True
+              ) -> list[QuestionnaireResponse]:
+    """Every submitted response of one instrument version in the study, validated.
+
+    Free-text answers are left out when `free_text` is False (they are never read then).
+    """
     from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
     rows = db.execute(
@@ -89,13 +134,16 @@ def responses(db: Session, study: Study, instrument: Instrument) -> list[Questio
                Response.instrument_version == instrument.version)
         .order_by(Participant.code, Wave.index)
     ).all()
-    answers: dict[int, dict[str, int | None]] = defaultdict(dict)
+    answers: dict[int, dict[str, int | float | str | None]] = defaultdict(dict)
     if rows:
-        for rid, item_id, value in db.execute(
-            select(Answer.response_id, Answer.item_id, Answer.value)
-            .where(Answer.response_id.in_([r[0] for r in rows]))
-        ):
-            answers[rid][item_id] = value
+        query = (select(Answer.response_id, Answer.item_id, Answer.value, Answer.value_number,
+                        Answer.value_text)
+                 .where(Answer.response_id.in_([r[0] for r in rows])))
+        if not free_text:
+            query = query.where(Answer.value_text.is_(None))
+        for rid, item_id, value, number, text in db.execute(query):
+            answers[rid][item_id] = text if text is not None else (
+                number if number is not None else value)
     labels = {o.value: o.label for o in instrument.response_options}
     out = []
     for rid, code, wave, submitted in rows:
@@ -106,13 +154,19 @@ def responses(db: Session, study: Study, instrument: Instrument) -> list[Questio
             for item in instrument.items:
                 if item.scale != scale.id or item.id not in given:
                     continue
-                value = given[item.id]
-                coding = (dict(NOT_APPLICABLE) if value is None else
-                          {"system": response_system(instrument), "code": str(value),
-                           "display": labels.get(value, str(value))})
+                rated = given[item.id]
+                assert rated is None or isinstance(rated, int)  # a Likert answer
+                coding = (dict(NOT_APPLICABLE) if rated is None else
+                          {"system": response_system(instrument), "code": str(rated),
+                           "display": labels.get(rated, str(rated))})
                 items.append({"linkId": item.id, "answer": [{"valueCoding": coding}]})
             if items:
                 groups.append({"linkId": scale.id, "item": items})
+        for page in instrument.extra_pages:
+            answered = [{"linkId": item.id, "answer": [_other_answer(instrument, item, given[item.id])]}
+                        for item in instrument.items if item.page == page.id and item.id in given]
+            if answered:
+                groups.append({"linkId": page.id, "item": answered})
         assert submitted is not None  # the query keeps submitted responses only
         authored = submitted if submitted.tzinfo else submitted.replace(tzinfo=dt.UTC)
         out.append(QuestionnaireResponse.model_validate({

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from instruments import Instrument, Page
+from instruments.answers import AnswerValue
 from survey.db import utcnow
 from survey.models import Answer, Invitation, InvitationStatus, LinkToken, Participant, Response, Study, Wave
 from survey.services import responses
@@ -222,7 +223,7 @@ class PageView:
     plan: Questionnaire
     page: Page
     number: int
-    answers: dict[str, int | None]
+    answers: dict[str, AnswerValue]
 
 
 def _at_page(
@@ -259,7 +260,7 @@ def show_page(db: Session, token: str, number: int, now: dt.datetime | None = No
 
 
 # Reads a page's posted answers (the web layer validates its form); may stop the request.
-AnswerReader = Callable[[Instrument, Page], Mapping[str, int | None]]
+AnswerReader = Callable[[Instrument, Page], Mapping[str, AnswerValue]]
 
 
 def save_page(

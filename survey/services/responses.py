@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from instruments import Instrument, Page, load_instrument, score_scales
+from instruments.answers import AnswerValue, problem
+from instruments.model import NUMBER
 from survey.db import utcnow
 from survey.models import (
     Answer,
@@ -175,25 +177,25 @@ def start_or_resume(
     return response
 
 
-def saved_answers(response: Response) -> dict[str, int | None]:
-    """The answers stored so far, by item id (None means "does not apply")."""
-    return {answer.item_id: answer.value for answer in response.answers}
+def saved_answers(response: Response) -> dict[str, AnswerValue]:
+    """The answers stored so far, by item id (None means "does not apply").
+
+    Likert and choice answers are ints, number answers floats, free text str.
+    """
+    return {answer.item_id: answer.stored for answer in response.answers}
 
 
 def check_page_answers(
-    instrument: Instrument, page: Page, answers: Mapping[str, int | None]
+    instrument: Instrument, page: Page, answers: Mapping[str, AnswerValue]
 ) -> None:
     """Raise InputError unless every answer names an item of the page with an allowed value."""
-    on_page = {item.id for item in page.items}
+    on_page = {item.id: item for item in page.items}
     for item_id, value in answers.items():
         if item_id not in on_page:
             raise InputError({item_id: f"item {item_id!r} is not on page {page.id!r}"})
-        if value is None:
-            if instrument.not_applicable_label is None:
-                raise InputError({item_id: f"{instrument.key} has no 'does not apply' answer"})
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value not in instrument.values:
-            raise InputError({item_id: f"answer {value!r} is not one of {instrument.values}"})
+        wrong = problem(instrument, on_page[item_id], value)
+        if wrong is not None:
+            raise InputError({item_id: wrong})
 
 
 def _claim_unsubmitted(db: Session, response: Response, now: dt.datetime, **values: object) -> bool:
@@ -218,7 +220,7 @@ def save_page(
     response: Response,
     plan: Questionnaire,
     number: int,
-    answers: Mapping[str, int | None],
+    answers: Mapping[str, AnswerValue],
     now: dt.datetime | None = None,
 ) -> bool:
     """Store a page's answers exactly as given (items left out are unanswered); idempotent.
@@ -234,13 +236,16 @@ def save_page(
     stored = {a.item_id: a for a in response.answers if a.item_id in on_page}
     for item in page.items:
         if item.id in answers:
+            value = answers[item.id]
+            if item.type == NUMBER and isinstance(value, int):
+                value = float(value)  # number answers live in the number column
             row = stored.get(item.id)
             if row is None:
-                response.answers.append(
-                    Answer(item_id=item.id, value=answers[item.id], answered_at=now)
-                )
-            elif row.value != answers[item.id]:
-                row.value = answers[item.id]
+                row = Answer(item_id=item.id, answered_at=now)
+                row.store(value)
+                response.answers.append(row)
+            elif row.stored != value or type(row.stored) is not type(value):
+                row.store(value)
                 row.answered_at = now
         elif item.id in stored:
             # The page is stored as sent: an item left blank has no answer.

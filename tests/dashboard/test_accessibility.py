@@ -17,7 +17,7 @@ PAGES = {
     "trust_monitor": ["/staff/", "/dashboard/NRT", "/dashboard/NRT/teams/NRT-CMHT"],
     "researcher": ["/staff/", "/dashboard/", "/dashboard/SHP", "/research/",
                    "/research/demo/model?scale=equality&by=role_group&method=REML",
-                   "/research/demo/reliability"],
+                   "/research/demo/reliability", "/research/demo/free-text"],
 }
 DASHBOARDS = ["/dashboard/NRT", "/dashboard/NRT/teams/NRT-WARD"]
 LOGINS = {"trust_monitor": "monitor.nrt@example.org", "researcher": "researcher@example.org"}

@@ -150,6 +150,52 @@ items:
 """
 
 
+# MINI with an extra page of each other item type: choice, whole and decimal numbers, free text.
+_TYPED_ITEMS = """\
+pages:
+  - id: about_you
+    title: About you
+    intro: Asked once.
+  - id: words
+    title: In your own words
+items:
+  - id: hours
+    type: choice
+    text: How many hours do you work?
+    theme: alpha
+    page: about_you
+    baseline_only: true
+    options:
+      - {value: 1, label: Up to 15 hours}
+      - {value: 2, label: 16 hours or more}
+  - id: peers
+    type: number
+    text: How many peer workers are in your team?
+    theme: alpha
+    page: about_you
+    baseline_only: true
+    min: 0
+    max: 50
+    unit: peer workers
+  - id: weight
+    type: number
+    text: How many days a week?
+    theme: alpha
+    page: words
+    min: 0.5
+    max: 5
+    integer: false
+  - id: open
+    type: text
+    text: What one thing would help?
+    theme: gamma
+    page: words
+    max_length: 200
+    help: Please do not name anyone.
+"""
+TYPED = MINI.replace("items:\n", _TYPED_ITEMS, 1)
+
+
 def write_dir(directory: Path, files: dict[str, str]) -> Path:
     """Write each file name -> text into `directory` and return it."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,8 @@ def test_codebook_has_every_item_of_every_instrument(tmp_path: Path) -> None:
     for instrument in instruments:
         assert instrument.content_hash in markdown
         for item in instrument.items:
-            assert f"| {item.id} | {item.text} |" in markdown
+            assert (f"| {item.id} | {item.text} |" in markdown if item.is_likert
+                    else f"| {item.id} | {item.type} | {item.text} |" in markdown)
     for theme_id in load_themes():
         assert f"| {theme_id} |" in markdown
 
@@ -84,7 +85,8 @@ def test_module_entry_point_exits_non_zero_on_errors(tmp_path: Path) -> None:
     shipped = subprocess.run([sys.executable, "-m", "instruments", "check"],
                              capture_output=True, text=True, check=False)
     assert shipped.returncode == 0, shipped.stderr
-    assert shipped.stdout.startswith("OK: colleague v1, peer_worker v1;")
+    assert shipped.stdout.startswith(
+        "OK: colleague v1, colleague v2, peer_worker v1, peer_worker v2;")
 
 
 def test_summary_and_readability_commands(capsys: pytest.CaptureFixture[str]) -> None:

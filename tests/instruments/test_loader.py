@@ -102,7 +102,8 @@ def test_later_waves_skip_baseline_items_and_empty_pages(directory: Path) -> Non
 def test_default_directory_is_the_shipped_one() -> None:
     assert Path(instruments.__file__).resolve().parent == INSTRUMENT_DIR
     assert (INSTRUMENT_DIR / "peer_worker_v1.yaml").is_file()
-    assert load_instrument("peer_worker").source == "peer_worker_v1.yaml"
+    assert load_instrument("peer_worker").source == "peer_worker_v2.yaml"  # the latest
+    assert load_instrument("peer_worker", 1).source == "peer_worker_v1.yaml"
 
 
 def test_instruments_can_key_a_dict(directory: Path) -> None:

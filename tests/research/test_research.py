@@ -115,10 +115,11 @@ def test_reliability_page_lists_each_scale(demo: m.Study, researcher: m.User, cl
 def test_item_answers_keyed_reverses_reverse_items(demo: m.Study, db: Session) -> None:
     from instruments import load_instrument
 
-    instrument = load_instrument("peer_worker", 1)
+    instrument = load_instrument("peer_worker", 2)  # the demo's version
     reverse = next(i.id for i in instrument.items if i.reverse)
-    raw = datasets.item_answers(db, demo, "peer_worker", 1)
-    keyed = datasets.item_answers(db, demo, "peer_worker", 1, keyed=True)
+    raw = datasets.item_answers(db, demo, "peer_worker", 2)
+    keyed = datasets.item_answers(db, demo, "peer_worker", 2, keyed=True)
+    assert "pw_open" not in raw.columns  # free text only in the research export
     answered = raw[reverse].notna()
     assert ((raw[reverse] + keyed[reverse])[answered] == 6).all()
     forward = next(i.id for i in instrument.items if not i.reverse)
@@ -128,14 +129,17 @@ def test_item_answers_keyed_reverses_reverse_items(demo: m.Study, db: Session) -
 def test_export_has_data_and_codebook_but_no_contact_details(
     db: Session, demo: m.Study, researcher: m.User, client: FlaskClient, tmp_path: Path
 ) -> None:
+    page = client.get("/research/").get_data(as_text=True)
+    assert 'name="without_free_text" value="1"' in page
+    assert "Leave out free-text answers (every file)</label>" in page
     response = client.get("/research/demo/export.zip")
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = set(archive.namelist())
     assert {"README.txt", "long.csv", "wide.csv", "codebook.csv", "codebook.md",
-            "items_peer_worker_v1.csv", "items_colleague_v1.csv", "long.dta", "wide.dta",
-            "items_peer_worker_v1.dta", "items_colleague_v1.dta", "redcap_peer_worker_v1.csv",
-            "redcap_colleague_v1.csv", "fhir/Questionnaire.ndjson",
+            "items_peer_worker_v2.csv", "items_colleague_v2.csv", "long.dta", "wide.dta",
+            "items_peer_worker_v2.dta", "items_colleague_v2.dta", "redcap_peer_worker_v2.csv",
+            "redcap_colleague_v2.csv", "fhir/Questionnaire.ndjson",
             "fhir/QuestionnaireResponse.ndjson"} <= names
     long = pd.read_csv(archive.open("long.csv"))
     assert long["participant"].nunique() == 156
@@ -144,14 +148,14 @@ def test_export_has_data_and_codebook_but_no_contact_details(
     for contact in db.scalars(select(m.Contact)):
         assert contact.email.encode() not in everything
         assert contact.external_id.encode() not in everything
-    items = pd.read_csv(archive.open("items_peer_worker_v1.csv"))
+    items = pd.read_csv(archive.open("items_peer_worker_v2.csv"))
     assert "pw_eq_1" in items.columns or any(c.startswith("pw_") for c in items.columns)
     # SPSS files carry the same data with item wording and response labels.
     import pyreadstat
 
-    assert {"long.sav", "wide.sav", "items_peer_worker_v1.sav", "items_colleague_v1.sav"} <= names
+    assert {"long.sav", "wide.sav", "items_peer_worker_v2.sav", "items_colleague_v2.sav"} <= names
     sav_path = tmp_path / "items.sav"
-    sav_path.write_bytes(archive.read("items_peer_worker_v1.sav"))
+    sav_path.write_bytes(archive.read("items_peer_worker_v2.sav"))
     sav, meta = pyreadstat.read_sav(str(sav_path))
     assert len(sav) == len(items)
     assert meta.column_names_to_labels["pw_id_1"] == "I am proud to be a peer worker."
@@ -160,6 +164,12 @@ def test_export_has_data_and_codebook_but_no_contact_details(
     assert sav["pw_id_1"].isna().sum() == (items["pw_id_1"].isna() | (items["pw_id_1"] == -9)).sum()
     event = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "export")).one()
     assert event.user_id == researcher.id and event.detail["participants"] == 156
+    assert event.detail["free_text"] is True
+    # The form's checkbox leaves free text out.
+    assert "pw_open" in items.columns
+    without = zipfile.ZipFile(io.BytesIO(
+        client.get("/research/demo/export.zip?without_free_text=1").data))
+    assert "pw_open" not in pd.read_csv(without.open("items_peer_worker_v2.csv")).columns
 
 
 def test_change_page_reports_reliable_change_and_team_change(demo: m.Study, researcher: m.User,

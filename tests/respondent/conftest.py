@@ -49,6 +49,15 @@ def link_in(app: Flask, **kwargs: Any) -> PersonalLink:
         session.close()
 
 
+def v2_link(db: Session, index: int = 1, consented: bool = True) -> PersonalLink:
+    """An open link of a peer worker in a study that uses peer_worker v2 (background and free text)."""
+    study = f.StudyFactory(instruments=False)
+    db.add(m.StudyInstrument(study=study, role=m.Role.PEER_WORKER, instrument_id="peer_worker",
+                             instrument_version=2))
+    person = f.ParticipantFactory(consented=consented, study=study)
+    return make_link(db, participant=person, wave=f.WaveFactory(study=study, index=index))
+
+
 @pytest.fixture
 def link(db: Session) -> PersonalLink:
     """An open personal link of a consented peer worker at the first wave."""
