@@ -66,11 +66,18 @@ class Answer(Base):
     @property
     def stored(self) -> int | float | str | None:
         """The answer whatever its type: text, number, whole number, or None (does not apply)."""
-        if self.value_text is not None:
-            return self.value_text
-        if self.value_number is not None:
-            return self.value_number
-        return self.value
+        return self.from_columns(self.value, self.value_number, self.value_text)
+
+    @staticmethod
+    def from_columns(
+        value: int | None, value_number: float | None, value_text: str | None
+    ) -> int | float | str | None:
+        """The answer held in the three columns (also for a row read without the ORM)."""
+        if value_text is not None:
+            return value_text
+        if value_number is not None:
+            return value_number
+        return value
 
     def store(self, value: int | float | str | None) -> None:
         """Put `value` in the column of its kind (str: text, float: number, int or None: value)."""

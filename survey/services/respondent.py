@@ -45,7 +45,7 @@ class StartedResponse:
     instrument_version: int
     instrument_hash: str
     pages_saved: list[str] | None
-    answers: dict[str, int | None]
+    answers: dict[str, AnswerValue]
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,7 @@ _VISIT = (
         Study.consent_version, Study.show_own_scores, Wave.is_baseline, Wave.label,
         Response.id, Response.instrument_id, Response.instrument_version, Response.instrument_hash,
         Response.pages_saved, Answer.item_id.label("answer_item"), Answer.value.label("answer_value"),
+        Answer.value_number, Answer.value_text,
     )
     .select_from(LinkToken)
     .join(Invitation, Invitation.id == LinkToken.invitation_id)
@@ -117,8 +118,9 @@ def read_visit(db: Session, token: str) -> Visit | None:
      instrument_hash, pages_saved, *_answer) = rows[0]
     response = None
     if response_id is not None:
-        answers: dict[str, int | None] = {
-            str(row.answer_item): row.answer_value for row in rows if row.answer_item is not None
+        answers: dict[str, AnswerValue] = {
+            str(row.answer_item): Answer.from_columns(row.answer_value, row.value_number, row.value_text)
+            for row in rows if row.answer_item is not None
         }
         response = StartedResponse(response_id, instrument_id, instrument_version, instrument_hash,
                                    pages_saved, answers)
