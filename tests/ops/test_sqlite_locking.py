@@ -90,7 +90,7 @@ def test_which_sessions_write(app: Flask) -> None:
 
 
 def test_views_that_write_on_get_are_marked(app: Flask) -> None:
-    """The audited contact view, the audited export, a first page visit and 2FA set-up write on GET."""
+    """The audited contact view, the audited export and free-text page, a first page visit and 2FA set-up write on GET."""
     marked = {
         rule.rule for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "_peerpulse_writes_on_get", False)
@@ -99,5 +99,6 @@ def test_views_that_write_on_get_are_marked(app: Flask) -> None:
         "/r/<token>/page/<int:number>",
         "/admin/studies/<code>/participants/<pcode>/edit",
         "/research/<code>/export.zip",
+        "/research/<code>/free-text",
         "/staff/account/two-factor",
     }
