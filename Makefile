@@ -55,6 +55,7 @@ lint: install ## ruff, mypy, bandit and the schema check
 	rm -f /tmp/peerpulse-lint.db && DATABASE_URL=sqlite:////tmp/peerpulse-lint.db PEERPULSE_DEMO=1 $(BIN)/flask db upgrade >/dev/null && DATABASE_URL=sqlite:////tmp/peerpulse-lint.db PEERPULSE_DEMO=1 $(BIN)/flask db check
 
 bench: install ## Benchmarks (print their numbers); the load benchmark's quick run needs PostgreSQL
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/fit.py
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

@@ -17,18 +17,17 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from survey.config import ConfigError
 from survey.db import get_engine, get_sessionmaker, session_scope, utcnow
 from survey.mail import MailSettings
 from survey.services import invitations, job_runs, outbox, retention
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +233,11 @@ def heartbeat_job() -> None:
 
 def build_scheduler(app: Flask, *, blocking: bool = True) -> BaseScheduler:
     """A scheduler with every job in the app database's job store (replacing old copies)."""
+    # Imported here: the app and every other command start without APScheduler.
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     global _app
     _app = app
     scheduler_cls = BlockingScheduler if blocking else BackgroundScheduler
