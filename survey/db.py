@@ -6,7 +6,8 @@ timeout does not help). So every session that will write begins with `BEGIN IMME
 which waits for the write lock up front, and read-only sessions stay deferred so that they
 never wait. Writing sessions are: `session_scope` (CLI commands, scheduler jobs), web
 requests whose method is not GET/HEAD/OPTIONS, views marked `@writes_on_get`, requests
-carrying a bearer token (its use is recorded), and APScheduler's job store. On PostgreSQL the choice changes nothing.
+carrying a bearer token (its use is recorded), and APScheduler's job store. On PostgreSQL
+the choice changes nothing.
 """
 
 from __future__ import annotations
