@@ -45,7 +45,7 @@ def _fhir_url(db: Session) -> str:
 
 def _writes(db: Session) -> tuple[int, list[object]]:
     """What a refused request must not change: the audit log and every token's last use."""
-    db.expire_all()
+    db.rollback()  # a new transaction sees what the requests committed
     return (db.scalar(select(func.count()).select_from(m.AuditEvent)) or 0,
             list(db.scalars(select(m.ApiToken.last_used_at).order_by(m.ApiToken.id))))
 
@@ -83,7 +83,7 @@ def test_every_use_is_audited_with_the_token_name(db: Session, client: FlaskClie
     before = utcnow()
     assert client.get(STUDIES, headers=bearer(token)).status_code == 200
     assert client.get(OTHER_TRUST, headers=bearer(token)).status_code == 200
-    db.expire_all()
+    db.rollback()  # a new transaction sees what the requests committed
     uses = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "api.token_use")
                       .order_by(m.AuditEvent.id)).all()
     assert [(e.user_id, e.actor, e.detail["token"], e.detail["path"]) for e in uses] == [
