@@ -122,17 +122,17 @@ def study_long(code: str) -> Response:
     return jsonify(long_json(study, frame))
 
 
-@_get("/studies/<code>/responses/<response_id>/fhir")
+@_get("/studies/<code>/responses/<response>/fhir")
 @writes_on_get
 @api_role(*RESEARCH)
-def study_response_fhir(code: str, response_id: str) -> Response:
+def study_response_fhir(code: str, response: str) -> Response:
     """One submitted response as a FHIR R4 QuestionnaireResponse (pseudonymous subject)."""
     db = get_session()
     study = _study(code)
     free_text = BOOLEANS[_one_of("free_text", tuple(BOOLEANS), "false")]
     user = signed_in_user()
-    resource = commit_after(lambda: script_data.fhir_response(db, study, response_id, user, free_text))
+    resource = commit_after(lambda: script_data.fhir_response(db, study, response, user, free_text))
     if resource is None:
-        abort(404, description=f"The study '{code}' has no submitted response '{response_id}': "
+        abort(404, description=f"The study '{code}' has no submitted response '{response}': "
                                "a response is named <participant code>-wave-<wave number>.")
     return Response(json.dumps(resource), mimetype=FHIR_JSON)

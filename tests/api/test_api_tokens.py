@@ -203,6 +203,6 @@ def test_refused_tokens_are_rate_limited_per_address(make_app: Callable[..., Fla
                                                      make_token: MakeToken) -> None:
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_API_TOKEN_FAILED="2 per minute")
     client = app.test_client()
-    _user, token = make_token(role=m.StaffRole.RESEARCHER)
+    make_token(role=m.StaffRole.RESEARCHER)
     guesses = [client.get(STUDIES, headers=bearer(f"pp_{c * 43}")).status_code for c in "CDE"]
     assert guesses == [401, 401, 429]

@@ -100,7 +100,7 @@ def test_nobody_revokes_another_persons_token(browser: FlaskClient, db: Session)
 
     other = f.UserFactory(role=m.StaffRole.ADMIN)
     db.flush()
-    row, token = api_tokens.create(db, other, "theirs")
+    row, _token = api_tokens.create(db, other, "theirs")
     db.commit()
     page = browser.post(f"/staff/account/api-tokens/{row.id}/revoke",
                         data={"csrf_token": _csrf(browser)}, follow_redirects=True)
