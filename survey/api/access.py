@@ -59,7 +59,7 @@ def authenticate_bearer() -> None:
     try:
         token = commit_after(lambda: api_tokens.authenticate(db, presented.strip(), method, path))
     except InputError as exc:
-        raise BearerChallenge(exc.by_field().get(api_tokens.TOKEN_FIELD, str(exc)),
+        raise BearerChallenge(exc.by_field().get(api_tokens.REFUSAL_FIELD, str(exc)),
                               "invalid_token") from None
     g.api_token = token
     g.api_user = token.user

@@ -182,7 +182,7 @@ def revoke_api_token(token_id: int) -> WerkzeugResponse:
         try:
             row = commit_after(lambda: api_tokens.revoke(db, user, token_id))
         except InputError as exc:
-            flash(exc.by_field().get(api_tokens.TOKEN_FIELD, str(exc)), "error")
+            flash(exc.by_field().get(api_tokens.REFUSAL_FIELD, str(exc)), "error")
         else:
             flash(f"The token '{row.name}' is revoked: scripts using it now get 401.", "info")
     return redirect(url_for("auth.account"))

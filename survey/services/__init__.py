@@ -27,8 +27,9 @@ Where things happen:
 | scores are written (at submission) | `responses.complete` |
 | a participant withdraws | `withdrawal.withdraw` |
 | an action is audited | `audit.record_event` |
-| a personal API token is made, listed, revoked, or checked on a request | `api_tokens.create`, `api_tokens.for_owner`, `api_tokens.revoke`, `api_tokens.authenticate` |
-| scripts read the long table or one FHIR response (API; audited) | `script_data.long_data`, `script_data.fhir_response` |
+| a personal API token is made, listed, revoked | `api_tokens.create`, `.for_owner`, `.revoke` |
+| a presented API token is checked (its use audited) | `api_tokens.authenticate` |
+| scripts read the long table, one FHIR response | `script_data.long_data`, `.fhir_response` |
 | dashboard figures (small groups withheld) | `dashboard.build` |
 | long data for analysis | `datasets.long_scores`, `datasets.item_answers` |
 | a growth model is fitted | `models_run.fit_study_model` |

@@ -26,7 +26,7 @@ TOKEN_BYTES = 32
 TOKEN_PATTERN = re.compile(r"pp_[A-Za-z0-9_-]{43}")
 NAME_LENGTH = 80
 #: The field of every refusal of a presented token.
-TOKEN_FIELD = "token"  # noqa: S105 - a field name, not a secret
+REFUSAL_FIELD = "token"
 
 
 def _new_token() -> str:
@@ -64,9 +64,9 @@ def revoke(db: Session, user: User, token_id: int) -> ApiToken:
     """Revoke one of the account's own tokens; it stops working at once."""
     row = db.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     if row is None:
-        raise InputError({TOKEN_FIELD: "You have no such token."})
+        raise InputError({REFUSAL_FIELD: "You have no such token."})
     if row.revoked_at is not None:
-        raise InputError({TOKEN_FIELD: f"The token '{row.name}' was already revoked."})
+        raise InputError({REFUSAL_FIELD: f"The token '{row.name}' was already revoked."})
     row.revoked_at = utcnow()
     record_event(db, user, "api_token.revoke", "api_token", row.id, {"token": row.name})
     return row
@@ -79,21 +79,21 @@ def authenticate(db: Session, presented: str, method: str, path: str) -> ApiToke
     needs its second factor (unless a demo account), as a session does.
     """
     if not TOKEN_PATTERN.fullmatch(presented):
-        raise InputError({TOKEN_FIELD: "The bearer token is malformed: a PeerPulse token is 'pp_' "
+        raise InputError({REFUSAL_FIELD: "The bearer token is malformed: a PeerPulse token is 'pp_' "
                                        "and 43 letters, digits, '-' or '_'. Copy it again, whole."})
     token_hash = lookup_hash(presented)
     row = db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash)
                     .options(joinedload(ApiToken.user, innerjoin=True)))
     if row is None:
-        raise InputError({TOKEN_FIELD: "This token is not known. Make one on your account page."})
+        raise InputError({REFUSAL_FIELD: "This token is not known. Make one on your account page."})
     if row.revoked_at is not None:
-        raise InputError({TOKEN_FIELD: f"This token was revoked on {row.revoked_at:%d %B %Y}. "
+        raise InputError({REFUSAL_FIELD: f"This token was revoked on {row.revoked_at:%d %B %Y}. "
                                        "Make a new one on your account page."})
     owner = row.user
     if not owner.active:
-        raise InputError({TOKEN_FIELD: "The account that owns this token is disabled."})
+        raise InputError({REFUSAL_FIELD: "The account that owns this token is disabled."})
     if owner.needs_second_factor and not owner.has_second_factor:
-        raise InputError({TOKEN_FIELD: "The account that owns this token must set up two-factor "
+        raise InputError({REFUSAL_FIELD: "The account that owns this token must set up two-factor "
                                        "sign-in again before its tokens work."})
     row.last_used_at = utcnow()
     record_event(db, owner, "api.token_use", "api_token", row.id,
