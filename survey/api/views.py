@@ -12,7 +12,7 @@ from analysis import AnalysisError
 from survey.api import bp
 from survey.api.access import ALL_STAFF, RESEARCH, api_role, require_trust, signed_in_user
 from survey.api.openapi import FHIR_JSON, LONG_FORMATS, document
-from survey.api.queries import BOOLEANS, describe, model_choice
+from survey.api.queries import BOOLEANS, describe, model_choice, one_of
 from survey.api.serialise import dashboard_json, long_json, model_json, study_json
 from survey.db import get_session, writes_on_get
 from survey.models import Organisation, Study, Team
@@ -97,13 +97,12 @@ def study_model(code: str) -> Response:
     return Response(model_json(results), mimetype="application/json")
 
 
-def _one_of(name: str, allowed: tuple[str, ...], default: str) -> str:
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
     """A query parameter that takes one of a few values, or a 400 problem naming it."""
-    value = request.args.get(name, default)
-    if value not in allowed:
-        listed = ", ".join(repr(a) for a in allowed)
-        abort(400, description=f"Query parameter '{name}': {value!r} is not one of {listed}.")
-    return value
+    try:
+        return one_of(request.args, name, allowed, default)
+    except InputError as exc:
+        abort(400, description=describe(exc))
 
 
 @_get("/studies/<code>/long")
@@ -113,7 +112,7 @@ def study_long(code: str) -> Response:
     """The long table of the research export (one row per participant, wave and scale), CSV or JSON."""
     db = get_session()
     study = _study(code)
-    fmt = _one_of("format", LONG_FORMATS, "json")
+    fmt = _choice("format", LONG_FORMATS, "json")
     user = signed_in_user()
     frame = commit_after(lambda: script_data.long_data(db, study, user))
     if fmt == "csv":
@@ -129,7 +128,7 @@ def study_response_fhir(code: str, response: str) -> Response:
     """One submitted response as a FHIR R4 QuestionnaireResponse (pseudonymous subject)."""
     db = get_session()
     study = _study(code)
-    free_text = BOOLEANS[_one_of("free_text", tuple(BOOLEANS), "false")]
+    free_text = BOOLEANS[_choice("free_text", tuple(BOOLEANS), "false")]
     user = signed_in_user()
     resource = commit_after(lambda: script_data.fhir_response(db, study, response, user, free_text))
     if resource is None:
