@@ -70,6 +70,8 @@ RATE_LIMITS = {
     "RATELIMIT_RESPONDENT": "60 per minute",  # requests per personal link
     "RATELIMIT_LINK_GUESS": "30 per minute",  # failed link look-ups per client address
     "RATELIMIT_STAFF_LOGIN": "10 per minute",  # staff sign-in attempts per client address
+    "RATELIMIT_API_TOKEN": "120 per minute",  # nosec B105 - API requests per personal API token
+    "RATELIMIT_API_TOKEN_FAILED": "30 per minute",  # nosec B105 - refused API tokens per address
 }
 
 

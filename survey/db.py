@@ -5,8 +5,9 @@ cannot become a write once another connection has committed (SQLITE_BUSY_SNAPSHO
 timeout does not help). So every session that will write begins with `BEGIN IMMEDIATE`,
 which waits for the write lock up front, and read-only sessions stay deferred so that they
 never wait. Writing sessions are: `session_scope` (CLI commands, scheduler jobs), web
-requests whose method is not GET/HEAD/OPTIONS, views marked `@writes_on_get`, and
-APScheduler's job store. On PostgreSQL the choice changes nothing.
+requests whose method is not GET/HEAD/OPTIONS, views marked `@writes_on_get`, requests
+carrying a bearer token (its use is recorded), and APScheduler's job store. On PostgreSQL
+the choice changes nothing.
 """
 
 from __future__ import annotations
@@ -201,6 +202,8 @@ def request_writes() -> bool:
         return True
     if request.method not in READ_METHODS:
         return True
+    if request.authorization is not None and request.authorization.type == "bearer":
+        return True  # a personal API token's use is recorded (survey.services.api_tokens)
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, _WRITES_ON_GET, False))
 

@@ -8,6 +8,8 @@ from typing import Any
 from survey.api.queries import BY_VALUES, METHODS
 
 PROBLEM = "application/problem+json"
+FHIR_JSON = "application/fhir+json"
+LONG_FORMATS = ("json", "csv")
 NULLABLE_INT = {"type": ["integer", "null"], "minimum": 0}
 # A number that may be missing: a suppressed figure, or a quantity of a fit that gave no number
 # (NaN), e.g. a standard error from a variance estimated as negative.
@@ -15,7 +17,10 @@ NULLABLE_NUMBER = {"type": ["number", "null"]}
 
 ERRORS = {
     400: "The query is invalid; `detail` names the parameter.",
-    401: "Not signed in: sign in as staff; the API uses the staff session cookie.",
+    401: "No valid credentials: send a personal API token (`Authorization: Bearer <token>`, made "
+         "on the staff account page) or the staff session cookie. The `WWW-Authenticate` header "
+         "names the Bearer scheme, with `error=\"invalid_token\"` for a malformed, unknown or "
+         "revoked token.",
     403: "Signed in, but the role or trust does not give access.",
     404: "No such trust or study.",
     422: "The model cannot be fitted to these data; `detail` says why.",
@@ -198,6 +203,39 @@ SCHEMAS: dict[str, Any] = {
         "converged": {"type": "boolean"},
         "warnings": {"type": "array", "items": {"type": "string"}},
     }),
+    "LongData": _object({
+        "study": {"type": "string"},
+        "columns": {"type": "array", "items": {"type": "string"}},
+        "rows": {"type": "array", "items": _object({
+            "participant": {"type": "string", "description": "Pseudonymous participant code."},
+            "team": {"type": "string"},
+            "trust": {"type": "string"},
+            "role": {"type": "string", "enum": ["peer_worker", "colleague", "manager"]},
+            "role_group": {"type": "string", "enum": ["peer_worker", "colleague"]},
+            "wave": {"type": "integer"},
+            "months": {"type": "number", "description": "From the anchor date to the answer."},
+            "scale": {"type": "string"},
+            "score": {**NULLABLE_NUMBER, "description": "null when too few items were answered"},
+            "items_answered": {"type": "integer", "minimum": 0},
+        })},
+    }),
+    "QuestionnaireResponse": {
+        "type": "object",
+        "description": "A FHIR R4 QuestionnaireResponse, as in the export's "
+                       "fhir/QuestionnaireResponse.ndjson; the subject is the participant's code.",
+        "required": ["resourceType", "id", "questionnaire", "status", "subject", "authored"],
+        "properties": {
+            "resourceType": {"const": "QuestionnaireResponse"},
+            "id": {"type": "string"},
+            "questionnaire": {"type": "string"},
+            "status": {"const": "completed"},
+            "identifier": {"type": "object"},
+            "subject": _object({"identifier": _object({"system": {"type": "string"},
+                                                      "value": {"type": "string"}})}),
+            "authored": {"type": "string"},
+            "item": {"type": "array", "items": {"type": "object"}},
+        },
+    },
 }
 
 PATHS: dict[str, Any] = {
@@ -244,6 +282,35 @@ PATHS: dict[str, Any] = {
                                       "The fit, as `python -m analysis fit --json` prints it."),
                                 400, 404, 422),
     }},
+    "/studies/{code}/long": {"get": {
+        "operationId": "getStudyLongData",
+        "summary": "The export's long table: one row per participant, wave and scale (scale scores, "
+                   "pseudonymous; never free text). Researchers and admins only; each read is audited.",
+        "parameters": [
+            _code("study", "demo"),
+            _query("format", {"type": "string", "enum": list(LONG_FORMATS), "default": "json"},
+                   "json, or csv (the export's long.csv)."),
+        ],
+        "responses": _responses({"description": "The long table.", "content": {
+            "application/json": {"schema": _ref("LongData")},
+            "text/csv": {"schema": {"type": "string"}},
+        }}, 400, 404),
+    }},
+    "/studies/{code}/responses/{response}/fhir": {"get": {
+        "operationId": "getResponseFhir",
+        "summary": "One submitted response as a FHIR R4 QuestionnaireResponse (pseudonymous). "
+                   "Researchers and admins only; each read is audited.",
+        "parameters": [
+            _code("study", "demo"),
+            {"name": "response", "in": "path", "required": True,
+             "description": "The participant's code and the wave: `<participant>-wave-<wave>`.",
+             "schema": {"type": "string", "minLength": 1}, "example": "P0A1B2C3D4-wave-1"},
+            _query("free_text", {"type": "boolean", "default": False},
+                   "Include free-text answers (valueString); left out unless true."),
+        ],
+        "responses": _responses({"description": "The QuestionnaireResponse.", "content": {
+            FHIR_JSON: {"schema": _ref("QuestionnaireResponse")}}}, 400, 404),
+    }},
 }
 
 
@@ -254,15 +321,20 @@ def document(cookie_name: str = "session") -> dict[str, Any]:
         "info": {
             "title": "PeerPulse API",
             "version": "1.0.0",
-            "description": "Read-only JSON for signed-in staff (the staff session cookie). "
-                           "Errors are problem objects (RFC 9457). Examples use the demo's codes.",
+            "description": "Read-only JSON for staff: a personal API token "
+                           "(`Authorization: Bearer <token>`, made on the staff account page; it "
+                           "acts as its owner) or the staff session cookie. Errors are problem "
+                           "objects (RFC 9457). Examples use the demo's codes.",
         },
         "servers": [{"url": "/api/v1"}],
-        "security": [{"staffSession": []}],
+        "security": [{"apiToken": []}, {"staffSession": []}],
         "paths": copy.deepcopy(PATHS),
         "components": {
-            "securitySchemes": {"staffSession": {"type": "apiKey", "in": "cookie",
-                                                 "name": cookie_name}},
+            "securitySchemes": {
+                "apiToken": {"type": "http", "scheme": "bearer",
+                             "description": "A personal API token from the staff account page."},
+                "staffSession": {"type": "apiKey", "in": "cookie", "name": cookie_name},
+            },
             "schemas": copy.deepcopy(SCHEMAS),
             "responses": {
                 f"Problem{code}": {"description": description,

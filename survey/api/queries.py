@@ -20,7 +20,8 @@ def describe(error: InputError) -> str:
     return " ".join(f"Query parameter '{p.field}': {p.message}" for p in error.problems)
 
 
-def _one_of(args: Mapping[str, str], name: str, allowed: Collection[str], default: str) -> str:
+def one_of(args: Mapping[str, str], name: str, allowed: Collection[str], default: str) -> str:
+    """A parameter that takes one of a few values; raises InputError naming it otherwise."""
     value = args.get(name, default)
     if value not in allowed:
         listed = ", ".join(repr(a) for a in allowed)
@@ -36,7 +37,7 @@ def model_choice(args: Mapping[str, str]) -> ModelChoice:
     scale = args.get("scale")
     if not scale:
         raise InputError({"scale": "required; the id of a scale, e.g. 'equality'"})
-    by = _one_of(args, "by", BY_VALUES, "role_group")
-    team_level = BOOLEANS[_one_of(args, "team_level", tuple(BOOLEANS), "false")]
-    method = _one_of(args, "method", METHODS, "REML")
+    by = one_of(args, "by", BY_VALUES, "role_group")
+    team_level = BOOLEANS[one_of(args, "team_level", tuple(BOOLEANS), "false")]
+    method = one_of(args, "method", METHODS, "REML")
     return ModelChoice(scale=scale, by=by or None, team_level=team_level, method=method)

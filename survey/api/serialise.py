@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from survey.models import Organisation, Study, Wave
@@ -10,6 +11,8 @@ from survey.services.dashboard_report import describe
 from survey.services.dashboard_stats import Estimate
 
 if TYPE_CHECKING:  # the statistics load only when a model is fitted
+    import pandas as pd
+
     from analysis.results import GrowthResults
 
 
@@ -127,3 +130,17 @@ def dashboard_json(organisation: Organisation, board: TrustDashboard) -> dict[st
 def model_json(results: GrowthResults) -> str:
     """A fitted model as strict JSON text: the results' own JSON (NaN as null), as everywhere."""
     return results.to_json()
+
+
+def _plain(value: Any) -> Any:
+    """A table cell as plain JSON: numpy scalars as Python numbers, NaN as null."""
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def long_json(study: Study, frame: pd.DataFrame) -> dict[str, Any]:
+    """The long table: the study's code, the columns, and one object per row (NaN as null)."""
+    columns = [str(c) for c in frame.columns]
+    return {"study": study.code, "columns": columns,
+            "rows": [dict(zip(columns, map(_plain, row), strict=True))
+                     for row in frame.itertuples(index=False)]}

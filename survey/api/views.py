@@ -5,21 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Response, abort, current_app, jsonify, request
+from flask import Response, abort, current_app, json, jsonify, request
 from sqlalchemy import select
 
 from analysis import AnalysisError
 from survey.api import bp
-from survey.api.access import ALL_STAFF, RESEARCH, api_role, require_trust
-from survey.api.openapi import document
-from survey.api.queries import describe, model_choice
-from survey.api.serialise import dashboard_json, model_json, study_json
-from survey.db import get_session
+from survey.api.access import ALL_STAFF, RESEARCH, api_role, require_trust, signed_in_user
+from survey.api.openapi import FHIR_JSON, LONG_FORMATS, document
+from survey.api.queries import BOOLEANS, describe, model_choice, one_of
+from survey.api.serialise import dashboard_json, long_json, model_json, study_json
+from survey.db import get_session, writes_on_get
 from survey.models import Organisation, Study, Team
-from survey.services import dashboard
+from survey.services import dashboard, script_data
 from survey.services import studies as study_service
 from survey.services.errors import InputError
+from survey.services.exports import LONG_LABELS, Table, csv_text
 from survey.services.models_run import fit_study_model
+from survey.web import commit_after
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -93,3 +95,43 @@ def study_model(code: str) -> Response:
         abort(422, description=str(exc))
     # Strict JSON, the same as the research download: an estimate that is not a number is null.
     return Response(model_json(results), mimetype="application/json")
+
+
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    """A query parameter that takes one of a few values, or a 400 problem naming it."""
+    try:
+        return one_of(request.args, name, allowed, default)
+    except InputError as exc:
+        abort(400, description=describe(exc))
+
+
+@_get("/studies/<code>/long")
+@writes_on_get
+@api_role(*RESEARCH)
+def study_long(code: str) -> Response:
+    """The long table of the research export (one row per participant, wave and scale), CSV or JSON."""
+    db = get_session()
+    study = _study(code)
+    fmt = _choice("format", LONG_FORMATS, "json")
+    user = signed_in_user()
+    frame = commit_after(lambda: script_data.long_data(db, study, user))
+    if fmt == "csv":
+        return Response(csv_text(Table(frame, dict(LONG_LABELS))), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{study.code}-long.csv"'})
+    return jsonify(long_json(study, frame))
+
+
+@_get("/studies/<code>/responses/<response>/fhir")
+@writes_on_get
+@api_role(*RESEARCH)
+def study_response_fhir(code: str, response: str) -> Response:
+    """One submitted response as a FHIR R4 QuestionnaireResponse (pseudonymous subject)."""
+    db = get_session()
+    study = _study(code)
+    free_text = BOOLEANS[_choice("free_text", tuple(BOOLEANS), "false")]
+    user = signed_in_user()
+    resource = commit_after(lambda: script_data.fhir_response(db, study, response, user, free_text))
+    if resource is None:
+        abort(404, description=f"The study '{code}' has no submitted response '{response}': "
+                               "a response is named <participant code>-wave-<wave number>.")
+    return Response(json.dumps(resource), mimetype=FHIR_JSON)

@@ -22,3 +22,9 @@ class CodeForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a button that posts with the CSRF token."""
+
+
+class ApiTokenForm(FlaskForm):
+    """The name of a new personal API token."""
+
+    name = StringField("Name", validators=[DataRequired(message="Give the token a name."), Length(max=80)])

@@ -9,12 +9,12 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.auth import bp
 from survey.auth.access import current_user, require_role
-from survey.auth.forms import CodeForm, ConfirmForm, LoginForm
+from survey.auth.forms import ApiTokenForm, CodeForm, ConfirmForm, LoginForm
 from survey.auth.sessions import begin_step, pending, sign_in_fully, sign_out
 from survey.db import get_session, writes_on_get
 from survey.extensions import limiter, staff_login_limit
 from survey.models import User
-from survey.services import sign_in
+from survey.services import api_tokens, sign_in
 from survey.services.errors import InputError
 from survey.web import commit_after
 
@@ -140,10 +140,52 @@ def _show_codes_after_sign_in(user: User, codes: list[str], next_url: str | None
 @bp.route("/account")
 @require_role()
 def account() -> str:
-    """The signed-in person's account: role, trust, two-factor sign-in and recovery codes."""
+    """The signed-in person's account: role, trust, two-factor sign-in, recovery codes, API tokens."""
     user = current_user()
     assert user is not None
-    return render_template("auth/account.html", user=user, form=ConfirmForm())
+    return _account_page(user, ApiTokenForm())
+
+
+def _account_page(user: User, token_form: ApiTokenForm) -> str:
+    """The account page, with the personal API tokens and the form that makes one."""
+    return render_template("auth/account.html", user=user, form=ConfirmForm(), token_form=token_form,
+                           tokens=api_tokens.for_owner(get_session(), user))
+
+
+@bp.route("/account/api-tokens", methods=["POST"])
+@require_role()
+def new_api_token() -> str | tuple[str, int]:
+    """Make a named personal API token and show it this once (it is stored only as a hash)."""
+    user = current_user()
+    assert user is not None
+    form = ApiTokenForm()
+    if form.validate_on_submit():
+        db = get_session()
+        name = form.name.data or ""
+        try:
+            row, token = commit_after(lambda: api_tokens.create(db, user, name))
+        except InputError as exc:
+            form.name.errors = [exc.by_field().get("name", str(exc))]
+        else:
+            return render_template("auth/api_token_created.html", row=row, token=token)
+    return _account_page(user, form), 400
+
+
+@bp.route("/account/api-tokens/<int:token_id>/revoke", methods=["POST"])
+@require_role()
+def revoke_api_token(token_id: int) -> WerkzeugResponse:
+    """Revoke one of the signed-in person's own tokens."""
+    user = current_user()
+    assert user is not None
+    if ConfirmForm().validate_on_submit():
+        db = get_session()
+        try:
+            row = commit_after(lambda: api_tokens.revoke(db, user, token_id))
+        except InputError as exc:
+            flash(exc.by_field().get(api_tokens.REFUSAL_FIELD, str(exc)), "error")
+        else:
+            flash(f"The token '{row.name}' is revoked: scripts using it now get 401.", "info")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/account/recovery-codes", methods=["POST"])

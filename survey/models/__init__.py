@@ -9,6 +9,7 @@ from survey.models._types import (
     StaffRole,
     StudyStatus,
 )
+from survey.models.api_token import ApiToken
 from survey.models.invitation import Invitation, LinkToken
 from survey.models.mail import OutboxMessage
 from survey.models.operations import JobRun, SchedulerHeartbeat
@@ -20,6 +21,7 @@ from survey.models.study import Study, StudyInstrument, Wave
 
 __all__ = [
     "Answer",
+    "ApiToken",
     "AuditEvent",
     "ConsentDecision",
     "Contact",

@@ -27,6 +27,9 @@ Where things happen:
 | scores are written (at submission) | `responses.complete` |
 | a participant withdraws | `withdrawal.withdraw` |
 | an action is audited | `audit.record_event` |
+| a personal API token is made, listed, revoked | `api_tokens.create`, `.for_owner`, `.revoke` |
+| a presented API token is checked (its use audited) | `api_tokens.authenticate` |
+| scripts read the long table, one FHIR response | `script_data.long_data`, `.fhir_response` |
 | dashboard figures (small groups withheld) | `dashboard.build` |
 | long data for analysis | `datasets.long_scores`, `datasets.item_answers` |
 | a growth model is fitted | `models_run.fit_study_model` |

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from instruments import load_instrument
 from instruments.model import CHOICE, NUMBER, Instrument, Item
 from survey.models import Answer, Invitation, Participant, Response, Study, Wave
 
@@ -116,15 +117,16 @@ def questionnaire(instrument: Instrument) -> Questionnaire:
     })
 
 
-def responses(db: Session, study: Study, instrument: Instrument, free_text: bool = True
-              ) -> list[QuestionnaireResponse]:
+def responses(db: Session, study: Study, instrument: Instrument, free_text: bool = True,
+              only: tuple[str, int] | None = None) -> list[QuestionnaireResponse]:
     """Every submitted response of one instrument version in the study, validated.
 
     Free-text answers are left out when `free_text` is False (they are never read then).
+    `only` (participant code, wave index) keeps that one response.
     """
     from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-    rows = db.execute(
+    chosen = (
         select(Response.id, Participant.code, Wave.index, Response.submitted_at)
         .join(Invitation, Response.invitation_id == Invitation.id)
         .join(Wave, Invitation.wave_id == Wave.id)
@@ -132,8 +134,10 @@ def responses(db: Session, study: Study, instrument: Instrument, free_text: bool
         .where(Wave.study_id == study.id, Response.submitted_at.is_not(None),
                Response.instrument_id == instrument.id,
                Response.instrument_version == instrument.version)
-        .order_by(Participant.code, Wave.index)
-    ).all()
+    )
+    if only is not None:
+        chosen = chosen.where(Participant.code == only[0], Wave.index == only[1])
+    rows = db.execute(chosen.order_by(Participant.code, Wave.index)).all()
     answers: dict[int, dict[str, int | float | str | None]] = defaultdict(dict)
     if rows:
         query = (select(Answer.response_id, Answer.item_id, Answer.value, Answer.value_number,
@@ -180,6 +184,19 @@ def responses(db: Session, study: Study, instrument: Instrument, free_text: bool
             "item": groups,
         }))
     return out
+
+
+def response_version(db: Session, study: Study, participant: str, wave: int) -> Instrument | None:
+    """The instrument version of a participant's submitted response to a wave, if there is one."""
+    found = db.execute(
+        select(Response.instrument_id, Response.instrument_version)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Wave, Invitation.wave_id == Wave.id)
+        .join(Participant, Invitation.participant_id == Participant.id)
+        .where(Wave.study_id == study.id, Wave.index == wave, Participant.code == participant,
+               Response.submitted_at.is_not(None))
+    ).first()
+    return None if found is None else load_instrument(found[0], found[1])
 
 
 def ndjson(resources: list[Questionnaire] | list[QuestionnaireResponse]) -> str:

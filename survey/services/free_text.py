@@ -1,7 +1,7 @@
-"""Free-text answers, for researchers only: never a dashboard, the API, or a monitor's view.
+"""Free-text answers, for researchers only: never a dashboard or a monitor's view.
 
-Read here for the research page (and, as columns, by `exports.build_export`); each reading
-of the page is audited.
+Read here for the research page (and, as columns, by `exports.build_export`, and in the API's
+FHIR response when a researcher asks, `script_data.fhir_response`); each reading is audited.
 """
 
 from __future__ import annotations

@@ -32,3 +32,23 @@ def json_of(client: FlaskClient, url: str) -> tuple[int, Any, str]:
     """GET a URL: status, parsed JSON body and mimetype."""
     response = client.get(url)
     return response.status_code, response.get_json(force=True, silent=True), response.mimetype
+
+
+@pytest.fixture
+def make_token(db: Session) -> Callable[..., tuple[m.User, str]]:
+    """A new staff user with these factory traits and a personal API token (user, token)."""
+    from survey.services import api_tokens
+
+    def made(name: str = "script", **traits: Any) -> tuple[m.User, str]:
+        user = f.UserFactory(**traits)
+        db.flush()
+        _row, token = api_tokens.create(db, user, name)
+        db.commit()
+        return user, token
+
+    return made
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header of a personal API token."""
+    return {"Authorization": f"Bearer {token}"}

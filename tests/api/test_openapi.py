@@ -42,5 +42,11 @@ def test_every_route_is_documented_with_its_errors(app: Flask) -> None:
             assert any(p["name"] == name and p["in"] == "path" for p in operation["parameters"]), path
     assert {"400", "404"} <= set(spec["paths"]["/trusts/{code}/dashboard"]["get"]["responses"])
     assert {"400", "404", "422"} <= set(spec["paths"]["/studies/{code}/model"]["get"]["responses"])
+    for path in ("/studies/{code}/long", "/studies/{code}/responses/{response}/fhir"):
+        assert {"400", "404"} <= set(spec["paths"][path]["get"]["responses"]), path
+    assert spec["components"]["securitySchemes"]["apiToken"] == {
+        "type": "http", "scheme": "bearer",
+        "description": "A personal API token from the staff account page."}
+    assert {"apiToken": []} in spec["security"]
     problem = spec["components"]["schemas"]["Problem"]
     assert problem["required"] == ["status", "title", "detail"]

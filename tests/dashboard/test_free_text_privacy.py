@@ -53,11 +53,13 @@ def test_no_dashboard_csv_or_api_view_holds_free_text(
     seen = _pages(client, monitor_views)
     assert "Trust" in seen or "trust" in seen
     assert MARK not in seen
-    # Researchers see it only in the export, not on the model or reliability pages or the API.
+    # Researchers see it only in the export, not on the model or reliability pages or the API's
+    # long data (the FHIR endpoint leaves it out unless asked: tests/api/test_research_data_api.py).
     client = app.test_client()
     StaffLogin(client).login("researcher@example.org", DEMO_PASSWORD)
     seen = _pages(client, [*monitor_views, "/research/", "/research/demo/reliability",
-                           "/api/v1/studies/demo/model?scale=equality"])
+                           "/api/v1/studies/demo/model?scale=equality",
+                           "/api/v1/studies/demo/long", "/api/v1/studies/demo/long?format=csv"])
     assert MARK not in seen
     export = zipfile.ZipFile(io.BytesIO(client.get("/research/demo/export.zip").data))
     assert MARK.encode() in export.read("items_peer_worker_v2.csv")

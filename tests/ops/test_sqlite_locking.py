@@ -85,12 +85,17 @@ def test_which_sessions_write(app: Flask) -> None:
         ("/_ops_plain", "OPTIONS"): False, ("/_ops_plain", "POST"): True,
         ("/_ops_plain", "DELETE"): True, ("/_ops_marked", "GET"): True,
     }
+    # A request with a personal API token records its use, whatever the method.
+    with app.test_request_context("/_ops_plain", headers={"Authorization": "Bearer pp_x"}):
+        assert request_writes() is True
+    with app.test_request_context("/_ops_plain", headers={"Authorization": "Basic eDp5"}):
+        assert request_writes() is False
     with app.app_context():
         assert request_writes() is True
 
 
 def test_views_that_write_on_get_are_marked(app: Flask) -> None:
-    """The audited contact view, the audited export and free-text page, a first page visit and 2FA set-up write on GET."""
+    """The audited contact view, export, free-text page and API research data, a first page visit and 2FA set-up."""
     marked = {
         rule.rule for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "_peerpulse_writes_on_get", False)
@@ -101,4 +106,6 @@ def test_views_that_write_on_get_are_marked(app: Flask) -> None:
         "/research/<code>/export.zip",
         "/research/<code>/free-text",
         "/staff/account/two-factor",
+        "/api/v1/studies/<code>/long",
+        "/api/v1/studies/<code>/responses/<response>/fhir",
     }
