@@ -1,6 +1,7 @@
 """The domain tables, one module per area; import from here."""
 
 from survey.models._types import (
+    Channel,
     ConsentDecision,
     InvitationStatus,
     OutboxStatus,
@@ -21,6 +22,7 @@ from survey.models.study import Study, StudyInstrument, Wave
 __all__ = [
     "Answer",
     "AuditEvent",
+    "Channel",
     "ConsentDecision",
     "Contact",
     "Invitation",
