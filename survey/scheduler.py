@@ -29,6 +29,7 @@ from survey.config import ConfigError
 from survey.db import get_engine, get_sessionmaker, session_scope, utcnow
 from survey.mail import MailSettings
 from survey.services import invitations, job_runs, outbox, retention
+from survey.sms import SmsSettings
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def run_step(app: Flask, name: str, now: dt.datetime | None = None) -> StepResul
             batch_size=int(app.config.get("OUTBOX_BATCH_SIZE", outbox.BATCH_SIZE)),
             lease=dt.timedelta(seconds=int(app.config.get(
                 "OUTBOX_LEASE_SECONDS", outbox.LEASE.total_seconds()))),
+            sms_settings=SmsSettings.from_config(app.config),
         )
     with session_scope(app) as db:
         if name == "materialise":

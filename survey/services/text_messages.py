@@ -1,0 +1,95 @@
+"""Text messages: mobile numbers, which channels a participant gets, and stopping texts.
+
+A mobile number is parsed with `phonenumbers` (UK numbers may be written without +44) and
+stored in E.164 form. A participant's channel is email, sms or both; the default is email
+when there is an address, sms when there is only a number. Replying STOP (Notify's inbound
+callback) or the form on the personal link's page stops texts; email still goes to a
+participant who has an address, and an SMS-only participant then gets nothing further.
+
+Who commits: the caller (every function here works in the session it is given).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from survey.db import utcnow
+from survey.models import Channel, Contact, Participant
+from survey.services.audit import record_event
+
+DEFAULT_REGION = "GB"
+CHANNELS = tuple(channel.value for channel in Channel)
+# Replies that mean "no more texts" (the words UK networks and Notify treat as opt-outs).
+STOP_WORDS = frozenset({"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+
+
+def parse_mobile(raw: str, region: str = DEFAULT_REGION) -> str | None:
+    """The number in E.164 form (+447700900123), or None if it is not a valid mobile number."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    kind = phonenumbers.number_type(number)
+    if kind not in (phonenumbers.PhoneNumberType.MOBILE,
+                    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def default_channel(email: str | None, mobile: str | None) -> Channel:
+    """Email when there is an address, SMS when there is only a number."""
+    return Channel.EMAIL if email else Channel.SMS
+
+
+def delivery_channels(
+    email: str | None, mobile: str | None, channel: Channel, sms_opted_out: bool
+) -> tuple[str, ...]:
+    """The channels an invitation or reminder goes by now: ("email",), ("sms",), both or none."""
+    sms = bool(mobile) and channel.uses_sms and not sms_opted_out
+    # After a STOP, email still goes to a participant who has an address.
+    send_email = bool(email) and (channel.uses_email or not sms)
+    return tuple(name for name, on in (("email", send_email), ("sms", sms)) if on)
+
+
+def opt_out(
+    db: Session, participant: Participant, source: str, now: dt.datetime | None = None
+) -> bool:
+    """Stop texts to this participant (audited); False if they had already stopped them."""
+    if participant.sms_opted_out_at is not None:
+        return False
+    participant.sms_opted_out_at = now or utcnow()
+    contact = participant.contact
+    record_event(
+        db, None, "participant.sms_opt_out", "participant", participant.code,
+        {"source": source,
+         "email_continues": bool(contact is not None and contact.email)},
+        actor="respondent" if source == "link" else "sms",
+    )
+    return True
+
+
+def is_stop(message: str) -> bool:
+    """Whether an inbound text asks for no more texts ("Stop", " STOP ALL. ", ...)."""
+    words = " ".join(message.strip().rstrip(".!").upper().split())
+    return words in STOP_WORDS
+
+
+def opt_out_by_number(db: Session, sender: str, now: dt.datetime | None = None) -> int:
+    """A STOP from this number: stop texts to every participant with it; how many stopped now."""
+    number = parse_mobile(sender if sender.startswith(("+", "0"))
+                          else f"+{sender}")
+    if number is None:
+        return 0
+    stopped = 0
+    for participant in db.scalars(
+        select(Participant).join(Contact).where(Contact.mobile == number)
+        .options(joinedload(Participant.contact))
+    ):
+        stopped += opt_out(db, participant, "reply", now)
+    return stopped
