@@ -93,3 +93,15 @@ def opt_out_by_number(db: Session, sender: str, now: dt.datetime | None = None) 
     ):
         stopped += opt_out(db, participant, "reply", now)
     return stopped
+
+
+def unreachable(participant_ids: list[int], db: Session) -> set[int]:
+    """Of these participants, those who stopped texts and have no email: sent nothing now."""
+    if not participant_ids:
+        return set()
+    return set(db.scalars(
+        select(Participant.id).join(Contact).where(
+            Participant.id.in_(participant_ids), Participant.sms_opted_out_at.is_not(None),
+            Contact.email.is_(None),
+        )
+    ))
