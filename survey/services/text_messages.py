@@ -12,6 +12,7 @@ Who commits: the caller (every function here works in the session it is given).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import phonenumbers
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 from survey.db import utcnow
 from survey.models import Channel, Contact, Participant
 from survey.services.audit import record_event
+from survey.services.tokens import find_invitation
 
 DEFAULT_REGION = "GB"
 CHANNELS = tuple(channel.value for channel in Channel)
@@ -105,3 +107,33 @@ def unreachable(participant_ids: list[int], db: Session) -> set[int]:
             Contact.email.is_(None),
         )
     ))
+
+
+@dataclass(frozen=True)
+class TextsOnLink:
+    """What the personal link's text message page shows."""
+
+    has_mobile: bool  # texts could go to this participant (a number, channel sms or both)
+    stopped_at: dt.datetime | None
+    email_continues: bool
+    just_stopped: bool
+
+
+def texts_for_link(
+    db: Session, token: str, *, stop: bool, now: dt.datetime | None = None
+) -> TextsOnLink | None:
+    """The text message state behind a personal link, stopping texts if asked (audited).
+
+    Works with any link of a participant still taking part, even a closed one; None for an
+    unknown link or a person who has left (the invalid-link page).
+    """
+    invitation = find_invitation(db, token)
+    if invitation is None or not invitation.participant.is_active:
+        return None
+    participant = invitation.participant
+    contact = participant.contact
+    if contact is None:
+        return None
+    has_mobile = bool(contact.mobile) and contact.channel.uses_sms
+    just_stopped = stop and has_mobile and opt_out(db, participant, "link", now)
+    return TextsOnLink(has_mobile, participant.sms_opted_out_at, bool(contact.email), just_stopped)
