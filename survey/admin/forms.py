@@ -32,8 +32,12 @@ class ImportForm(FlaskForm):
 ROLE_CHOICES = [SelectChoice(role.value, role.value.replace("_", " ").capitalize()) for role in Role]
 
 
-CHANNEL_CHOICES = [("", "Email if there is an address, otherwise text"), ("email", "Email"),
-                   ("sms", "Text message"), ("both", "Email and text message")]
+CHANNEL_CHOICES = [
+    SelectChoice("", "Email if there is an address, otherwise text"),
+    SelectChoice("email", "Email"),
+    SelectChoice("sms", "Text message"),
+    SelectChoice("both", "Email and text message"),
+]
 
 
 class ParticipantForm(FlaskForm):
