@@ -226,11 +226,19 @@ def _queue_messages(
 def _claim(
     db: Session, candidates: Select[Any], guard: Iterable[ColumnElement[bool]], values: dict[str, Any]
 ) -> list[int]:
-    """Atomically move the candidate rows (locked, skipping rows others hold) to new values."""
-    locked = candidates.with_for_update(skip_locked=True, of=Invitation.__table__)
+    """Atomically move the candidate rows (locked, skipping rows others hold) to new values.
+
+    The candidates are a MATERIALIZED CTE: as `id IN (subquery)`, PostgreSQL may plan a
+    nested-loop semi-join that evaluates the LIMITed, SKIP LOCKED subquery more than once.
+    """
+    locked = (
+        candidates.with_for_update(skip_locked=True, of=Invitation.__table__)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
     stmt = (
         update(Invitation)
-        .where(Invitation.id.in_(locked.scalar_subquery()), *guard)
+        .where(Invitation.id.in_(select(locked.c.id)), *guard)
         .values(**values)
         .returning(Invitation.id)
         .execution_options(synchronize_session=False)
