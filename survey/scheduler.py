@@ -82,10 +82,10 @@ class PassReport:
         d = self.delivery
         return [
             f"invitations created: {self.materialised}",
-            f"invitations opened (emails queued): {self.opened}",
+            f"invitations opened (emails and texts queued): {self.opened}",
             f"reminders queued: {self.reminded}",
             f"invitations expired: {self.expired}",
-            f"emails sent: {d.sent}, retrying: {d.retrying}, failed: {d.failed}, "
+            f"emails and texts sent: {d.sent}, retrying: {d.retrying}, failed: {d.failed}, "
             f"cancelled: {d.cancelled}, deferred: {d.deferred}",
         ]
 
