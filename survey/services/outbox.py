@@ -36,6 +36,7 @@ from survey.mail import (
     make_transport,
 )
 from survey.models import (
+    Channel,
     Contact,
     Invitation,
     InvitationStatus,
@@ -162,6 +163,7 @@ class _Claimed:
     channel: str
     contact_mobile: str | None
     sms_opted_out_at: dt.datetime | None
+    contact_channel: Channel | None
 
 
 _CLAIMED_COLUMNS = (
@@ -172,7 +174,7 @@ _CLAIMED_COLUMNS = (
     Participant.code, Participant.is_active, Contact.email,
     Study.status, Study.timezone, Study.send_hour_start, Study.send_hour_end,
     Study.send_weekdays_only,
-    OutboxMessage.channel, Contact.mobile, Participant.sms_opted_out_at,
+    OutboxMessage.channel, Contact.mobile, Participant.sms_opted_out_at, Contact.channel,
 )
 
 
@@ -204,6 +206,8 @@ def _recheck(message: _Claimed, now: dt.datetime) -> tuple[str, str | dt.datetim
         return "cancel", f"participant {message.participant_code} has no contact details"
     if message.channel == "sms" and message.sms_opted_out_at is not None:
         return "cancel", f"participant {message.participant_code} asked for no more texts"
+    if message.channel == "sms" and not (message.contact_channel and message.contact_channel.uses_sms):
+        return "cancel", f"participant {message.participant_code} no longer gets texts"
     if message.invitation_status not in OPEN_STATES:
         return "cancel", f"the invitation is {message.invitation_status.value}"
     if message.closes_at is None or message.closes_at <= now:

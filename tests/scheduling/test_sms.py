@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey import models as m
+from survey.config import Config, ConfigError, finalise
 from survey.mail import MailSettings
 from survey.scheduler import PassReport, run_pass
 from survey.services import enrolment, invitations, outbox
@@ -261,3 +262,34 @@ def test_segment_counting() -> None:
     assert count_segments("€" * 80).units == 160  # extension characters take two
     welsh = count_segments("Mae'r arolwg ar agor tan ddydd Sadwrn – ŵ")
     assert (welsh.encoding, welsh.per_segment) == ("UCS-2", 70)
+
+
+def test_a_queued_text_is_cancelled_when_the_channel_becomes_email(
+    db: Session, staged: Staged, make_app: Callable[..., Flask], notify: FakeNotify
+) -> None:
+    app = sms_app(make_app, notify)
+    enrol(db)
+    mail = MailSettings.from_config(app.config)
+    invitations.materialise(db, OPENS - DAY)
+    staged(invitations.open_due, mail, OPENS)
+    alex = db.scalars(select(m.Contact).where(m.Contact.mobile == ALEX)).one()
+    alex.channel = m.Channel.EMAIL
+    db.commit()
+    report = staged(outbox.deliver, mail, OPENS, sms_settings=SmsSettings.from_config(app.config))
+    assert (report.sent, report.cancelled) == (3, 1)
+    assert notify.to(ALEX) == [] and len(notify.to(SAM)) == 1
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"SMS_BACKEND": "pigeon"}, "SMS_BACKEND='pigeon' is not a backend"),
+    ({"SMS_BACKEND": "notify"}, "needs NOTIFY_API_KEY and NOTIFY_SMS_TEMPLATE_ID"),
+    ({"SMS_BACKEND": "notify", "NOTIFY_API_KEY": "short", "NOTIFY_SMS_TEMPLATE_ID": "t"},
+     "NOTIFY_API_KEY is not a GOV.UK Notify API key"),
+])
+def test_sms_settings_are_checked_at_start(environ: dict[str, str], message: str) -> None:
+    config = {**Config(environ={"SECRET_KEY": "x", **environ}).as_dict()}
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        finalise(config)
+    defaults = Config(environ={}).as_dict()
+    assert (defaults["SMS_BACKEND"], defaults["SMS_INBOUND_TOKEN"]) == ("file", "")
+    assert str(defaults["SMS_FILE_DIR"]).endswith("instance/sms")
