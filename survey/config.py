@@ -126,6 +126,16 @@ class Config:
         self.SMTP_USER = env.get("SMTP_USER", "")
         self.SMTP_PASSWORD = env.get("SMTP_PASSWORD", "")
         self.SMTP_TIMEOUT = float(env.get("SMTP_TIMEOUT", "10"))
+        # Text messages: "file" writes .txt files under instance/sms (the demo default),
+        # "notify" sends through GOV.UK Notify (its template must be exactly "((body))").
+        self.SMS_BACKEND = env.get("SMS_BACKEND", "file")
+        self.SMS_FILE_DIR = env.get("SMS_FILE_DIR", str(INSTANCE_DIR / "sms"))
+        self.NOTIFY_API_KEY = env.get("NOTIFY_API_KEY", "")
+        self.NOTIFY_SMS_TEMPLATE_ID = env.get("NOTIFY_SMS_TEMPLATE_ID", "")
+        self.NOTIFY_BASE_URL = env.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+        # The bearer token Notify's inbound SMS callback presents (replies such as STOP);
+        # empty turns the callback endpoint off.
+        self.SMS_INBOUND_TOKEN = env.get("SMS_INBOUND_TOKEN", "")
         self.SESSION_COOKIE_SECURE = self.BASE_URL.startswith("https://")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -172,6 +182,7 @@ def finalise(config: dict[str, Any]) -> None:
                           "such as Europe/London (new studies take it as their time zone).") from None
     if str(config.get("BASE_URL", "")).startswith("https://"):
         config["SESSION_COOKIE_SECURE"] = True
+    _check_sms(config)
     if not config.get("SECRET_KEY"):
         if config.get("DEBUG") or config.get("DEMO") or config.get("TESTING"):
             config["SECRET_KEY"] = DEV_SECRET_KEY
@@ -182,6 +193,23 @@ def finalise(config: dict[str, Any]) -> None:
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`, or run with "
                 "FLASK_DEBUG=1 / PEERPULSE_DEMO=1 for local development."
             )
+
+
+def _check_sms(config: dict[str, Any]) -> None:
+    """Refuse an unknown SMS backend, or Notify without its key and template."""
+    backend = config.get("SMS_BACKEND", "file")
+    if backend not in ("file", "notify"):
+        raise ConfigError(f"SMS_BACKEND={backend!r} is not a backend; use file or notify")
+    if backend == "notify":
+        missing = [name for name in ("NOTIFY_API_KEY", "NOTIFY_SMS_TEMPLATE_ID")
+                   if not config.get(name)]
+        if missing:
+            raise ConfigError(f"SMS_BACKEND=notify needs {' and '.join(missing)} "
+                              "(from GOV.UK Notify: API integration, and the ((body)) template)")
+        key = str(config["NOTIFY_API_KEY"])
+        if len(key) < 74:
+            raise ConfigError("NOTIFY_API_KEY is not a GOV.UK Notify API key "
+                              "(name-<service id>-<secret>, as Notify shows it once)")
 
 
 def exit_on_config_error(exc: ConfigError) -> NoReturn:

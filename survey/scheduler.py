@@ -25,6 +25,7 @@ from survey.config import ConfigError
 from survey.db import get_engine, get_sessionmaker, session_scope, utcnow
 from survey.mail import MailSettings
 from survey.services import invitations, job_runs, outbox, retention
+from survey.sms import SmsSettings
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
@@ -80,10 +81,10 @@ class PassReport:
         d = self.delivery
         return [
             f"invitations created: {self.materialised}",
-            f"invitations opened (emails queued): {self.opened}",
+            f"invitations opened (emails and texts queued): {self.opened}",
             f"reminders queued: {self.reminded}",
             f"invitations expired: {self.expired}",
-            f"emails sent: {d.sent}, retrying: {d.retrying}, failed: {d.failed}, "
+            f"emails and texts sent: {d.sent}, retrying: {d.retrying}, failed: {d.failed}, "
             f"cancelled: {d.cancelled}, deferred: {d.deferred}",
         ]
 
@@ -116,6 +117,7 @@ def run_step(app: Flask, name: str, now: dt.datetime | None = None) -> StepResul
             batch_size=int(app.config.get("OUTBOX_BATCH_SIZE", outbox.BATCH_SIZE)),
             lease=dt.timedelta(seconds=int(app.config.get(
                 "OUTBOX_LEASE_SECONDS", outbox.LEASE.total_seconds()))),
+            sms_settings=SmsSettings.from_config(app.config),
         )
     with session_scope(app) as db:
         if name == "materialise":

@@ -122,6 +122,7 @@ def app_factory(database_url: str, tmp_path: Path) -> Iterator[Any]:
             "BASE_URL": "http://localhost",
             "MAIL_BACKEND": "file",
             "MAIL_FILE_DIR": str(tmp_path / "mail"),
+            "SMS_FILE_DIR": str(tmp_path / "sms"),
         }
         config.update(overrides)
         application = create_app(config)

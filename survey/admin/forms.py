@@ -32,6 +32,14 @@ class ImportForm(FlaskForm):
 ROLE_CHOICES = [SelectChoice(role.value, role.value.replace("_", " ").capitalize()) for role in Role]
 
 
+CHANNEL_CHOICES = [
+    SelectChoice("", "Email if there is an address, otherwise text"),
+    SelectChoice("email", "Email"),
+    SelectChoice("sms", "Text message"),
+    SelectChoice("both", "Email and text message"),
+]
+
+
 class ParticipantForm(FlaskForm):
     """Add or edit one participant (team, role, anchor date and contact details)."""
 
@@ -41,6 +49,8 @@ class ParticipantForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
     team_code = SelectField("Team", choices=[])
     anchor_date = StringField("Anchor date (start in role or enrolment), YYYY-MM-DD")
+    mobile = StringField("Mobile number (optional, for text messages)")
+    channel = SelectField("Invitations and reminders by", choices=CHANNEL_CHOICES, default="")
 
 
 # --- Trusts, teams and staff accounts (administrators only) ------------------------------------

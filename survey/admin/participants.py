@@ -16,7 +16,7 @@ from survey.admin.forms import ImportForm, ParticipantForm, form_problems, save_
 from survey.auth.access import current_user, require_role
 from survey.db import get_session, writes_on_get
 from survey.models import Invitation, InvitationStatus, Participant, Study, Team, Wave
-from survey.services import enrolment
+from survey.services import enrolment, text_messages
 from survey.services.audit import record_event
 from survey.services.errors import InputError, Problem
 from survey.web import commit_after
@@ -53,6 +53,7 @@ def participants(code: str) -> str:
     return render_template(
         "admin/participants.html", study=study, people=people, statuses=statuses, page=page,
         pages=pages, total=total,
+        unreachable=text_messages.unreachable([p.id for p in people if p.sms_opted_out_at], db),
     )
 
 
@@ -90,6 +91,7 @@ def import_participants(code: str) -> str | WerkzeugResponse:
     html = render_template(
         "admin/import.html", study=study, form=form, problems=problems,
         columns=enrolment.COLUMNS, roles=enrolment.ROLES,
+        optional_columns=enrolment.OPTIONAL_COLUMNS,
     )
     return Response(html, status=status) if status != 200 else html
 
@@ -114,12 +116,15 @@ def _participant_form(study: Study, participant: Participant | None) -> str | We
         form.role.data = participant.role.value
         form.team_code.data = participant.team.code
         form.anchor_date.data = participant.anchor_date.isoformat()
+        form.mobile.data = participant.contact.mobile or ""
+        form.channel.data = participant.contact.channel.value
         # Contact details leave their table only here: who looked is recorded (not what).
         commit_after(lambda: record_event(db, current_user(), "participant.contact_view",
                                           "participant", participant.code))
     problems: list[Problem] = []
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in enrolment.COLUMNS}
+        values = {name: getattr(form, name).data
+                  for name in enrolment.COLUMNS + enrolment.OPTIONAL_COLUMNS}
         saved = save_or_show(
             form, lambda: enrolment.save_participant(db, study, values, current_user(), participant),
             lambda person: f"Saved participant {person.code}.", "admin.participants", code=study.code)

@@ -1,6 +1,7 @@
 """The domain tables, one module per area; import from here."""
 
 from survey.models._types import (
+    Channel,
     ConsentDecision,
     InvitationStatus,
     OutboxStatus,
@@ -23,6 +24,7 @@ __all__ = [
     "Answer",
     "ApiToken",
     "AuditEvent",
+    "Channel",
     "ConsentDecision",
     "Contact",
     "Invitation",

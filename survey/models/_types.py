@@ -85,3 +85,21 @@ class StaffRole(enum.StrEnum):
     ADMIN = "admin"
     RESEARCHER = "researcher"
     TRUST_MONITOR = "trust_monitor"
+
+
+class Channel(enum.StrEnum):
+    """How a participant's invitations and reminders reach them."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    BOTH = "both"
+
+    @property
+    def uses_email(self) -> bool:
+        """Email is one of the channels."""
+        return self in (Channel.EMAIL, Channel.BOTH)
+
+    @property
+    def uses_sms(self) -> bool:
+        """Text messages are one of the channels."""
+        return self in (Channel.SMS, Channel.BOTH)

@@ -38,3 +38,5 @@ class OutboxMessage(Base):
     # A delivery worker's lease: while claimed_until is in the future no other worker takes it.
     claimed_by: Mapped[str | None] = mapped_column(String(40))
     claimed_until: Mapped[dt.datetime | None]
+    # "email" or "sms": which transport delivers it (an SMS has no subject and no HTML body).
+    channel: Mapped[str] = mapped_column(String(10), default="email", server_default="email")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, and_, or_
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, String, UniqueConstraint, and_, or_
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.db import Base, utcnow
 from survey.models._types import (
+    Channel,
     ConsentDecision,
     ParticipantStatus,
     Role,
@@ -45,6 +46,8 @@ class Participant(Base):
     # On withdrawal: may the answers already given be kept for analysis?
     withdrawal_keep_data: Mapped[bool | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # When the participant asked for no more text messages (replied STOP, or on their link's page).
+    sms_opted_out_at: Mapped[dt.datetime | None]
 
     study: Mapped[Study] = relationship()
     team: Mapped[Team] = relationship()
@@ -74,18 +77,26 @@ class Participant(Base):
 
 
 class Contact(Base):
-    """Name, email and the trust's own id: read only to send mail; erasure is one delete."""
+    """Name, email, mobile and the trust's own id: read only to send messages; erasure is one delete."""
 
     __tablename__ = "contact"
-    __table_args__ = (UniqueConstraint("study_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("study_id", "external_id"),
+        CheckConstraint("email IS NOT NULL OR mobile IS NOT NULL", name="email_or_mobile"),
+    )
 
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True
     )
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id"))
     external_id: Mapped[str] = mapped_column(String(80))
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str | None] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200), default="")
+    # A mobile number in E.164 form (+447700900123), and how invitations reach this person.
+    mobile: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(
+        enum_column(Channel), default=Channel.EMAIL, server_default="email"
+    )
 
     participant: Mapped[Participant] = relationship(back_populates="contact")
     study: Mapped[Study] = relationship()

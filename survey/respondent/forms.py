@@ -204,3 +204,7 @@ def validated_post(form: FlaskForm) -> bool:
 def _choices(field: RadioField) -> set[str]:
     """The values a radio group accepts."""
     return {str(choice.value) for choice in field.iter_choices()}
+
+
+class StopTextsForm(FlaskForm):
+    """Stop text messages (the button is the whole form)."""

@@ -22,6 +22,11 @@ Where things happen:
 | a wave's opening and closing times are computed | `schedule.window`, `schedule.SendingRules` |
 | a personal link is issued and resolved | `tokens.issue_token`, `respondent.read_visit` |
 | an email is sent (at most once) | `outbox.deliver` (messages written by the invitation steps) |
+| a text message is sent (at most once) | `outbox.deliver` given `sms_settings` |
+| which channels (email, text) a participant gets | `text_messages.delivery_channels` |
+| a mobile number is checked | `text_messages.parse_mobile` |
+| texts are stopped by a STOP reply | `text_messages.opt_out_by_number` |
+| texts are stopped on the link's page (audited) | `text_messages.texts_for_link` |
 | consent is recorded | `consent.record_consent` |
 | an answer is saved (each item type in its own column) | `responses.save_page` |
 | scores are written (at submission) | `responses.complete` |

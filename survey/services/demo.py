@@ -20,6 +20,7 @@ from survey.config import DEFAULT_TIMEZONE
 from survey.db import utcnow
 from survey.models import (
     Answer,
+    Channel,
     ConsentDecision,
     Contact,
     Invitation,
@@ -182,6 +183,13 @@ def _participant(db: Session, rng: random.Random, study: Study, team: Team, role
     participant.contact = Contact(study=study, external_id=f"DEMO-{number:03d}",
                                   email=f"participant{number:03d}@example.org",
                                   name=f"Demo Participant {number}")
+    if number % 10 == 1:
+        # Every tenth person also gets texts (written under instance/sms/), the first one only
+        # texts. The numbers are in Ofcom's range for drama (07700 900xxx): nobody's phone.
+        participant.contact.mobile = f"+447700900{number:03d}"
+        participant.contact.channel = Channel.SMS if number == 1 else Channel.BOTH
+        if number == 1:
+            participant.contact.email = None
     db.add(participant)
     return participant
 

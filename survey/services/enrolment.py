@@ -1,6 +1,9 @@
 """Enrolment: checking a participants CSV (all or nothing) and applying it as an upsert.
 
-The file's header is `external_id,email,name,role,team_code,anchor_date`. Every problem is
+The file's header is `external_id,email,name,role,team_code,anchor_date`, optionally followed by
+`mobile` (any UK or international form; stored as E.164) and `channel` (email, sms or both;
+default email when there is an address, sms when there is only a number); a participant
+needs an email address or a mobile number. Every problem is
 reported with its line and column (an InputError listing them all); if there is any, nothing
 is written. Importing the same file again updates the people already enrolled (matched by the
 trust's external_id) and never duplicates them. Contact details go only into Contact.
@@ -19,17 +22,21 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from survey.models import Contact, Participant, Role, Study, Team, User
+from survey.models import Channel, Contact, Participant, Role, Study, Team, User
 from survey.services.audit import record_event
 from survey.services.errors import InputError, Problem
 from survey.services.invitations import reschedule_participant
+from survey.services.text_messages import CHANNELS, default_channel, parse_mobile
 
 COLUMNS = ("external_id", "email", "name", "role", "team_code", "anchor_date")
+# Columns a file may add after the required ones (in any order).
+OPTIONAL_COLUMNS = ("mobile", "channel")
 ROLES = tuple(role.value for role in Role)
-MAX_LENGTHS = {"external_id": 80, "email": 254, "name": 200, "team_code": 40}
+MAX_LENGTHS = {"external_id": 80, "email": 254, "name": 200, "team_code": 40, "mobile": 40}
 TEMPLATE_ROWS = (
-    ("E1001", "sam.peer@example.nhs.uk", "Sam Peer", "peer_worker", "TEAM001", "2026-01-05"),
-    ("E1002", "alex.colleague@example.nhs.uk", "", "colleague", "TEAM001", "2026-01-05"),
+    ("E1001", "sam.peer@example.nhs.uk", "Sam Peer", "peer_worker", "TEAM001", "2026-01-05",
+     "07911 123456", "both"),
+    ("E1002", "alex.colleague@example.nhs.uk", "", "colleague", "TEAM001", "2026-01-05", "", ""),
 )
 
 
@@ -39,11 +46,13 @@ class EnrolmentRow:
 
     line: int | None
     external_id: str
-    email: str
+    email: str | None
     name: str
     role: Role
     team: Team
     anchor_date: dt.date
+    mobile: str | None = None
+    channel: Channel = Channel.EMAIL
 
 
 @dataclass
@@ -64,7 +73,7 @@ def template_csv() -> str:
     """The downloadable template: the header and two example rows."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(COLUMNS + OPTIONAL_COLUMNS)
     writer.writerows(TEMPLATE_ROWS)
     return out.getvalue()
 
@@ -74,10 +83,13 @@ def check_values(
 ) -> tuple[EnrolmentRow | None, list[Problem]]:
     """Check one participant's values; the row, or None and the problems found."""
     problems: list[Problem] = []
-    v = {name: (values.get(name) or "").strip() for name in COLUMNS}
-    for name in ("external_id", "email", "role", "team_code", "anchor_date"):
+    v = {name: (values.get(name) or "").strip() for name in COLUMNS + OPTIONAL_COLUMNS}
+    for name in ("external_id", "role", "team_code", "anchor_date"):
         if not v[name]:
             problems.append(Problem(name, line=line, message="is empty; a value is needed"))
+    if not v["email"] and not v["mobile"]:
+        problems.append(Problem("email", line=line, message="is empty and so is mobile; "
+                                "give an email address, a mobile number or both"))
     for name, limit in MAX_LENGTHS.items():
         if len(v[name]) > limit:
             problems.append(Problem(name, line=line, message=f"is longer than {limit} characters"))
@@ -87,6 +99,7 @@ def check_values(
             email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError:
             problems.append(Problem("email", f"'{v['email']}' is not a valid email address", line))
+    mobile, channel = _check_mobile_and_channel(v, line, problems)
     if v["role"] and v["role"] not in ROLES:
         problems.append(
             Problem("role", line=line, message=f"'{v['role']}' is not a role; use one of {', '.join(ROLES)}")
@@ -105,8 +118,37 @@ def check_values(
             )
     if problems or team is None or anchor is None:
         return None, problems
-    row = EnrolmentRow(line, v["external_id"], email, v["name"], Role(v["role"]), team, anchor)
+    row = EnrolmentRow(line, v["external_id"], email or None, v["name"], Role(v["role"]), team,
+                       anchor, mobile, channel or default_channel(email, mobile))
     return row, []
+
+
+def _check_mobile_and_channel(
+    v: Mapping[str, str], line: int | None, problems: list[Problem]
+) -> tuple[str | None, Channel | None]:
+    """The mobile number in E.164 form and the channel (None: the default), adding problems."""
+    mobile: str | None = None
+    if v["mobile"] and len(v["mobile"]) <= MAX_LENGTHS["mobile"]:
+        mobile = parse_mobile(v["mobile"])
+        if mobile is None:
+            problems.append(Problem("mobile", line=line, message=(
+                f"'{v['mobile']}' is not a valid mobile number; write a UK mobile as "
+                "07xxx xxxxxx or any number with its country code, e.g. +44 7xxx xxxxxx")))
+    if not v["channel"]:
+        return mobile, None
+    if v["channel"] not in CHANNELS:
+        problems.append(Problem("channel", line=line, message=(
+            f"'{v['channel']}' is not a channel; use one of {', '.join(CHANNELS)} "
+            "(or leave it empty)")))
+        return mobile, None
+    channel = Channel(v["channel"])
+    if channel.uses_sms and not v["mobile"]:
+        problems.append(Problem("channel", line=line,
+                                message=f"is '{channel.value}' but there is no mobile number"))
+    if channel.uses_email and not v["email"]:
+        problems.append(Problem("channel", line=line,
+                                message=f"is '{channel.value}' but there is no email address"))
+    return mobile, channel
 
 
 def _teams(db: Session) -> dict[str, Team]:
@@ -142,7 +184,7 @@ def parse_csv(db: Session, data: bytes | str, study: Study) -> list[EnrolmentRow
     except csv.Error as exc:
         raise InputError([Problem(None, line=1, message=f"cannot read the header: {exc}")]) from exc
     missing = [c for c in COLUMNS if c not in header]
-    unknown = [h for h in header if h not in COLUMNS]
+    unknown = [h for h in header if h not in COLUMNS + OPTIONAL_COLUMNS]
     duplicated = sorted({h for h in header if header.count(h) > 1})
     header_problems = []
     if missing:
@@ -152,16 +194,20 @@ def parse_csv(db: Session, data: bytes | str, study: Study) -> list[EnrolmentRow
     if duplicated:
         header_problems.append(Problem(None, line=1, message=f"repeated column(s): {', '.join(duplicated)}"))
     if header_problems:
-        header_problems.append(Problem(None, line=1, message=f"the header must be {','.join(COLUMNS)}"))
+        header_problems.append(Problem(None, line=1, message=(
+            f"the header must be {','.join(COLUMNS)}, optionally with "
+            f"{' and '.join(OPTIONAL_COLUMNS)} after them")))
         raise InputError(header_problems)
 
     teams = _teams(db)
     contacts = _contacts(db, study)
-    owner_of_email = {c.email.lower(): c.external_id for c in contacts.values()}
+    owner_of_email = {c.email.lower(): c.external_id for c in contacts.values() if c.email}
+    owner_of_mobile = {c.mobile: c.external_id for c in contacts.values() if c.mobile}
     problems: list[Problem] = []
     rows: list[EnrolmentRow] = []
     seen_ids: dict[str, int] = {}
     seen_emails: dict[str, int] = {}
+    seen_mobiles: dict[str, int] = {}
     try:
         for values in reader:
             line = reader.line_num
@@ -180,15 +226,21 @@ def parse_csv(db: Session, data: bytes | str, study: Study) -> list[EnrolmentRow
                 problems.append(Problem(
                     "external_id", f"'{row.external_id}' is also on line {seen_ids[row.external_id]}",
                     line))
-            if row.email.lower() in seen_emails:
-                problems.append(Problem(
-                    "email", f"'{row.email}' is also on line {seen_emails[row.email.lower()]}", line))
-            owner = owner_of_email.get(row.email.lower())
-            if owner is not None and owner != row.external_id:
-                problems.append(Problem("email", line=line, message=f"'{row.email}' already belongs to the "
-                                        f"participant with external_id '{owner}'"))
+            for name, value, seen, owners in (
+                ("email", row.email and row.email.lower(), seen_emails, owner_of_email),
+                ("mobile", row.mobile, seen_mobiles, owner_of_mobile),
+            ):
+                if not value:
+                    continue
+                shown = row.email if name == "email" else row.mobile
+                if value in seen:
+                    problems.append(Problem(name, f"'{shown}' is also on line {seen[value]}", line))
+                owner = owners.get(value)
+                if owner is not None and owner != row.external_id:
+                    problems.append(Problem(name, line=line, message=f"'{shown}' already belongs to "
+                                            f"the participant with external_id '{owner}'"))
+                seen.setdefault(value, line)
             seen_ids.setdefault(row.external_id, line)
-            seen_emails.setdefault(row.email.lower(), line)
             rows.append(row)
     except csv.Error as exc:
         problems.append(Problem(None, line=reader.line_num, message=f"cannot read this line: {exc}"))
@@ -225,20 +277,23 @@ def apply_rows(
                 anchor_date=row.anchor_date,
             )
             participant.contact = Contact(
-                study_id=study.id, external_id=row.external_id, email=row.email, name=row.name
+                study_id=study.id, external_id=row.external_id, email=row.email, name=row.name,
+                mobile=row.mobile, channel=row.channel,
             )
             db.add(participant)
             result.created += 1
         else:
             participant = contact.participant
             before = (participant.team_id, participant.role, participant.anchor_date,
-                      contact.email, contact.name)
+                      contact.email, contact.name, contact.mobile, contact.channel)
             participant.team = row.team
             participant.role = row.role
             anchor_changed = participant.anchor_date != row.anchor_date
             participant.anchor_date = row.anchor_date
             contact.email, contact.name = row.email, row.name
-            after = (row.team.id, row.role, row.anchor_date, row.email, row.name)
+            contact.mobile, contact.channel = row.mobile, row.channel
+            after = (row.team.id, row.role, row.anchor_date, row.email, row.name, row.mobile,
+                     row.channel)
             if before == after:
                 result.unchanged += 1
             else:
@@ -280,8 +335,13 @@ def save_participant(
         raise InputError([Problem("external_id",
                                   f"'{row.external_id}' is already enrolled in this study")])
     for contact in contacts.values():
-        if contact.email.lower() == row.email.lower() and contact.external_id != row.external_id:
+        if contact.external_id == row.external_id:
+            continue
+        if row.email and contact.email and contact.email.lower() == row.email.lower():
             raise InputError([Problem("email", f"'{row.email}' already belongs to the "
+                                      f"participant with external_id '{contact.external_id}'")])
+        if row.mobile and contact.mobile == row.mobile:
+            raise InputError([Problem("mobile", f"'{row.mobile}' already belongs to the "
                                       f"participant with external_id '{contact.external_id}'")])
     result = apply_rows(db, study, [row], user, source="add" if participant is None else "edit")
     return result.participants[0]

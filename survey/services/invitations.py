@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from survey.db import insert_on_conflict, utcnow
@@ -38,7 +38,9 @@ from survey.models import (
     Wave,
 )
 from survey.services import schedule
+from survey.services.text_messages import delivery_channels
 from survey.services.tokens import issue_token
+from survey.sms import render_survey_sms
 
 BATCH_SIZE = 500
 INSERT_CHUNK = 2000
@@ -48,13 +50,21 @@ _Ts = TypeVarTuple("_Ts")
 
 
 def _sendable(query: Select[*_Ts]) -> Select[*_Ts]:
-    """Restrict a query over Invitation to active participants with a contact, in active studies."""
+    """Restrict a query over Invitation to active participants we can reach, in active studies."""
     return (
         query.join(Participant, Participant.id == Invitation.participant_id)
         .join(Contact, Contact.participant_id == Participant.id)
         .join(Wave, Wave.id == Invitation.wave_id)
         .join(Study, Study.id == Wave.study_id)
-        .where(Participant.is_active, Study.status == StudyStatus.ACTIVE)
+        .where(Participant.is_active, Study.status == StudyStatus.ACTIVE, _reachable())
+    )
+
+
+def _reachable() -> ColumnElement[bool]:
+    """SQL: the participant has an email address, or a mobile number that has not sent STOP."""
+    return or_(
+        Contact.email.is_not(None),
+        and_(Contact.mobile.is_not(None), Participant.sms_opted_out_at.is_(None)),
     )
 
 
@@ -160,15 +170,33 @@ def _load(db: Session, ids: Sequence[int]) -> list[Invitation]:
     )
 
 
-def _queue_email(
+def _queue_messages(
     db: Session, settings: MailSettings, invitation: Invitation, kind: str, dedupe_key: str,
     now: dt.datetime,
 ) -> None:
-    """Issue a fresh personal link and put the email in the outbox (same transaction)."""
+    """Issue a fresh personal link and put the email and/or text in the outbox (same transaction).
+
+    The text's dedupe_key is the email's with "sms:" in front, so an email and a text for the
+    same invitation are two messages, each queued once.
+    """
     contact = invitation.participant.contact
     assert contact is not None  # guaranteed by the claim's join on Contact
     study = invitation.wave.study
+    channels = delivery_channels(contact.email, contact.mobile, contact.channel,
+                                 invitation.participant.sms_opted_out_at is not None)
     token = issue_token(db, invitation)
+    if "sms" in channels:
+        assert contact.mobile is not None
+        text = render_survey_sms(kind, base_url=settings.base_url, token=token,
+                                 closes_at=invitation.closes_at,
+                                 zone=schedule.SendingRules.for_study(study).zone)
+        db.add(OutboxMessage(
+            dedupe_key=f"sms:{dedupe_key}", kind=kind, channel="sms", invitation_id=invitation.id,
+            recipient=contact.mobile, subject="", body_text=text, body_html="",
+            next_attempt_at=now, created_at=now,
+        ))
+    if contact.email is None or "email" not in channels:
+        return
     email = render_survey_email(
         kind,
         settings=settings,
@@ -198,11 +226,19 @@ def _queue_email(
 def _claim(
     db: Session, candidates: Select[Any], guard: Iterable[ColumnElement[bool]], values: dict[str, Any]
 ) -> list[int]:
-    """Atomically move the candidate rows (locked, skipping rows others hold) to new values."""
-    locked = candidates.with_for_update(skip_locked=True, of=Invitation.__table__)
+    """Atomically move the candidate rows (locked, skipping rows others hold) to new values.
+
+    The candidates are a MATERIALIZED CTE: as `id IN (subquery)`, PostgreSQL may plan a
+    nested-loop semi-join that evaluates the LIMITed, SKIP LOCKED subquery more than once.
+    """
+    locked = (
+        candidates.with_for_update(skip_locked=True, of=Invitation.__table__)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
     stmt = (
         update(Invitation)
-        .where(Invitation.id.in_(locked.scalar_subquery()), *guard)
+        .where(Invitation.id.in_(select(locked.c.id)), *guard)
         .values(**values)
         .returning(Invitation.id)
         .execution_options(synchronize_session=False)
@@ -236,7 +272,7 @@ def open_due(
             if not ids:
                 return opened
             for invitation in _load(db, ids):
-                _queue_email(db, settings, invitation, "invite", f"invite:{invitation.id}", now)
+                _queue_messages(db, settings, invitation, "invite", f"invite:{invitation.id}", now)
         opened += len(ids)
 
 
@@ -295,7 +331,7 @@ def queue_reminders(
                     {"reminders_sent": new, "last_reminder_at": now},
                 )
                 for invitation in _load(db, claimed):
-                    _queue_email(
+                    _queue_messages(
                         db, settings, invitation, "remind", f"remind:{invitation.id}:{new}", now
                     )
             queued += len(claimed)

@@ -36,6 +36,7 @@ from survey.mail import (
     make_transport,
 )
 from survey.models import (
+    Channel,
     Contact,
     Invitation,
     InvitationStatus,
@@ -48,6 +49,7 @@ from survey.models import (
 )
 from survey.services import schedule
 from survey.services.invitations import OPEN_STATES
+from survey.sms import OutgoingSms, SmsSettings, SmsTransport, make_sms_transport
 
 BATCH_SIZE = 100
 LEASE = dt.timedelta(minutes=5)
@@ -85,12 +87,18 @@ def _paused(message_table: Any = OutboxMessage) -> Any:
 
 def claim(
     db: Session, now: dt.datetime, worker: str, *, lease: dt.timedelta = LEASE,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int = BATCH_SIZE, channel: str = "email",
 ) -> list[int]:
-    """Take a lease on up to batch_size due messages no one else holds (the caller commits)."""
+    """Take a lease on up to batch_size due messages of one channel no one else holds.
+
+    The caller commits. The candidates are a MATERIALIZED CTE: as `id IN (subquery)`,
+    PostgreSQL may plan a nested-loop semi-join that evaluates the LIMITed, SKIP LOCKED
+    subquery more than once and so claims more than one batch.
+    """
     candidates = (
         select(OutboxMessage.id)
         .where(
+            OutboxMessage.channel == channel,
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.next_attempt_at <= now,
             (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until <= now),
@@ -99,12 +107,14 @@ def claim(
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(batch_size)
         .with_for_update(skip_locked=True, of=OutboxMessage.__table__)
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     ids = list(
         db.scalars(
             update(OutboxMessage)
             .where(
-                OutboxMessage.id.in_(candidates.scalar_subquery()),
+                OutboxMessage.id.in_(select(candidates.c.id)),
                 OutboxMessage.status == OutboxStatus.PENDING,
             )
             .values(claimed_by=worker, claimed_until=now + lease)
@@ -150,6 +160,10 @@ class _Claimed:
     send_hour_start: int | None
     send_hour_end: int | None
     send_weekdays_only: bool | None
+    channel: str
+    contact_mobile: str | None
+    sms_opted_out_at: dt.datetime | None
+    contact_channel: Channel | None
 
 
 _CLAIMED_COLUMNS = (
@@ -160,6 +174,7 @@ _CLAIMED_COLUMNS = (
     Participant.code, Participant.is_active, Contact.email,
     Study.status, Study.timezone, Study.send_hour_start, Study.send_hour_end,
     Study.send_weekdays_only,
+    OutboxMessage.channel, Contact.mobile, Participant.sms_opted_out_at, Contact.channel,
 )
 
 
@@ -186,8 +201,13 @@ def _recheck(message: _Claimed, now: dt.datetime) -> tuple[str, str | dt.datetim
         return "cancel", "the invitation no longer exists"
     if not message.participant_active:
         return "cancel", f"participant {message.participant_code} is no longer taking part"
-    if message.contact_email is None:
+    address = message.contact_mobile if message.channel == "sms" else message.contact_email
+    if address is None:
         return "cancel", f"participant {message.participant_code} has no contact details"
+    if message.channel == "sms" and message.sms_opted_out_at is not None:
+        return "cancel", f"participant {message.participant_code} asked for no more texts"
+    if message.channel == "sms" and not (message.contact_channel and message.contact_channel.uses_sms):
+        return "cancel", f"participant {message.participant_code} no longer gets texts"
     if message.invitation_status not in OPEN_STATES:
         return "cancel", f"the invitation is {message.invitation_status.value}"
     if message.closes_at is None or message.closes_at <= now:
@@ -199,7 +219,7 @@ def _recheck(message: _Claimed, now: dt.datetime) -> tuple[str, str | dt.datetim
                    message.send_hour_end or 24, bool(message.send_weekdays_only))
     if not schedule.is_allowed(rules, now):
         return "defer", schedule.next_allowed(rules, now)
-    return "send", message.contact_email
+    return "send", address
 
 
 @functools.lru_cache(maxsize=64)
@@ -207,8 +227,26 @@ def _rules(zone: str, start: int, end: int, weekdays_only: bool) -> schedule.Sen
     return schedule.SendingRules(ZoneInfo(zone), start, end, weekdays_only)
 
 
+def _hand_over(
+    transport: Transport | SmsTransport, settings: MailSettings, message: _Claimed, recipient: str,
+    now: dt.datetime,
+) -> None:
+    """Build the email or text for a claimed message and give it to its channel's transport."""
+    # Stable for this message (a resend carries the same Message-ID), unique across databases.
+    key = f"{message.dedupe_key}.{message.id}.{message.created_at:%Y%m%d%H%M%S%f}"
+    if message.channel == "sms":
+        cast(SmsTransport, transport).send(OutgoingSms(recipient, message.body_text, key))
+        return
+    email = build_message(
+        settings, recipient=recipient, subject=message.subject, text=message.body_text,
+        html=message.body_html, message_key=key, when=now,
+    )
+    cast(Transport, transport).send(email)
+
+
 def _deliver_one(
-    sessions: sessionmaker[Session], transport: Transport, settings: MailSettings, message_id: int,
+    sessions: sessionmaker[Session], transport: Transport | SmsTransport, settings: MailSettings,
+    message_id: int,
     worker: str, now: dt.datetime, report: DeliveryReport, max_attempts: int,
 ) -> None:
     """Re-check, send and record one claimed message (raises ConnectionFailure after recording)."""
@@ -228,15 +266,9 @@ def _deliver_one(
         report.deferred += 1
         return
     recipient = str(detail)
-    # Stable for this message (a resend carries the same Message-ID), unique across databases.
-    key = f"{message.dedupe_key}.{message.id}.{message.created_at:%Y%m%d%H%M%S%f}"
-    email = build_message(
-        settings, recipient=recipient, subject=message.subject, text=message.body_text,
-        html=message.body_html, message_key=key, when=now,
-    )
     attempts = message.attempts + 1
     try:
-        transport.send(email)
+        _hand_over(transport, settings, message, recipient, now)
     except PermanentFailure as exc:
         _finish(sessions, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
                 last_error=str(exc)[:2000])
@@ -272,39 +304,66 @@ def deliver(
     lease: dt.timedelta = LEASE,
     max_attempts: int = MAX_ATTEMPTS,
     worker: str | None = None,
+    sms_settings: SmsSettings | None = None,
+    sms_transport: SmsTransport | None = None,
 ) -> DeliveryReport:
-    """Deliver every due pending message once; commits the claim, then each message's outcome."""
+    """Deliver every due pending message once; commits the claim, then each message's outcome.
+
+    Emails go first, then texts (each channel claimed in its own batches, so an unreachable
+    mail server does not hold texts back). Texts are delivered only when `sms_settings` or
+    `sms_transport` is given; otherwise they wait for a pass that has them.
+    """
     now = now or utcnow()
     worker = worker or uuid.uuid4().hex[:16]
-    transport = transport or make_transport(settings)
     report = DeliveryReport()
     pass_started = time.monotonic()
+    channels: list[tuple[str, Transport | SmsTransport]] = [
+        ("email", transport or make_transport(settings))
+    ]
+    if sms_transport is not None:
+        channels.append(("sms", sms_transport))
+    elif sms_settings is not None:
+        channels.append(("sms", make_sms_transport(sms_settings)))
     try:
-        while True:
-            # Each claim's lease runs from when it is taken, not from the start of the pass: a
-            # later batch claimed "as of" the start could already be free for another worker.
-            claimed_at = now + dt.timedelta(seconds=time.monotonic() - pass_started)
-            with sessions.begin() as db:
-                ids = claim(db, claimed_at, worker, lease=lease, batch_size=batch_size)
-            if not ids:
-                break
-            started = time.monotonic()
-            for position, message_id in enumerate(ids):
-                if time.monotonic() - started > lease.total_seconds() / 2:
-                    # Never send under a lease that might run out: hand the rest back.
-                    _release(sessions, ids[position:], worker)
-                    break
-                try:
-                    _deliver_one(sessions, transport, settings, message_id, worker, now, report,
-                                 max_attempts)
-                except ConnectionFailure as exc:
-                    # The server is unreachable: the rest of the batch failed this attempt too.
-                    for other in ids[position + 1 :]:
-                        _retry_unsent(sessions, other, worker, now, str(exc), report, max_attempts)
-                    return report
+        for channel, channel_transport in channels:
+            _deliver_channel(sessions, channel, channel_transport, settings, now, worker, report,
+                             pass_started, batch_size=batch_size, lease=lease,
+                             max_attempts=max_attempts)
     finally:
-        transport.close()
+        for _channel, channel_transport in channels:
+            channel_transport.close()
     return report
+
+
+def _deliver_channel(
+    sessions: sessionmaker[Session], channel: str, transport: Transport | SmsTransport,
+    settings: MailSettings, now: dt.datetime, worker: str, report: DeliveryReport,
+    pass_started: float, *, batch_size: int, lease: dt.timedelta, max_attempts: int,
+) -> None:
+    """Claim and deliver the due messages of one channel, batch by batch."""
+    while True:
+        # Each claim's lease runs from when it is taken, not from the start of the pass: a
+        # later batch claimed "as of" the start could already be free for another worker.
+        claimed_at = now + dt.timedelta(seconds=time.monotonic() - pass_started)
+        with sessions.begin() as db:
+            ids = claim(db, claimed_at, worker, lease=lease, batch_size=batch_size,
+                        channel=channel)
+        if not ids:
+            break
+        started = time.monotonic()
+        for position, message_id in enumerate(ids):
+            if time.monotonic() - started > lease.total_seconds() / 2:
+                # Never send under a lease that might run out: hand the rest back.
+                _release(sessions, ids[position:], worker)
+                break
+            try:
+                _deliver_one(sessions, transport, settings, message_id, worker, now, report,
+                             max_attempts)
+            except ConnectionFailure as exc:
+                # The server is unreachable: the rest of the batch failed this attempt too.
+                for other in ids[position + 1 :]:
+                    _retry_unsent(sessions, other, worker, now, str(exc), report, max_attempts)
+                return
 
 
 def _release(sessions: sessionmaker[Session], ids: list[int], worker: str) -> None:

@@ -200,3 +200,21 @@ def test_declining_page_is_accessible(db: Session, page: Any, live_server: str) 
     submit(page)
     assert page.get_by_role("heading", name="Thank you").is_visible()
     check_accessible(page, "consent declined")
+
+
+def test_stop_text_messages_page_is_accessible(db: Session, page: Any, live_server: str) -> None:
+    link = make_link(db)
+    participant = link.invitation.participant
+    assert participant.contact is not None
+    participant.contact.mobile, participant.contact.channel = "+447911123456", m.Channel.BOTH
+    db.commit()
+    page.goto(f"{live_server}{link.url}")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Stop text messages").click()
+    assert page.get_by_role("heading", name="Text messages").is_visible()
+    check_accessible(page, "text messages")
+    submit(page)
+    assert page.get_by_text("we will not send you any more text messages").is_visible()
+    check_accessible(page, "text messages stopped")
+    db.expire_all()
+    assert participant.sms_opted_out_at is not None

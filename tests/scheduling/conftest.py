@@ -23,6 +23,7 @@ from survey import models as m
 from survey.db import get_sessionmaker
 from tests import factories as f
 from tests.conftest import app_factory, migrated_pg_database
+from tests.scheduling.fake_notify import FakeNotify, NotifyServer
 
 UTC = dt.UTC
 
@@ -168,5 +169,14 @@ def make_pg_app(pg_database_url: str, tmp_path: Path) -> Iterator[Callable[..., 
 def _no_stray_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never read a developer's real mail settings."""
     for key in list(os.environ):
-        if key.startswith(("SMTP_", "MAIL_")):
+        if key.startswith(("SMTP_", "MAIL_", "SMS_", "NOTIFY_")):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def notify() -> Iterator[FakeNotify]:
+    """A running fake of GOV.UK Notify's API on a free local port."""
+    server = NotifyServer()
+    server.start()
+    yield server.fake
+    server.stop()

@@ -87,7 +87,7 @@ def test_template_download(client: FlaskClient, db: Session, auth: StaffLogin,
     signed_in(db, auth)
     response = client.get("/admin/studies/pulse/participants/template.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert response.get_data(as_text=True).splitlines()[0] == HEADER.strip()
+    assert response.get_data(as_text=True).splitlines()[0] == HEADER.strip() + ",mobile,channel"
 
 
 def upload(client: FlaskClient, text: str) -> tuple[int, str]:

@@ -62,11 +62,11 @@ def test_dispatch_once_runs_every_step_and_prints_counts(
     result = runner.invoke(args=["dispatch", "--once"])
     assert result.exit_code == 0, result.output
     assert "invitations created: 2" in result.output
-    assert "invitations opened (emails queued): 2" in result.output
-    assert "emails sent: 2, retrying: 0, failed: 0" in result.output
+    assert "invitations opened (emails and texts queued): 2" in result.output
+    assert "emails and texts sent: 2, retrying: 0, failed: 0" in result.output
     assert len(list(Path(app.config["MAIL_FILE_DIR"]).glob("*.eml"))) == 2
     again = runner.invoke(args=["dispatch", "--once"])
-    assert "invitations created: 0" in again.output and "emails sent: 0," in again.output
+    assert "invitations created: 0" in again.output and "emails and texts sent: 0," in again.output
     assert runner.invoke(args=["dispatch"]).exit_code == 2
 
 

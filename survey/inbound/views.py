@@ -1,0 +1,40 @@
+"""POST /sms/inbound: Notify's inbound text message callback; a STOP stops texts to that number."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Response, abort, current_app, jsonify, request
+
+from survey.db import get_session
+from survey.inbound import bp
+from survey.services import text_messages
+from survey.web import commit_after
+
+
+def _authorised() -> bool:
+    """The request carries the configured bearer token (compared in constant time)."""
+    expected = str(current_app.config.get("SMS_INBOUND_TOKEN") or "")
+    given = request.headers.get("Authorization", "")
+    scheme, _, token = given.partition(" ")
+    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(
+        token.strip().encode(), expected.encode()
+    )
+
+
+@bp.route("/inbound", methods=["POST"])
+def inbound() -> Response:
+    """Record a STOP from the sender's number (every other reply is acknowledged and dropped)."""
+    if not current_app.config.get("SMS_INBOUND_TOKEN"):
+        abort(404)  # the callback is off
+    if not _authorised():
+        abort(401)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("source_number"), str) \
+            or not isinstance(body.get("message"), str):
+        abort(400)
+    stopped = 0
+    if text_messages.is_stop(body["message"]):
+        db = get_session()
+        stopped = commit_after(lambda: text_messages.opt_out_by_number(db, body["source_number"]))
+    return jsonify({"stopped": stopped})
