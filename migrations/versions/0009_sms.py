@@ -6,7 +6,7 @@ nullable under a check constraint. `participant.sms_opted_out_at` records a STOP
 that exists before this revision).
 
 Revision ID: 0009_sms
-Revises: 0007_item_types
+Revises: 0008_api_tokens
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 import survey.db
 
 revision = "0009_sms"
-down_revision = "0007_item_types"
+down_revision = "0008_api_tokens"
 branch_labels = None
 depends_on = None
 
