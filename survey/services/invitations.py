@@ -179,6 +179,7 @@ def _queue_email(
         closes_at=invitation.closes_at,
         zone=schedule.SendingRules.for_study(study).zone,
         first_wave=invitation.wave.is_baseline,
+        language=invitation.participant.language,
     )
     db.add(
         OutboxMessage(
