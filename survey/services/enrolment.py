@@ -1,6 +1,7 @@
 """Enrolment: checking a participants CSV (all or nothing) and applying it as an upsert.
 
-The file's header is `external_id,email,name,role,team_code,anchor_date`. Every problem is
+The file's header is `external_id,email,name,role,team_code,anchor_date`, and optionally
+`language` (a code such as `cy`; empty means the study's default). Every problem is
 reported with its line and column (an InputError listing them all); if there is any, nothing
 is written. Importing the same file again updates the people already enrolled (matched by the
 trust's external_id) and never duplicates them. Contact details go only into Contact.
@@ -19,12 +20,15 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from instruments.languages import LANGUAGES
 from survey.models import Contact, Participant, Role, Study, Team, User
 from survey.services.audit import record_event
 from survey.services.errors import InputError, Problem
 from survey.services.invitations import reschedule_participant
 
 COLUMNS = ("external_id", "email", "name", "role", "team_code", "anchor_date")
+#: Columns a file may add after the required ones.
+LANGUAGE_COLUMN = "language"
 ROLES = tuple(role.value for role in Role)
 MAX_LENGTHS = {"external_id": 80, "email": 254, "name": 200, "team_code": 40}
 TEMPLATE_ROWS = (
@@ -44,6 +48,7 @@ class EnrolmentRow:
     role: Role
     team: Team
     anchor_date: dt.date
+    language: str | None = None  # None: the study's default (new) or unchanged (existing)
 
 
 @dataclass
@@ -103,9 +108,15 @@ def check_values(
                 Problem("anchor_date",
                         f"'{v['anchor_date']}' is not a date in ISO 8601 form (YYYY-MM-DD)", line)
             )
+    language = (values.get(LANGUAGE_COLUMN) or "").strip().lower() or None
+    if language is not None and language not in LANGUAGES:
+        problems.append(Problem(LANGUAGE_COLUMN, line=line, message=(
+            f"'{values.get(LANGUAGE_COLUMN) or ''}' is not a language PeerPulse supports; "
+            f"use one of {', '.join(LANGUAGES)} or leave it empty for the study's default")))
     if problems or team is None or anchor is None:
         return None, problems
-    row = EnrolmentRow(line, v["external_id"], email, v["name"], Role(v["role"]), team, anchor)
+    row = EnrolmentRow(line, v["external_id"], email, v["name"], Role(v["role"]), team, anchor,
+                       language)
     return row, []
 
 
@@ -142,7 +153,7 @@ def parse_csv(db: Session, data: bytes | str, study: Study) -> list[EnrolmentRow
     except csv.Error as exc:
         raise InputError([Problem(None, line=1, message=f"cannot read the header: {exc}")]) from exc
     missing = [c for c in COLUMNS if c not in header]
-    unknown = [h for h in header if h not in COLUMNS]
+    unknown = [h for h in header if h not in (*COLUMNS, LANGUAGE_COLUMN)]
     duplicated = sorted({h for h in header if header.count(h) > 1})
     header_problems = []
     if missing:
@@ -152,7 +163,8 @@ def parse_csv(db: Session, data: bytes | str, study: Study) -> list[EnrolmentRow
     if duplicated:
         header_problems.append(Problem(None, line=1, message=f"repeated column(s): {', '.join(duplicated)}"))
     if header_problems:
-        header_problems.append(Problem(None, line=1, message=f"the header must be {','.join(COLUMNS)}"))
+        header_problems.append(Problem(None, line=1, message=f"the header must be {','.join(COLUMNS)}"
+                                       f" (and optionally {LANGUAGE_COLUMN})"))
         raise InputError(header_problems)
 
     teams = _teams(db)
@@ -222,7 +234,7 @@ def apply_rows(
         if contact is None:
             participant = Participant(
                 study=study, code=new_code(taken), team=row.team, role=row.role,
-                anchor_date=row.anchor_date,
+                anchor_date=row.anchor_date, language=row.language or study.default_language,
             )
             participant.contact = Contact(
                 study_id=study.id, external_id=row.external_id, email=row.email, name=row.name
@@ -232,13 +244,15 @@ def apply_rows(
         else:
             participant = contact.participant
             before = (participant.team_id, participant.role, participant.anchor_date,
-                      contact.email, contact.name)
+                      contact.email, contact.name, participant.language)
             participant.team = row.team
             participant.role = row.role
             anchor_changed = participant.anchor_date != row.anchor_date
             participant.anchor_date = row.anchor_date
             contact.email, contact.name = row.email, row.name
-            after = (row.team.id, row.role, row.anchor_date, row.email, row.name)
+            participant.language = row.language or participant.language
+            after = (row.team.id, row.role, row.anchor_date, row.email, row.name,
+                     participant.language)
             if before == after:
                 result.unchanged += 1
             else:
