@@ -35,7 +35,7 @@ install: $(VENV)/.installed $(MO_FILES) ## Create .venv and install PeerPulse wi
 translations: $(VENV)/.installed ## Extract UI strings, update each language's .po (then translate them), compile
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --add-comments=TRANSLATORS: \
 	  --project=PeerPulse --copyright-holder="PeerPulse" -o $(POT_FILE) .
-	$(BIN)/pybabel update -i $(POT_FILE) -d survey/translations --no-location --ignore-obsolete
+	$(BIN)/pybabel update -i $(POT_FILE) -d survey/translations --ignore-obsolete --width 100
 	$(MAKE) $(MO_FILES)
 	@echo "Now translate any new or fuzzy entries in $(PO_FILES) (tests/i18n fails until every string is done)"
 

@@ -39,6 +39,8 @@ def N_(message: str) -> str:
 
 
 SURVEY_MINUTES = N_("5 to 8")
+# TRANSLATORS: the emails' "open until" date as a CLDR pattern (EEEE weekday, d, MMMM month, y year)
+LAST_DAY_FORMAT = N_("EEEE d MMMM y")
 
 
 @functools.lru_cache(maxsize=8)
@@ -125,7 +127,8 @@ def render_survey_email(
         "name": recipient_name.strip(),
         "survey_link": survey_url(settings.base_url, token),
         "withdraw_link": withdraw_url(settings.base_url, token),
-        "last_day": format_date(last_day, "EEEE d MMMM y", locale=language),
+        "last_day": format_date(last_day, translations(language).gettext(LAST_DAY_FORMAT),
+                                locale=language),
         "minutes": translations(language).gettext(SURVEY_MINUTES),
         "first_wave": first_wave,
         "html_lang": "en-GB" if language == SOURCE_LANGUAGE else language,

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from instruments import Instrument, Page
 from instruments.answers import AnswerValue
+from instruments.translations import localised
 from survey.db import get_session, writes_on_get
 from survey.i18n import current_language
 from survey.respondent import bp
@@ -24,7 +25,7 @@ from survey.respondent.links import follow, token_route
 from survey.respondent.markup import render_groups
 from survey.services import respondent
 from survey.services.errors import InputError
-from survey.services.responses import in_language
+from survey.services.responses import in_language, worded_page
 from survey.web import commit_after
 
 
@@ -33,7 +34,9 @@ def _posted_answers(instrument: Instrument, page: Page) -> Mapping[str, AnswerVa
 
     A number or text a person got wrong raises PageErrors: nothing is stored.
     """
-    form = page_assets(instrument, page).form_class()
+    worded = localised(instrument, current_language())  # a person's errors in their language
+    page = worded_page(worded, page) if worded is not instrument else page
+    form = page_assets(worded, page).form_class()
     validated_post(form)
     return page_answers(form, page)
 

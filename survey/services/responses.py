@@ -125,11 +125,13 @@ def in_language(plan: Questionnaire, language: str) -> Questionnaire:
     worded = localised(plan.instrument, language)
     if worded is plan.instrument:
         return plan
-    titles = {page.id: page for page in worded.pages(first_wave=True)}
-    return Questionnaire(worded, tuple(
-        Page(page.id, titles[page.id].title, titles[page.id].intro,
-             tuple(worded.item(item.id) for item in page.items))
-        for page in plan.pages))
+    return Questionnaire(worded, tuple(worded_page(worded, page) for page in plan.pages))
+
+
+def worded_page(worded: Instrument, page: Page) -> Page:
+    """`page` (same id and items) with the title, intro and items of `worded` (a localised copy)."""
+    spec = next(p for p in worded.pages(first_wave=True) if p.id == page.id)
+    return Page(page.id, spec.title, spec.intro, tuple(worded.item(item.id) for item in page.items))
 
 
 @lru_cache(maxsize=64)
