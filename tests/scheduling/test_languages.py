@@ -73,6 +73,8 @@ def test_an_unknown_language_rejects_the_whole_file_by_line_and_column(db: Sessi
 
 def test_a_study_file_names_its_default_language(tmp_path: Path) -> None:
     text = EXAMPLE.read_text()
+    assert "\ndefault_language: en " in text
+    text = text.replace("\ndefault_language: en ", "\n# default_language: en ")
     welsh = tmp_path / "welsh.yaml"
     welsh.write_text(text + "default_language: cy\n")
     spec, problems = read_study_file(welsh)
