@@ -23,8 +23,8 @@ Where things happen:
 | a personal link is issued and resolved | `tokens.issue_token`, `respondent.read_visit` |
 | an email is sent (at most once) | `outbox.deliver` (messages written by the invitation steps) |
 | consent is recorded | `consent.record_consent` |
-| a link's language is read or switched (the participant's) | `languages.link_language`, `languages.set_link_language` |
-| a page is worded in the participant's language | `responses.in_language` (texts: `instruments.translations`) |
+| a link's (participant's) language is read or switched | `languages.link_language`, `.set_link_language` |
+| a page is worded in the participant's language | `responses.in_language` |
 | an answer is saved (each item type in its own column) | `responses.save_page` |
 | scores are written (at submission) | `responses.complete` |
 | a participant withdraws | `withdrawal.withdraw` |

@@ -120,6 +120,6 @@ def test_a_welsh_participant_gets_a_welsh_invitation_by_smtp(
     welsh = by_recipient[people[0].contact.email]
     assert welsh["Subject"] == "Rolau cymheiriaid: eich arolwg 5 i 8 munud am rolau gweithwyr cymheiriaid"
     assert body_text(welsh).startswith("Annwyl Siân,")
-    assert "Diolch am ymuno â Rolau cymheiriaid." in body_text(welsh)
+    assert "Diolch am ymuno â'r astudiaeth Rolau cymheiriaid." in " ".join(body_text(welsh).split())
     english = by_recipient[people[1].contact.email]
     assert english["Subject"].startswith("Rolau cymheiriaid: your 5 to 8 minute survey")
