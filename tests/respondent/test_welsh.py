@@ -138,3 +138,25 @@ def test_a_number_error_is_in_the_pages_language(db: Session, client: FlaskClien
     html = _text(post_form(client, f"{link.url}/page/{number}", {"pw_bg_peers": "999"}).get_data(as_text=True))
     assert "Mae problem" in html and "Gwall:" in html
     assert "Rhaid i'r ateb fod yn rhif cyfan o 0 i 50 (gweithwyr cymheiriaid); mae 999 y tu allan i'r ystod hon." in html
+
+
+def test_questions_without_welsh_texts_are_marked_english_on_a_welsh_page(
+    db: Session, client: FlaskClient
+) -> None:
+    person = f.ParticipantFactory(consented=True, language="cy")  # the study gives peer_worker v1
+    link = make_link(db, participant=person)
+    html = _text(client.get(f"{link.url}/page/1").get_data(as_text=True))
+    first = load_instrument("peer_worker", 1).pages(first_wave=True)[0]
+    assert '<html lang="cy">' in html and "Cadw a pharhau" in html
+    assert f'<h1 lang="en">{first.title}</h1>' in html
+    assert '<div lang="en"><fieldset' in html.replace("\n", "")
+
+
+def test_the_thank_you_chart_names_the_scales_in_welsh(db: Session, client: FlaskClient) -> None:
+    link = welsh_link(db)
+    for number in range(1, len(PEER_CY.pages(first_wave=True)) + 1):
+        post_form(client, f"{link.url}/page/{number}", {"pw_id_1": "4", "pw_id_2": "4", "pw_id_3": "5",
+                                                        "pw_id_4": "2"} if number == 1 else {})
+    html = _text(client.get(f"{link.url}/thanks").get_data(as_text=True))
+    assert "<h1>Diolch</h1>" in html and "Eich sgorau dros amser" in html
+    assert ">Hunaniaeth y rôl<" in html and "Role identity" not in html
