@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,23 @@ def test_compiled_catalogues_are_not_committed() -> None:
                              capture_output=True, text=True).stdout.split()
     assert tracked and not [name for name in tracked if name.endswith(".mo")]
     assert "*.mo" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_a_missing_or_stale_mo_is_compiled_and_failures_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import survey.i18n as i18n
+
+    shipped = catalogues()["cy"]
+    monkeypatch.setattr(i18n, "TRANSLATIONS_DIR", tmp_path)
+    po = tmp_path / "cy" / "LC_MESSAGES" / "messages.po"
+    assert i18n.compile_catalogues() == [f"{po} is missing: Cymraeg pages will be in English"]
+    po.parent.mkdir(parents=True)
+    shutil.copy(shipped, po)
+    assert i18n.compile_catalogues() == []  # missing: compiled
+    mo = po.with_suffix(".mo")
+    assert mo.stat().st_size > 1000
+    mo.unlink()
+    mo.mkdir()  # cannot be written: said so (the app logs it and its pages stay in English)
+    [problem] = i18n.compile_catalogues()
+    assert problem.startswith(f"cannot compile {po}") and "run `make translations`" in problem
