@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && e
 export TEST_DATABASE_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo web scheduler test test-fast lint test-tools bench clean
+.PHONY: help install run demo web scheduler test test-fast lint test-tools bench clean translations
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,7 +22,22 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed ## Create .venv and install PeerPulse with its test tools
+# gettext catalogues: the .po files are kept in git, their compiled .mo files are build output.
+PO_FILES := $(wildcard survey/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+POT_FILE := survey/translations/messages.pot
+
+survey/translations/%/LC_MESSAGES/messages.mo: survey/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile -l $* -i $< -o $@
+
+install: $(VENV)/.installed $(MO_FILES) ## Create .venv and install PeerPulse with its test tools
+
+translations: $(VENV)/.installed ## Extract UI strings, update each language's .po (then translate them), compile
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --add-comments=TRANSLATORS: \
+	  --project=PeerPulse --copyright-holder="PeerPulse" -o $(POT_FILE) .
+	$(BIN)/pybabel update -i $(POT_FILE) -d survey/translations --ignore-obsolete --width 100
+	$(MAKE) $(MO_FILES)
+	@echo "Now translate any new or fuzzy entries in $(PO_FILES) (tests/i18n fails until every string is done)"
 
 demo: install ## Migrate the SQLite database and load the demo data (idempotent)
 	PEERPULSE_DEMO=1 $(BIN)/flask db upgrade

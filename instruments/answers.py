@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 from .model import CHOICE, LIKERT, NUMBER, TEXT, Instrument, Item
 
@@ -16,6 +17,13 @@ from .model import CHOICE, LIKERT, NUMBER, TEXT, Instrument, Item
 AnswerValue = int | float | str | None
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+#: Translates a message (gettext); the respondent pages pass theirs, so these words are in
+#: the UI catalogue (survey/translations), while this module stays free of Flask.
+Gettext = Callable[[str], str]
+
+
+def _untranslated(message: str) -> str:
+    return message
 
 
 def _format(value: float) -> str:
@@ -23,33 +31,41 @@ def _format(value: float) -> str:
     return f"{value:g}" if abs(value) < 1e15 else str(value)
 
 
-def range_hint(item: Item) -> str:
+def range_hint(item: Item, gettext: Gettext = _untranslated) -> str:
     """What a number item accepts, in words, e.g. 'A whole number from 0 to 40 (people).'."""
     assert item.number is not None
     span = item.number
-    kind = "A whole number" if span.integer else "A number"
-    unit = f" ({span.unit})" if span.unit else ""
-    return f"{kind} from {_format(span.minimum)} to {_format(span.maximum)}{unit}."
+    values = {"minimum": _format(span.minimum), "maximum": _format(span.maximum),
+              "unit": span.unit or ""}
+    if span.integer:
+        message = (gettext("A whole number from %(minimum)s to %(maximum)s (%(unit)s).") if span.unit
+                   else gettext("A whole number from %(minimum)s to %(maximum)s."))
+    else:
+        message = (gettext("A number from %(minimum)s to %(maximum)s (%(unit)s).") if span.unit
+                   else gettext("A number from %(minimum)s to %(maximum)s."))
+    return message % values
 
 
-def length_hint(item: Item) -> str:
+def length_hint(item: Item, gettext: Gettext = _untranslated) -> str:
     """The character limit of a text item, in words."""
-    return f"You can write up to {item.max_length} characters."
+    return gettext("You can write up to %(count)s characters.") % {"count": item.max_length}
 
 
-def parse_number(item: Item, typed: str) -> float | str:
+def parse_number(item: Item, typed: str, gettext: Gettext = _untranslated) -> float | str:
     """The number typed for a number item, or a message saying what to type instead."""
     assert item.number is not None
     span = item.number
     text = typed.strip()
-    expected = range_hint(item)[0].lower() + range_hint(item)[1:-1]
+    hint = range_hint(item, gettext)
+    values = {"expected": hint[0].lower() + hint[1:-1], "example": _format(span.minimum)}
     if not _NUMBER.match(text):
-        return f"Enter {expected}, using digits (for example {_format(span.minimum)})."
+        return gettext("Enter %(expected)s, using digits (for example %(example)s).") % values
     value = float(text)
     if span.integer and not value.is_integer():
-        return f"Enter {expected}: a whole number, without a decimal point."
+        return gettext("Enter %(expected)s: a whole number, without a decimal point.") % values
     if not span.minimum <= value <= span.maximum:
-        return f"Enter {expected}; {_format(value)} is outside this range."
+        return gettext("Enter %(expected)s; %(value)s is outside this range.") % {
+            **values, "value": _format(value)}
     return value
 
 

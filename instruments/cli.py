@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .codebook import scale_themes, write_codebook
+from .languages import english_name
 from .loader import INSTRUMENT_DIR, check_directory, read_catalogue
 from .model import Instrument, InstrumentError, Theme
 from .readability import measure
@@ -25,9 +26,21 @@ def run_check(directory: Path, out: TextIO | None = None, err: TextIO | None = N
         print(f"{len(problems)} problem(s) in {directory}", file=err)
         return 1
     catalogue = read_catalogue(directory)
+    for warning in review_warnings(catalogue.instruments):
+        print(warning, file=err)
     names = ", ".join(i.key for i in catalogue.instruments) or "no instruments"
     print(f"OK: {names}; {len(catalogue.themes)} themes ({directory})", file=out)
     return 0
+
+
+def review_warnings(instruments: Sequence[Instrument]) -> list[str]:
+    """A warning (not an error) for each language whose texts no qualified translator reviewed."""
+    return [
+        f"{instrument.source}: warning: the {english_name(t.language)} ({t.language}) texts of "
+        f"{instrument.key} need review by a qualified {english_name(t.language)} translator; "
+        f"record reviewed_by and reviewed_on under translations.{t.language} once reviewed"
+        for instrument in instruments for t in instrument.translations if not t.reviewed
+    ]
 
 
 def _loaded(directory: Path, err: TextIO) -> tuple[list[Instrument], dict[str, Theme]] | None:

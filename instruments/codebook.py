@@ -7,14 +7,31 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .answers import length_hint, range_hint
+from .languages import LANGUAGES, SOURCE_LANGUAGE, english_name, language_name
 from .model import CHOICE, NUMBER, TEXT, Instrument, Item, Theme
+from .translations import localised
 
+#: The languages besides English that the codebook gives a column to (every supported one).
+OTHER_LANGUAGES = tuple(code for code in LANGUAGES if code != SOURCE_LANGUAGE)
 CSV_COLUMNS = (
     "instrument", "version", "content_hash", "audience", "position", "item_id", "type",
     "text", "page", "scale", "scale_label", "reverse", "theme", "theme_label", "baseline_only",
     "pair", "response_options", "not_applicable", "min_answered", "range", "unit",
-    "max_length", "help",
+    "max_length", "help", "languages",
+    *(f"{column}_{code}" for code in OTHER_LANGUAGES
+      for column in ("text", "response_options", "help", "review")),
 )
+
+
+def review_status(instrument: Instrument, language: str) -> str:
+    """Whether a language's texts were reviewed: by whom and when, or that they need review."""
+    translation = instrument.translation(language)
+    if translation is None:
+        return ""
+    if translation.reviewed:
+        return f"reviewed by {translation.reviewed_by} on {translation.reviewed_on}"
+    return (f"NEEDS REVIEW by a qualified {english_name(language)} "
+            "translator (draft, not yet reviewed)")
 
 
 def response_codes(instrument: Instrument) -> str:
@@ -71,8 +88,24 @@ def codebook_rows(
                 "unit": (number.unit or "") if number else "",
                 "max_length": str(item.max_length) if item.max_length else "",
                 "help": item.help or "",
+                "languages": " ".join(instrument.languages),
+                **_translated_columns(instrument, item),
             })
     return rows
+
+
+def _translated_columns(instrument: Instrument, item: Item) -> dict[str, str]:
+    """An item's text, answers and help in each other language (empty where it has none)."""
+    columns = {}
+    for code in OTHER_LANGUAGES:
+        has = code in instrument.languages
+        worded = localised(instrument, code)
+        other = worded.item(item.id)
+        columns[f"text_{code}"] = other.text if has else ""
+        columns[f"response_options_{code}"] = item_answers(worded, other) if has else ""
+        columns[f"help_{code}"] = (other.help or "") if has else ""
+        columns[f"review_{code}"] = review_status(instrument, code)
+    return columns
 
 
 def _cell(text: str) -> str:
@@ -100,7 +133,11 @@ def _instrument_section(instrument: Instrument, themes: Mapping[str, Theme]) -> 
         f"{len(instrument.items_for(first_wave=False))} at later waves",
         f"- Time frame: {instrument.time_frame}",
         f"- Response options: {response_codes(instrument)}",
+        f"- Languages: {', '.join(f'{language_name(c)} ({c})' for c in instrument.languages)}",
     ]
+    for translation in instrument.translations:
+        lines.append(f"  - {translation.language}: {review_status(instrument, translation.language)}; "
+                     f"texts hash `{translation.text_hash[:12]}`")
     if instrument.not_applicable_label:
         lines.append(f"- '{instrument.not_applicable_label}' is stored as missing, not scored.")
     if instrument.pairs_with:
@@ -128,6 +165,8 @@ def _instrument_section(instrument: Instrument, themes: Mapping[str, Theme]) -> 
           "yes" if item.baseline_only else "", item.pair or ""]
          for item in instrument.likert_items),
     )
+    for translation in instrument.translations:
+        lines += _language_section(instrument, translation.language)
     others = [item for item in instrument.items if not item.is_likert]
     if others:
         lines += ["", "### Other questions (not scored)", "",
@@ -141,6 +180,23 @@ def _instrument_section(instrument: Instrument, themes: Mapping[str, Theme]) -> 
              for item in others),
         )
     return [*lines, ""]
+
+
+def _language_section(instrument: Instrument, language: str) -> list[str]:
+    """Every item's text, answers and help in another language, with its review status."""
+    worded = localised(instrument, language)
+    name = english_name(language)
+    lines = ["", f"### {name} ({language}) texts", "",
+             f"Status: {review_status(instrument, language)}. Item ids and answer values are "
+             "the same in every language.", "",
+             f"- Title: {worded.title}", f"- Time frame: {worded.time_frame}",
+             f"- Response options: {response_codes(worded)}", ""]
+    lines += _table(
+        ["item", f"text ({language})", f"answers ({language})", f"help ({language})"],
+        ([item.id, item.text, item_answers(worded, item) if not item.is_likert else "",
+          item.help or ""] for item in worded.items),
+    )
+    return lines
 
 
 def codebook_markdown(instruments: Iterable[Instrument], themes: Mapping[str, Theme]) -> str:

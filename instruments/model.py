@@ -161,6 +161,26 @@ class PairTarget:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """An instrument's texts in one more language, keyed as `source_texts` keys the English.
+
+    Texts are "needing review by a qualified translator" until `reviewed_by` and `reviewed_on`
+    are both recorded in the file.
+    """
+
+    language: str
+    texts: tuple[tuple[str, str], ...]
+    text_hash: str
+    reviewed_by: str | None = None
+    reviewed_on: str | None = None
+
+    @property
+    def reviewed(self) -> bool:
+        """True once a reviewer's name and the date of the review are recorded."""
+        return bool(self.reviewed_by and self.reviewed_on)
+
+
+@dataclass(frozen=True)
 class Instrument:
     """A questionnaire at one version, as loaded and checked from its YAML file."""
 
@@ -179,10 +199,19 @@ class Instrument:
     pairs_with: PairTarget | None = None
     extra_pages: tuple[PageSpec, ...] = ()
     source: str | None = field(default=None, compare=False, repr=False)
+    #: The languages the file declares (the source language, English, first), the language
+    #: this object's texts are in, and the other languages' texts.
+    languages: tuple[str, ...] = ("en",)
+    language: str = "en"
+    translations: tuple[Translation, ...] = ()
 
     def __hash__(self) -> int:
-        """Hash by identity and content, so instruments can key caches."""
-        return hash((self.id, self.version, self.content_hash))
+        """Hash by identity, content and language, so instruments can key caches."""
+        return hash((self.id, self.version, self.content_hash, self.language))
+
+    def translation(self, language: str) -> Translation | None:
+        """The texts of another language, or None when the file has none."""
+        return next((t for t in self.translations if t.language == language), None)
 
     @property
     def key(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,12 +27,14 @@ from .model import (
     Theme,
 )
 from .source import SourceMap
+from .translations import LANGUAGE_FIELDS, parse_translations, source_texts
 from .versioning import content_hash
 
 MIN_SCALE_ITEMS = 3
 _TOP_FIELDS = (
     "id", "version", "title", "audience", "intro", "time_frame", "response_options",
     "not_applicable_label", "scales", "items", "baseline_module", "pairs_with", "pages",
+    *LANGUAGE_FIELDS,
 )
 _SCALE_FIELDS = ("id", "label", "description", "min_answered", "page_title")
 _PAGE_FIELDS = ("id", "title", "intro")
@@ -418,9 +421,15 @@ def parse_instrument(
     if (reader.problems or instrument_id is None or version is None or title is None
             or audience is None or intro is None or time_frame is None):
         return None, reader.problems
+    # The hash covers the English questionnaire that is scored, not its translations (see
+    # instruments/translations.py), so adding a language keeps the version's hash.
+    scored = {key: value for key, value in data.items() if key not in LANGUAGE_FIELDS}
     instrument = Instrument(
         instrument_id, version, title, audience, intro, time_frame, options, not_applicable,
-        scales, tuple(items), content_hash(data), baseline_module, pairs_with,
+        scales, tuple(items), content_hash(scored), baseline_module, pairs_with,
         tuple(pages.values()), source=file,
     )
-    return instrument, []
+    languages, translations = parse_translations(reader, root, source_texts(instrument))
+    if reader.problems:
+        return None, reader.problems
+    return dataclasses.replace(instrument, languages=languages, translations=translations), []

@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: settings, database, extensions, blueprints, CLI."""
-    from survey import commands, db, errors, security
+    from survey import commands, db, errors, i18n, security
     from survey.config import INSTANCE_DIR, Config, finalise
     from survey.extensions import csrf, limiter
     from survey.staff import nav
@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     db.init_app(app)
+    i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     security.init_app(app)

@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+# Respondents may meet these pages too, so they are translated (lazily: in the page's language).
 MESSAGES = {
-    400: ("Something in that request was not right",
-          "The page could not use what was sent. Nothing was saved from it. "
-          "Please go back and try again."),
-    403: ("You cannot see this page", "Your account does not give access to this page."),
-    404: ("Page not found", "There is no page at this address."),
-    405: ("Not allowed", "This page cannot be used that way."),
-    410: ("This link no longer works", "This link has expired or been closed."),
-    413: ("Too much was sent", "The request was too large. Nothing was saved from it."),
-    429: ("Too many attempts", "Please wait a minute and try again."),
-    500: ("Something went wrong on our side",
-          "The problem has been logged. Please try again later."),
-    503: ("The survey is briefly unavailable",
-          "We could not reach our database just now. Answers you sent before are kept. "
-          "Please wait a minute, then go back and send this page again."),
+    400: (_l("Something in that request was not right"),
+          _l("The page could not use what was sent. Nothing was saved from it. "
+             "Please go back and try again.")),
+    403: (_l("You cannot see this page"), _l("Your account does not give access to this page.")),
+    404: (_l("Page not found"), _l("There is no page at this address.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    410: (_l("This link no longer works"), _l("This link has expired or been closed.")),
+    413: (_l("Too much was sent"), _l("The request was too large. Nothing was saved from it.")),
+    429: (_l("Too many attempts"), _l("Please wait a minute and try again.")),
+    500: (_l("Something went wrong on our side"),
+          _l("The problem has been logged. Please try again later.")),
+    503: (_l("The survey is briefly unavailable"),
+          _l("We could not reach our database just now. Answers you sent before are kept. "
+             "Please wait a minute, then go back and send this page again.")),
 }
 
 # Seconds a client is asked to wait when the database cannot be reached.
@@ -78,7 +80,7 @@ def _error_response(code: int) -> Response:
         from survey.api.problems import problem
 
         title, message = MESSAGES[code]
-        return problem(code, title, message)
+        return problem(code, str(title), str(message))
     return make_response(*render_error(code))
 
 
@@ -90,9 +92,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> tuple[str, int]:
         return render_error(
-            400, "This form has expired",
-            "For your security the form could not be accepted. Nothing was saved from it. "
-            "Please reload the page and try again.",
+            400, str(_l("This form has expired")),
+            str(_l("For your security the form could not be accepted. Nothing was saved from it. "
+                   "Please reload the page and try again.")),
         )
 
     @app.errorhandler(HTTPException)

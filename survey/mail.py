@@ -7,6 +7,7 @@ CLI can render without a Flask request.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import smtplib
 import ssl
@@ -22,21 +23,40 @@ from types import TracebackType
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from instruments.languages import SOURCE_LANGUAGE
+from survey.i18n import translations
 from survey.services.tokens import survey_url, withdraw_url
 
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "mail"
-SURVEY_MINUTES = "5 to 8"
 
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATE_DIR),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+
+def N_(message: str) -> str:
+    """Mark a string for the catalogue; it is translated where it is used."""
+    return message
+
+
+SURVEY_MINUTES = N_("5 to 8")
+# TRANSLATORS: the emails' "open until" date as a CLDR pattern (EEEE weekday, d, MMMM month, y year)
+LAST_DAY_FORMAT = N_("EEEE d MMMM y")
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(language: str) -> Environment:
+    """The mail templates' Jinja environment for one language (its gettext installed)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 @dataclass(frozen=True)
@@ -93,8 +113,10 @@ def render_survey_email(
     closes_at: dt.datetime,
     zone: ZoneInfo,
     first_wave: bool,
+    language: str = SOURCE_LANGUAGE,
 ) -> RenderedEmail:
-    """Render an invitation (kind "invite") or a reminder (kind "remind") with its personal links."""
+    """Render an invitation (kind "invite") or a reminder (kind "remind") with its personal links,
+    in the participant's `language` (a code of instruments.languages)."""
     if kind not in ("invite", "remind"):
         raise ValueError(f"unknown email kind '{kind}'")
     # The window closes at the start of the sending slot; the last full day is the day before.
@@ -105,15 +127,18 @@ def render_survey_email(
         "name": recipient_name.strip(),
         "survey_link": survey_url(settings.base_url, token),
         "withdraw_link": withdraw_url(settings.base_url, token),
-        "last_day": f"{last_day:%A} {last_day.day} {last_day:%B %Y}",
-        "minutes": SURVEY_MINUTES,
+        "last_day": format_date(last_day, translations(language).gettext(LAST_DAY_FORMAT),
+                                locale=language),
+        "minutes": translations(language).gettext(SURVEY_MINUTES),
         "first_wave": first_wave,
+        "html_lang": "en-GB" if language == SOURCE_LANGUAGE else language,
     }
-    subject = _env.get_template(f"{kind}.subject.txt").render(context).strip()
+    env = _environment(language)
+    subject = env.get_template(f"{kind}.subject.txt").render(context).strip()
     return RenderedEmail(
         subject=subject,
-        text=_env.get_template(f"{kind}.txt").render(context),
-        html=_env.get_template(f"{kind}.html").render(context),
+        text=env.get_template(f"{kind}.txt").render(context),
+        html=env.get_template(f"{kind}.html").render(context),
     )
 
 

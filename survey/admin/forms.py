@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import EqualTo
 
+from instruments.languages import ENGLISH_NAMES
 from survey.models import Role, StaffRole
 from survey.services.errors import InputError, Problem
 from survey.web import commit_after
@@ -51,6 +52,9 @@ class ParticipantForm(FlaskForm):
     anchor_date = StringField("Anchor date (start in role or enrolment), YYYY-MM-DD")
     mobile = StringField("Mobile number (optional, for text messages)")
     channel = SelectField("Invitations and reminders by", choices=CHANNEL_CHOICES, default="")
+    language = SelectField("Language of their survey pages, emails and texts", default="",
+                           choices=[("", "The study's default"),
+                                    *((code, name) for code, name in ENGLISH_NAMES.items())])
 
 
 # --- Trusts, teams and staff accounts (administrators only) ------------------------------------

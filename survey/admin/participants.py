@@ -118,6 +118,7 @@ def _participant_form(study: Study, participant: Participant | None) -> str | We
         form.anchor_date.data = participant.anchor_date.isoformat()
         form.mobile.data = participant.contact.mobile or ""
         form.channel.data = participant.contact.channel.value
+        form.language.data = participant.language
         # Contact details leave their table only here: who looked is recorded (not what).
         commit_after(lambda: record_event(db, current_user(), "participant.contact_view",
                                           "participant", participant.code))

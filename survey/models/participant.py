@@ -45,6 +45,9 @@ class Participant(Base):
     withdrawn_at: Mapped[dt.datetime | None]
     # On withdrawal: may the answers already given be kept for analysis?
     withdrawal_keep_data: Mapped[bool | None]
+    # The language of the person's pages and emails (instruments.languages.LANGUAGES); set at
+    # enrolment (the study's default unless the file gives one) and by the pages' switch.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # When the participant asked for no more text messages (replied STOP, or on their link's page).
     sms_opted_out_at: Mapped[dt.datetime | None]

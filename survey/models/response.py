@@ -33,6 +33,9 @@ class Response(Base):
         JSON, default=list, server_default=text("'[]'")
     )
 
+    # The language the answers were given in: the participant's at the last page saved
+    # (the one the questionnaire was finished in), so the two versions can be compared.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     invitation: Mapped[Invitation] = relationship()
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan"

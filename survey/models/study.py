@@ -32,6 +32,8 @@ class Study(Base):
     # Participants may see their own scores over time on the thank-you page.
     show_own_scores: Mapped[bool] = mapped_column(default=True)
     consent_version: Mapped[str] = mapped_column(String(20), default="1")
+    # The language of participants enrolled without one (a code of instruments.languages).
+    default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # Days after the study closes (its last answer window ends) after which contact details
     # and link tokens are deleted; None keeps them (see services/retention.py).
     retention_days: Mapped[int | None]

@@ -6,15 +6,19 @@ from flask import current_app, render_template
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.db import get_session
+from survey.i18n import current_language
 from survey.respondent import bp
 from survey.respondent.forms import ConsentForm, validated_post
 from survey.respondent.links import follow, token_route
 from survey.services import respondent
+from survey.services.instrument_versions import CONSENT_DIR
 from survey.web import commit_after
 
 
-def consent_template(version: str) -> str:
-    """The template holding a consent version's text."""
+def consent_template(version: str, language: str = "en") -> str:
+    """The template holding a consent version's text (in `language` when it has one)."""
+    if language != "en" and (CONSENT_DIR / f"v{version}.{language}.html").is_file():
+        return f"respondent/consent/v{version}.{language}.html"
     return f"respondent/consent/v{version}.html"
 
 
@@ -34,6 +38,6 @@ def consent(token: str) -> str | WerkzeugResponse:
         return render_template("respondent/declined.html")
     return render_template(
         "respondent/consent.html", form=form, token=token, version=shown.version,
-        consent_text=consent_template(shown.version),
+        consent_text=consent_template(shown.version, current_language()),
         min_group_size=current_app.config.get("MIN_GROUP_SIZE", 5), study=shown.study,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, request
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
@@ -24,12 +25,12 @@ class ConsentForm(FlaskForm):
     """Take part or not."""
 
     decision = RadioField(
-        "Do you agree to take part?",
+        lazy_gettext("Do you agree to take part?"),
         choices=[
-            SelectChoice("yes", "Yes, I agree to take part"),
-            SelectChoice("no", "No, I do not want to take part"),
+            SelectChoice("yes", lazy_gettext("Yes, I agree to take part")),
+            SelectChoice("no", lazy_gettext("No, I do not want to take part")),
         ],
-        validators=[InputRequired(message="Choose yes or no to continue.")],
+        validators=[InputRequired(message=lazy_gettext("Choose yes or no to continue."))],
     )
 
 
@@ -37,14 +38,15 @@ class WithdrawForm(FlaskForm):
     """Keep or delete the answers already given."""
 
     keep = RadioField(
-        "What should happen to the answers you have already given?",
+        lazy_gettext("What should happen to the answers you have already given?"),
         choices=[
             SelectChoice(
-                "keep", "Keep them: they may still be used, without your name, in the study's results"
+                "keep",
+                lazy_gettext("Keep them: they may still be used, without your name, in the study's results"),
             ),
-            SelectChoice("delete", "Delete them: remove all my answers and scores"),
+            SelectChoice("delete", lazy_gettext("Delete them: remove all my answers and scores")),
         ],
-        validators=[InputRequired(message="Choose whether to keep or delete your answers.")],
+        validators=[InputRequired(message=lazy_gettext("Choose whether to keep or delete your answers."))],
     )
 
 
@@ -86,10 +88,10 @@ def _question(instrument: Instrument, item: Item) -> Question:
     if item.type == NUMBER:
         assert item.number is not None
         return InputQuestion.build(
-            item.id, item.text, [*hints, ("range", range_hint(item))],
+            item.id, item.text, [*hints, ("range", range_hint(item, gettext))],
             inputmode="numeric" if item.number.integer else "decimal")
     if item.type == TEXT:
-        return InputQuestion.build(item.id, item.text, [*hints, ("length", length_hint(item))],
+        return InputQuestion.build(item.id, item.text, [*hints, ("length", length_hint(item, gettext))],
                                    textarea=True, max_length=item.max_length)
     return RadioGroup.build(item.id, item.text, item_choices(instrument, item), hint=item.help or "")
 
@@ -102,12 +104,13 @@ class PageAssets:
     groups: tuple[Question, ...]
 
 
-_assets: dict[tuple[str, int, str, str], PageAssets] = {}
+_assets: dict[tuple[str, int, str, str, str], PageAssets] = {}
 
 
 def page_assets(instrument: Instrument, page: Page) -> PageAssets:
-    """A page's assets, built on first use and kept per instrument id, version, hash and page."""
-    key = (instrument.id, instrument.version, instrument.content_hash, page.id)
+    """A page's assets, built on first use and kept per instrument id, version, hash, language
+    and page (the page's language is its instrument's: the UI words in it follow it too)."""
+    key = (instrument.id, instrument.version, instrument.content_hash, instrument.language, page.id)
     assets = _assets.get(key)
     if assets is None:
         groups = tuple(_question(instrument, item) for item in page.items)
@@ -160,7 +163,7 @@ def page_answers(form: FlaskForm, page: Page) -> dict[str, AnswerValue]:
             continue
         typed[item.id] = str(value)
         if item.type == NUMBER:
-            number = parse_number(item, str(value))
+            number = parse_number(item, str(value), gettext)
             if isinstance(number, str):
                 errors[item.id] = [number]
             else:
@@ -169,8 +172,9 @@ def page_answers(form: FlaskForm, page: Page) -> dict[str, AnswerValue]:
             assert item.max_length is not None
             text = normalised_text(str(value))
             if len(text) > item.max_length:
-                errors[item.id] = [f"Your answer has {len(text)} characters; shorten it to "
-                                   f"{item.max_length} or fewer."]
+                errors[item.id] = [gettext(
+                    "Your answer has %(count)s characters; shorten it to %(limit)s or fewer.",
+                    count=len(text), limit=item.max_length)]
             answers[item.id] = text
         else:
             answers[item.id] = None if value == NOT_APPLICABLE else int(value)

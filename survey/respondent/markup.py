@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from flask_babel import gettext
 from markupsafe import Markup, escape
 from wtforms import RadioField
 
@@ -80,7 +81,8 @@ def _head(name: str, legend: str, hint: str, legend_class: str, errors: Sequence
     if hint:
         parts.append(f'  <p class="hint" id="{name}-hint">{escape(hint)}</p>\n')
     if errors:
-        parts.append(f'  <p class="error-text" id="{name}-error">Error: {escape(" ".join(errors))}</p>\n')
+        parts.append(f'  <p class="error-text" id="{name}-error">{escape(gettext("Error:"))} '
+                     f'{escape(" ".join(map(str, errors)))}</p>\n')
     return "".join(parts)
 
 
@@ -128,7 +130,7 @@ class InputQuestion:
         if errors:
             described.append(f"{escape(self.name)}-error")
             error = (f'  <p class="error-text" id="{escape(self.name)}-error">'
-                     f'Error: {escape(" ".join(errors))}</p>\n')
+                     f'{escape(gettext("Error:"))} {escape(" ".join(map(str, errors)))}</p>\n')
         aria = f' aria-describedby="{" ".join(described)}"' if described else ""
         invalid = ' aria-invalid="true"' if errors else ""
         value = escape(chosen or "")

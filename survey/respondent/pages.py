@@ -9,7 +9,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from instruments import Instrument, Page
 from instruments.answers import AnswerValue
+from instruments.translations import localised
 from survey.db import get_session, writes_on_get
+from survey.i18n import current_language
 from survey.respondent import bp
 from survey.respondent.forms import (
     PageErrors,
@@ -18,10 +20,12 @@ from survey.respondent.forms import (
     page_assets,
     validated_post,
 )
+from survey.respondent.language import SWITCH_FIELD, switch_language
 from survey.respondent.links import follow, token_route
 from survey.respondent.markup import render_groups
 from survey.services import respondent
 from survey.services.errors import InputError
+from survey.services.responses import in_language, worded_page
 from survey.web import commit_after
 
 
@@ -30,7 +34,9 @@ def _posted_answers(instrument: Instrument, page: Page) -> Mapping[str, AnswerVa
 
     A number or text a person got wrong raises PageErrors: nothing is stored.
     """
-    form = page_assets(instrument, page).form_class()
+    worded = localised(instrument, current_language())  # a person's errors in their language
+    page = worded_page(worded, page) if worded is not instrument else page
+    form = page_assets(worded, page).form_class()
     validated_post(form)
     return page_answers(form, page)
 
@@ -43,7 +49,11 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
     db = get_session()
     errors: dict[str, list[str]] = {}
     posted: dict[str, str] | None = None
-    if request.method == "POST":
+    if request.method == "POST" and SWITCH_FIELD in request.form:
+        # The language switch: shown again in the new language with every answer as typed
+        # (kept, not yet saved: "Save and continue" saves them, as on any page).
+        posted = switch_language(token, request.form[SWITCH_FIELD])
+    elif request.method == "POST":
         try:
             goto = commit_after(lambda: respondent.save_page(db, token, number, _posted_answers))
         except InputError:
@@ -56,10 +66,12 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
     shown = commit_after(lambda: respondent.show_page(db, token, number))
     if isinstance(shown, respondent.Goto):
         return follow(token, shown)
-    plan, current = shown.plan, shown.page
+    plan = in_language(shown.plan, current_language())
+    current = plan.page(number)
     values = posted if posted is not None else form_values(shown.answers, current)
     questions = render_groups(page_assets(plan.instrument, current).groups, values, errors)
     return render_template(
         "respondent/page.html", token=token, instrument_title=plan.instrument.title,
         page=current, number=number, total=plan.total, questions=questions, errors=errors,
+        content_language=plan.instrument.language,
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import render_template
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from instruments.translations import localised
 from survey.db import get_session
+from survey.i18n import current_language
 from survey.respondent import bp
 from survey.respondent.charts import score_chart
 from survey.respondent.links import follow, token_route
@@ -19,7 +21,8 @@ def thanks(token: str) -> str | WerkzeugResponse:
     shown = respondent.thanks(get_session(), token)
     if isinstance(shown, respondent.Goto):
         return follow(token, shown)
-    chart = score_chart(shown.instrument, shown.scores) if shown.instrument is not None else None
+    instrument = shown.instrument and localised(shown.instrument, current_language())
+    chart = score_chart(instrument, shown.scores) if instrument is not None else None
     return render_template(
         "respondent/thanks.html", token=token, wave_label=shown.wave_label, chart=chart,
         show_own_scores=shown.show_own_scores,

@@ -28,6 +28,8 @@ Where things happen:
 | texts are stopped by a STOP reply | `text_messages.opt_out_by_number` |
 | texts are stopped on the link's page (audited) | `text_messages.texts_for_link` |
 | consent is recorded | `consent.record_consent` |
+| a link's (participant's) language is read or switched | `languages.link_language`, `.set_link_language` |
+| a page is worded in the participant's language | `responses.in_language` |
 | an answer is saved (each item type in its own column) | `responses.save_page` |
 | scores are written (at submission) | `responses.complete` |
 | a participant withdraws | `withdrawal.withdraw` |

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 DAYS_PER_MONTH = 365.25 / 12
 LONG_COLUMNS = ["participant", "team", "trust", "role", "role_group", "wave", "months", "scale",
-                "score", "items_answered"]
+                "score", "items_answered", "language"]
 
 
 def submitted_responses(study: Study) -> Select:
@@ -54,15 +54,16 @@ def long_scores(db: Session, study: Study, scale: str | None = None) -> pd.DataF
     import pandas as pd  # here, not at the top: importing the app stays free of pandas
 
     query = submitted_responses(study).add_columns(ScaleScore.scale, ScaleScore.score,
-                                          ScaleScore.items_answered)
+                                          ScaleScore.items_answered, Response.language)
     query = query.join(ScaleScore, ScaleScore.response_id == Response.id)
     if scale is not None:
         query = query.where(ScaleScore.scale == scale)
     rows = [
         (code, team, trust, role.value, role.audience, wave,
-         round((submitted.date() - anchor).days / DAYS_PER_MONTH, 4), scale_id, score, answered)
-        for code, team, trust, role, wave, anchor, submitted, _rid, scale_id, score, answered
-        in db.execute(query.order_by(Participant.code, Wave.index, ScaleScore.scale))
+         round((submitted.date() - anchor).days / DAYS_PER_MONTH, 4), scale_id, score, answered,
+         language)
+        for code, team, trust, role, wave, anchor, submitted, _rid, scale_id, score, answered,
+        language in db.execute(query.order_by(Participant.code, Wave.index, ScaleScore.scale))
     ]
     frame = pd.DataFrame(rows, columns=LONG_COLUMNS)
     frame["score"] = frame["score"].astype(float)
@@ -81,8 +82,8 @@ def item_answers(db: Session, study: Study, instrument_id: str, version: int,
     import pandas as pd
 
     responses = db.execute(
-        submitted_responses(study).where(Response.instrument_id == instrument_id,
-                                Response.instrument_version == version)
+        submitted_responses(study).add_columns(Response.language)
+        .where(Response.instrument_id == instrument_id, Response.instrument_version == version)
         .order_by(Participant.code, Wave.index)
     ).all()
     query = select(Answer.response_id, Answer.item_id, Answer.value, Answer.value_number,
@@ -91,7 +92,7 @@ def item_answers(db: Session, study: Study, instrument_id: str, version: int,
         query = query.where(Answer.value_text.is_(None))
     answers = db.execute(
         query.join(Response, Answer.response_id == Response.id)
-        .where(Response.id.in_([r[-1] for r in responses]))
+        .where(Response.id.in_([r[7] for r in responses]))
     ).all() if responses else []
     numbers = [(rid, item, number if number is not None else value)
                for rid, item, value, number, text in answers if text is None]
@@ -106,9 +107,10 @@ def item_answers(db: Session, study: Study, instrument_id: str, version: int,
                    .pivot(index="response_id", columns="item_id", values="value"))
         wide = wide.join(written, how="outer")
     meta = pd.DataFrame(
-        [(rid, code, team, trust, role.value, role.audience, wave)
-         for code, team, trust, role, wave, _anchor, _at, rid in responses],
-        columns=["response_id", "participant", "team", "trust", "role", "role_group", "wave"],
+        [(rid, code, team, trust, role.value, role.audience, wave, language)
+         for code, team, trust, role, wave, _anchor, _at, rid, language in responses],
+        columns=["response_id", "participant", "team", "trust", "role", "role_group", "wave",
+                 "language"],
     ).set_index("response_id")
     frame = meta.join(wide).reset_index(drop=True)
     if keyed:

@@ -43,6 +43,8 @@ from survey.services.audit import record_event
 from survey.services.study_setup import StudySpec, WaveSpec, apply_study
 
 STUDY_CODE = "demo"
+#: Every this many demo participants answers in Welsh (pages, emails and the language column).
+WELSH_EVERY = 6
 DEMO_PASSWORD = "peerpulse-demo"  # noqa: S105  # nosec B105 - printed for the local demo only
 TRUSTS = {
     "NRT": ("North Riverside NHS Foundation Trust", [
@@ -178,7 +180,7 @@ def _participant(db: Session, rng: random.Random, study: Study, team: Team, role
     anchor = today - dt.timedelta(days=273 + rng.randint(-3, 12))
     participant = Participant(
         study=study, team=team, role=role, code=f"D{number:03d}{rng.randrange(16**4):04X}",
-        anchor_date=anchor,
+        anchor_date=anchor, language="cy" if number % WELSH_EVERY == 0 else "en",
     )
     participant.contact = Contact(study=study, external_id=f"DEMO-{number:03d}",
                                   email=f"participant{number:03d}@example.org",
@@ -233,6 +235,7 @@ def _history(db: Session, rng: random.Random, participant: Participant, waves: l
         response = Response(invitation=invitation, instrument_id=instrument.id,
                             instrument_version=instrument.version,
                             instrument_hash=instrument.content_hash,
+                            language=participant.language,
                             started_at=submitted - dt.timedelta(minutes=7),
                             updated_at=submitted, submitted_at=submitted)
         response.answers = [Answer(item_id=k, value=v, answered_at=submitted)

@@ -1,9 +1,10 @@
 """Enrolment: checking a participants CSV (all or nothing) and applying it as an upsert.
 
 The file's header is `external_id,email,name,role,team_code,anchor_date`, optionally followed by
-`mobile` (any UK or international form; stored as E.164) and `channel` (email, sms or both;
-default email when there is an address, sms when there is only a number); a participant
-needs an email address or a mobile number. Every problem is
+`mobile` (any UK or international form; stored as E.164), `channel` (email, sms or both;
+default email when there is an address, sms when there is only a number) and `language` (a
+code such as `cy`; empty means the study's default); a participant needs an email address or
+a mobile number. Every problem is
 reported with its line and column (an InputError listing them all); if there is any, nothing
 is written. Importing the same file again updates the people already enrolled (matched by the
 trust's external_id) and never duplicates them. Contact details go only into Contact.
@@ -22,6 +23,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from instruments.languages import LANGUAGES
 from survey.models import Channel, Contact, Participant, Role, Study, Team, User
 from survey.services.audit import record_event
 from survey.services.errors import InputError, Problem
@@ -30,7 +32,8 @@ from survey.services.text_messages import CHANNELS, default_channel, parse_mobil
 
 COLUMNS = ("external_id", "email", "name", "role", "team_code", "anchor_date")
 # Columns a file may add after the required ones (in any order).
-OPTIONAL_COLUMNS = ("mobile", "channel")
+LANGUAGE_COLUMN = "language"
+OPTIONAL_COLUMNS = ("mobile", "channel", LANGUAGE_COLUMN)
 ROLES = tuple(role.value for role in Role)
 MAX_LENGTHS = {"external_id": 80, "email": 254, "name": 200, "team_code": 40, "mobile": 40}
 TEMPLATE_ROWS = (
@@ -53,6 +56,7 @@ class EnrolmentRow:
     anchor_date: dt.date
     mobile: str | None = None
     channel: Channel = Channel.EMAIL
+    language: str | None = None  # None: the study's default (new) or unchanged (existing)
 
 
 @dataclass
@@ -116,10 +120,15 @@ def check_values(
                 Problem("anchor_date",
                         f"'{v['anchor_date']}' is not a date in ISO 8601 form (YYYY-MM-DD)", line)
             )
+    language = (values.get(LANGUAGE_COLUMN) or "").strip().lower() or None
+    if language is not None and language not in LANGUAGES:
+        problems.append(Problem(LANGUAGE_COLUMN, line=line, message=(
+            f"'{values.get(LANGUAGE_COLUMN) or ''}' is not a language PeerPulse supports; "
+            f"use one of {', '.join(LANGUAGES)} or leave it empty for the study's default")))
     if problems or team is None or anchor is None:
         return None, problems
     row = EnrolmentRow(line, v["external_id"], email or None, v["name"], Role(v["role"]), team,
-                       anchor, mobile, channel or default_channel(email, mobile))
+                       anchor, mobile, channel or default_channel(email, mobile), language)
     return row, []
 
 
@@ -196,7 +205,7 @@ def parse_csv(db: Session, data: bytes | str, study: Study) -> list[EnrolmentRow
     if header_problems:
         header_problems.append(Problem(None, line=1, message=(
             f"the header must be {','.join(COLUMNS)}, optionally with "
-            f"{' and '.join(OPTIONAL_COLUMNS)} after them")))
+            f"{', '.join(OPTIONAL_COLUMNS)} after them")))
         raise InputError(header_problems)
 
     teams = _teams(db)
@@ -274,7 +283,7 @@ def apply_rows(
         if contact is None:
             participant = Participant(
                 study=study, code=new_code(taken), team=row.team, role=row.role,
-                anchor_date=row.anchor_date,
+                anchor_date=row.anchor_date, language=row.language or study.default_language,
             )
             participant.contact = Contact(
                 study_id=study.id, external_id=row.external_id, email=row.email, name=row.name,
@@ -285,15 +294,17 @@ def apply_rows(
         else:
             participant = contact.participant
             before = (participant.team_id, participant.role, participant.anchor_date,
-                      contact.email, contact.name, contact.mobile, contact.channel)
+                      contact.email, contact.name, contact.mobile, contact.channel,
+                      participant.language)
             participant.team = row.team
             participant.role = row.role
             anchor_changed = participant.anchor_date != row.anchor_date
             participant.anchor_date = row.anchor_date
             contact.email, contact.name = row.email, row.name
             contact.mobile, contact.channel = row.mobile, row.channel
+            participant.language = row.language or participant.language
             after = (row.team.id, row.role, row.anchor_date, row.email, row.name, row.mobile,
-                     row.channel)
+                     row.channel, participant.language)
             if before == after:
                 result.unchanged += 1
             else:

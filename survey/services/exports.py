@@ -38,7 +38,9 @@ DOES_NOT_APPLY_LABEL = "Does not apply"
 #: Stata's longest variable label; the codebook keeps the full wording.
 STATA_LABEL_LENGTH = 80
 #: The columns of an item table before the items.
-ID_COLUMNS = ("participant", "team", "trust", "role", "role_group", "wave")
+ID_COLUMNS = ("participant", "team", "trust", "role", "role_group", "wave", "language")
+#: The columns that identify a row of the wide table.
+WIDE_INDEX = ("participant", "team", "trust", "role", "role_group")
 
 README = """PeerPulse export of study "{name}" ({code})
 
@@ -46,10 +48,14 @@ long.csv      one row per participant x wave x scale: participant (random study 
               linkable to a person outside PeerPulse), team, trust, role, role_group
               (managers answer the colleague survey), wave, months (time from the
               participant's anchor date to their answer), scale, score (mean of items after
-              reverse keying; empty when too few items were answered), items_answered.
-wide.csv      the same scores, one row per participant, a column per scale and wave (identity_w1 ...).
+              reverse keying; empty when too few items were answered), items_answered,
+              language (the language the questionnaire was answered in: en English, cy Welsh;
+              the language of its last page, where a person switched part way).
+wide.csv      the same scores, one row per participant, a column per scale and wave (identity_w1 ...)
+              and the language of each wave's answers (language_w1 ...).
 items_*.csv   item answers of each instrument version, one row per response. Reverse-keyed
-              items are as answered (not reversed). Two kinds of missing answer:
+              items are as answered (not reversed); `language` as in long.csv, so the two
+              language versions can be compared. Two kinds of missing answer:
                 -9     = "Does not apply" (the respondent chose it)
                 empty  = not answered
               Treat -9 as missing in analyses (R: read.csv(f, na.strings = c("", "-9"));
@@ -109,6 +115,7 @@ LONG_LABELS: dict[str, str | None] = {
     "scale": "Scale",
     "score": "Scale score (mean of items after reverse keying, 1-5)",
     "items_answered": "Items of the scale answered",
+    "language": "Language answered in (en English, cy Welsh)",
 }
 
 
@@ -166,7 +173,8 @@ def item_table(db: Session, study: Study, instrument: Instrument, free_text: boo
         if item.type == CHOICE:
             value_labels[item.id] = {o.value: o.label for o in item.options}
     whole = [i.id for i in kept if i.type == NUMBER and i.number is not None and i.number.integer]
-    return Table(frame, {i.id: i.text for i in kept}, value_labels,
+    labels: dict[str, str | None] = {"language": LONG_LABELS["language"]}
+    return Table(frame, {**labels, **{i.id: i.text for i in kept}}, value_labels,
                  likert if instrument.not_applicable_label else [], whole)
 
 
@@ -205,6 +213,17 @@ def write_dta(table: Table, path: Path) -> None:
                          missing_user_values=missing)
 
 
+def wide_table(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per participant: a column per scale and wave, and the language of each wave."""
+    if long.empty:
+        return long
+    wide = analysis.long_to_wide(long, index=WIDE_INDEX)
+    languages = analysis.long_to_wide(long.drop_duplicates([*WIDE_INDEX, "wave"]), index=WIDE_INDEX,
+                                      columns=("wave",), values="language")
+    languages.columns = [*WIDE_INDEX, *(f"language_{c}" for c in languages.columns[len(WIDE_INDEX):])]
+    return wide.merge(languages, on=list(WIDE_INDEX))
+
+
 def build_export(db: Session, study: Study, user: User | None, free_text: bool = True) -> bytes:
     """The study's export as a zip archive; the export itself is audited.
 
@@ -219,8 +238,7 @@ def build_export(db: Session, study: Study, user: User | None, free_text: bool =
             tempfile.TemporaryDirectory() as tmp:
         archive.writestr("README.txt", README.format(name=study.name, code=study.code)
                          + (FREE_TEXT_NOTE if free_text else NO_FREE_TEXT_NOTE))
-        wide = (analysis.long_to_wide(long, index=("participant", "team", "trust", "role", "role_group"))
-                if not long.empty else long)
+        wide = wide_table(long)
         tables = {"long": Table(long, dict(LONG_LABELS)), "wide": Table(wide)}
         for instrument in instruments:
             name = f"items_{instrument.id}_v{instrument.version}"

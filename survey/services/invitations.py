@@ -207,6 +207,7 @@ def _queue_messages(
         closes_at=invitation.closes_at,
         zone=schedule.SendingRules.for_study(study).zone,
         first_wave=invitation.wave.is_baseline,
+        language=invitation.participant.language,
     )
     db.add(
         OutboxMessage(

@@ -277,9 +277,11 @@ def save_page(
         return found
     visit, plan = found
     answers = read_answers(plan.instrument, plan.page(number))
-    response = responses.start_or_resume(db, visit.invitation(db), now)
+    invitation = visit.invitation(db)
+    response = responses.start_or_resume(db, invitation, now)
     if not responses.save_page(db, response, plan, number, answers, now):
         return Goto(Where.THANKS)  # submitted meanwhile: nothing changed
+    response.language = invitation.participant.language  # the language of the latest page saved
     if number == plan.total:
         responses.complete(db, response, plan, now)
         return Goto(Where.THANKS)

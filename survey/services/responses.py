@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from instruments import Instrument, Page, load_instrument, score_scales
 from instruments.answers import AnswerValue, problem
 from instruments.model import NUMBER
+from instruments.translations import localised
 from survey.db import utcnow
 from survey.models import (
     Answer,
@@ -119,6 +120,21 @@ def pinned_questionnaire(response: Pinned, first_wave: bool) -> Questionnaire:
 
 
 @lru_cache(maxsize=64)
+def in_language(plan: Questionnaire, language: str) -> Questionnaire:
+    """The same pages, items and order, worded in `language` (as they are if it has no texts)."""
+    worded = localised(plan.instrument, language)
+    if worded is plan.instrument:
+        return plan
+    return Questionnaire(worded, tuple(worded_page(worded, page) for page in plan.pages))
+
+
+def worded_page(worded: Instrument, page: Page) -> Page:
+    """`page` (same id and items) with the title, intro and items of `worded` (a localised copy)."""
+    spec = next(p for p in worded.pages(first_wave=True) if p.id == page.id)
+    return Page(page.id, spec.title, spec.intro, tuple(worded.item(item.id) for item in page.items))
+
+
+@lru_cache(maxsize=64)
 def _questionnaire(instrument: Instrument, first_wave: bool) -> Questionnaire:
     """The pages of an instrument at a wave, worked out once per instrument version."""
     return Questionnaire(instrument, tuple(instrument.pages(first_wave)))
@@ -161,6 +177,7 @@ def start_or_resume(
         instrument_id=instrument.id,
         instrument_version=instrument.version,
         instrument_hash=instrument.content_hash,
+        language=invitation.participant.language,
         started_at=now or utcnow(),
         updated_at=now or utcnow(),
         pages_saved=[],

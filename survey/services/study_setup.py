@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from instruments import InstrumentError, Problem, load_instrument
 from instruments.fields import FieldReader
+from instruments.languages import LANGUAGES, SOURCE_LANGUAGE
 from instruments.source import SourceMap, read_yaml
 from survey.config import DEFAULT_TIMEZONE
 from survey.models import Invitation, Role, Study, StudyInstrument, Wave
@@ -28,7 +29,7 @@ from survey.services.instrument_versions import CONSENT_DIR
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 STUDY_FIELDS = ("code", "name", "timezone", "sending", "show_own_scores", "consent_version",
-                "retention_days", "instruments", "waves")
+                "retention_days", "instruments", "waves", "default_language")
 WAVE_FIELDS = ("index", "label", "offset_days", "fixed_date", "window_days", "reminders")
 
 
@@ -58,6 +59,7 @@ class StudySpec:
     instruments: tuple[tuple[Role, str, int], ...] = ()
     waves: tuple[WaveSpec, ...] = ()
     retention_days: int | None = None
+    default_language: str = SOURCE_LANGUAGE
 
 
 def read_study_file(
@@ -93,11 +95,33 @@ def read_study_file(
                    f"there is no consent text v{consent}.html in survey/templates/respondent/consent/")
     retention = _retention_days(reader, root)
     instruments = _instruments(reader, root)
+    language = _default_language(reader, root, instruments)
     waves = _waves(reader, root)
     if reader.problems or code is None or name is None:
         return None, reader.problems
     return StudySpec(code, name, timezone, hours, weekdays_only,
-                     True if show is None else show, consent, instruments, waves, retention), []
+                     True if show is None else show, consent, instruments, waves, retention,
+                     language), []
+
+
+def _default_language(reader: FieldReader, root: SourceMap,
+                      instruments: tuple[tuple[Role, str, int], ...]) -> str:
+    """The language of participants enrolled without one: supported, and in every instrument."""
+    language = reader.text(root, "default_language", None, required=False) or SOURCE_LANGUAGE
+    if language not in LANGUAGES:
+        reader.add(root.line_of("default_language"), None, "default_language",
+                   f"unknown language {language!r}; use one of {', '.join(LANGUAGES)}")
+        return SOURCE_LANGUAGE
+    for _role, instrument_id, version in instruments:
+        try:
+            instrument = load_instrument(instrument_id, version)
+        except InstrumentError:
+            continue  # reported by _instruments
+        if language not in instrument.languages:
+            reader.add(root.line_of("default_language"), None, "default_language",
+                       f"{instrument.key} has no {language!r} texts (it declares "
+                       f"{', '.join(instrument.languages)}); choose another instrument version")
+    return language
 
 
 def _retention_days(reader: FieldReader, root: SourceMap) -> int | None:
@@ -220,6 +244,7 @@ def apply_study(db: Session, spec: StudySpec) -> Study:
     study.send_weekdays_only, study.show_own_scores = spec.weekdays_only, spec.show_own_scores
     study.consent_version = spec.consent_version
     study.retention_days = spec.retention_days
+    study.default_language = spec.default_language
     current = {si.role: si for si in study.instruments}
     for role, instrument_id, version in spec.instruments:
         assignment = current.get(role) or StudyInstrument(study=study, role=role)

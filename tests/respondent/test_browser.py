@@ -51,7 +51,7 @@ def answer(page: Any, values: dict[str, str]) -> None:
 def submit(page: Any) -> None:
     """Press the page's main button and wait for the next page."""
     with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
+        page.locator("main form .actions button[type=submit]").click()
 
 
 def test_consent_answer_close_reopen_resume_finish(
@@ -173,7 +173,7 @@ def test_other_respondent_pages_are_accessible(db: Session, page: Any, live_serv
     page.goto(f"{live_server}{other.url}/page/1")
     page.locator('input[name="pw_id_1"][value="5"]').evaluate("e => { e.value = '9'; e.checked = true; }")
     with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
+        page.locator("main form .actions button[type=submit]").click()
     assert page.get_by_role("heading", name="Something in that request was not right").is_visible()
     check_accessible(page, "bad request (tampered form)")
     assert stored_answers(db, other.invitation) == {}
