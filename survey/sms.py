@@ -13,6 +13,7 @@ renders the whole text itself (survey/templates/sms/), so that it can count its 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,23 +21,36 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from survey.mail import ConnectionFailure, PermanentFailure, TemporaryFailure
+from instruments.languages import SOURCE_LANGUAGE
+from survey.i18n import translations
+from survey.mail import N_, ConnectionFailure, PermanentFailure, TemporaryFailure
 from survey.services.tokens import survey_url
 
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "sms"
 SURVEY_MINUTES = "5-8"  # GSM-7 has no en dash: keep texts in one 160-character segment
+# TRANSLATORS: a text message's "open until" date as a CLDR pattern (EEE short weekday, d day,
+# MMM short month). Keep it to letters of the GSM 03.38 alphabet (no circumflexes), short, and
+# free of a weekday that would need a mutation: a text must fit one 160-character segment.
+LAST_DAY_FORMAT = N_("EEE d MMM")
 NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"
 BACKENDS = ("file", "notify")
 
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATE_DIR),
-    autoescape=False,  # noqa: S701  # nosec B701 - plain text for a phone, never HTML
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+@functools.lru_cache(maxsize=8)
+def _environment(language: str) -> Environment:
+    """The text templates' Jinja environment for one language (its gettext installed)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=False,  # noqa: S701  # nosec B701 - plain text for a phone, never HTML
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 @dataclass(frozen=True)
@@ -66,9 +80,11 @@ class SmsSettings:
 
 
 def render_survey_sms(
-    kind: str, *, base_url: str, token: str, closes_at: dt.datetime, zone: ZoneInfo
+    kind: str, *, base_url: str, token: str, closes_at: dt.datetime, zone: ZoneInfo,
+    language: str = SOURCE_LANGUAGE,
 ) -> str:
-    """The text of an invitation (kind "invite") or a reminder ("remind"): link and opt-out."""
+    """The text of an invitation (kind "invite") or a reminder ("remind"): link and opt-out,
+    in the participant's `language` (a code of instruments.languages)."""
     if kind not in ("invite", "remind"):
         raise ValueError(f"unknown text message kind '{kind}'")
     # As in the emails: the window closes at the start of a sending slot, so the last full
@@ -76,10 +92,11 @@ def render_survey_sms(
     last_day = (closes_at.astimezone(zone) - dt.timedelta(minutes=1)).date()
     context = {
         "survey_link": survey_url(base_url, token),
-        "last_day": f"{last_day:%a} {last_day.day} {last_day:%b}",
+        "last_day": format_date(last_day, translations(language).gettext(LAST_DAY_FORMAT),
+                                locale=language),
         "minutes": SURVEY_MINUTES,
     }
-    return _env.get_template(f"{kind}.txt").render(context).strip()
+    return _environment(language).get_template(f"{kind}.txt").render(context).strip()
 
 
 # --- Segments ------------------------------------------------------------------------------

@@ -189,7 +189,8 @@ def _queue_messages(
         assert contact.mobile is not None
         text = render_survey_sms(kind, base_url=settings.base_url, token=token,
                                  closes_at=invitation.closes_at,
-                                 zone=schedule.SendingRules.for_study(study).zone)
+                                 zone=schedule.SendingRules.for_study(study).zone,
+                                 language=invitation.participant.language)
         db.add(OutboxMessage(
             dedupe_key=f"sms:{dedupe_key}", kind=kind, channel="sms", invitation_id=invitation.id,
             recipient=contact.mobile, subject="", body_text=text, body_html="",

@@ -238,21 +238,57 @@ def test_file_backend_writes_one_file_per_text(
     assert {p.read_text().splitlines()[0] for p in files} == {f"To: {SAM}", f"To: {ALEX}"}
 
 
+def test_a_welsh_participant_gets_welsh_texts_and_a_welsh_opt_out_page(
+    db: Session, make_app: Callable[..., Flask], notify: FakeNotify
+) -> None:
+    app = sms_app(make_app, notify)
+    study = f.StudyFactory(code="pulse")
+    f.TeamFactory(code="NORTH")
+    f.WaveFactory(study=study, index=1, offset_days=0, window_days=21, reminder_offsets=[3])
+    db.flush()
+    enrolment.import_csv(db, study, (
+        "external_id,email,name,role,team_code,anchor_date,mobile,channel,language\n"
+        f"E1,,Sam,peer_worker,NORTH,{ANCHOR},07911 123456,,cy\n"
+        f"E2,,Alex,colleague,NORTH,{ANCHOR},07700 123456,,\n"))
+    db.commit()
+    assert run(app, db, OPENS).delivery.sent == 2
+    welsh, english = notify.to(SAM)[0].body, notify.to(ALEX)[0].body
+    assert welsh.startswith("Arolwg PeerPulse ar agor tan ") and welsh.endswith(
+        "Atebwch STOP i atal negeseuon")
+    assert english.startswith("PeerPulse survey open until ") and english.endswith(
+        "Reply STOP to stop texts")
+    assert count_segments(welsh).encoding == "GSM-7"
+    token = LINK.search(welsh)
+    assert token is not None
+    page = app.test_client().get(f"/r/{token.group(1)}/texts")
+    assert '<html lang="cy"' in page.get_data(as_text=True)
+    assert "Atal negeseuon testun" in page.get_data(as_text=True)
+
+
+OPT_OUT = {"en": "Reply STOP to stop texts", "cy": "Atebwch STOP i atal negeseuon"}
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
 @pytest.mark.parametrize("base_url", ["https://peerpulse.example.org",
                                       "https://pulse.cwmtafmorgannwg.wales.nhs.uk"])
 @pytest.mark.parametrize("kind", ["invite", "remind"])
-def test_each_text_fits_one_segment(kind: str, base_url: str) -> None:
-    # A real link token (24 random bytes: 32 characters) and the longest date form.
+def test_each_text_fits_one_segment(kind: str, base_url: str, language: str) -> None:
+    # A real link token (24 random bytes: 32 characters) and every closing date of a year, so
+    # that the longest weekday and month names of each language are among them.
     token = secrets.token_urlsafe(24)
     assert len(token) == 32
-    closes = dt.datetime(2026, 9, 30, 9, 0, tzinfo=dt.UTC) + DAY  # "Wed 30 Sep"
-    text = render_survey_sms(kind, base_url=base_url, token=token, closes_at=closes,
-                             zone=ZoneInfo("Europe/London"))
-    count = count_segments(text)
-    print(f"{kind} via {base_url}: {count.units} characters ({count.encoding}), "
-          f"{count.segments} segment")
-    assert count.encoding == "GSM-7" and count.segments == 1 and count.units <= 160
-    assert f"{base_url}/r/{token}" in text and text.endswith("Reply STOP to stop texts")
+    first = dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.UTC)
+    texts = [render_survey_sms(kind, base_url=base_url, token=token, closes_at=first + n * DAY,
+                               zone=ZoneInfo("Europe/London"), language=language)
+             for n in range(366)]
+    longest = max(texts, key=len)
+    count = count_segments(longest)
+    print(f"{kind} in {language} via {base_url}: longest {count.units} characters "
+          f"({count.encoding}), {count.segments} segment")
+    for text in texts:
+        count = count_segments(text)
+        assert count.encoding == "GSM-7" and count.segments == 1 and count.units <= 160, text
+        assert f"{base_url}/r/{token}" in text and text.endswith(OPT_OUT[language])
 
 
 def test_segment_counting() -> None:
