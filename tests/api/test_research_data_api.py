@@ -46,7 +46,9 @@ def test_long_data_as_json_matches_the_database(db: Session, client: FlaskClient
     body = response.get_json()
     assert body["study"] == study.code
     assert body["columns"] == ["participant", "team", "trust", "role", "role_group", "wave", "months",
-                               "scale", "score", "items_answered"]
+                               "scale", "score", "items_answered", "language"]
+    assert {r["language"] for r in body["rows"]} == set(db.scalars(
+        select(m.Response.language).where(m.Response.submitted_at.is_not(None))))
     stored = _stored_scores(db, study)
     assert len(stored) == 2 * (8 * 2 + 11)  # two scales: 8 peers at two waves, 11 colleagues at one
     got = {(r["participant"], r["wave"], r["scale"]): (r["score"], r["items_answered"])
