@@ -40,6 +40,11 @@ CHANNEL_CHOICES = [
     SelectChoice("both", "Email and text message"),
 ]
 
+LANGUAGE_CHOICES = [
+    SelectChoice("", "The study's default"),
+    *(SelectChoice(code, name) for code, name in ENGLISH_NAMES.items()),
+]
+
 
 class ParticipantForm(FlaskForm):
     """Add or edit one participant (team, role, anchor date and contact details)."""
@@ -53,8 +58,7 @@ class ParticipantForm(FlaskForm):
     mobile = StringField("Mobile number (optional, for text messages)")
     channel = SelectField("Invitations and reminders by", choices=CHANNEL_CHOICES, default="")
     language = SelectField("Language of their survey pages, emails and texts", default="",
-                           choices=[("", "The study's default"),
-                                    *((code, name) for code, name in ENGLISH_NAMES.items())])
+                           choices=LANGUAGE_CHOICES)
 
 
 # --- Trusts, teams and staff accounts (administrators only) ------------------------------------

@@ -38,8 +38,9 @@ ROLES = tuple(role.value for role in Role)
 MAX_LENGTHS = {"external_id": 80, "email": 254, "name": 200, "team_code": 40, "mobile": 40}
 TEMPLATE_ROWS = (
     ("E1001", "sam.peer@example.nhs.uk", "Sam Peer", "peer_worker", "TEAM001", "2026-01-05",
-     "07911 123456", "both"),
-    ("E1002", "alex.colleague@example.nhs.uk", "", "colleague", "TEAM001", "2026-01-05", "", ""),
+     "07911 123456", "both", ""),
+    ("E1002", "alex.colleague@example.nhs.uk", "", "colleague", "TEAM001", "2026-01-05", "", "",
+     "cy"),
 )
 
 

@@ -87,7 +87,7 @@ def test_template_download(client: FlaskClient, db: Session, auth: StaffLogin,
     signed_in(db, auth)
     response = client.get("/admin/studies/pulse/participants/template.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert response.get_data(as_text=True).splitlines()[0] == HEADER.strip() + ",mobile,channel"
+    assert response.get_data(as_text=True).splitlines()[0] == HEADER.strip() + ",mobile,channel,language"
 
 
 def upload(client: FlaskClient, text: str) -> tuple[int, str]:
@@ -132,12 +132,13 @@ def test_add_edit_and_move_a_participant(client: FlaskClient, db: Session, auth:
     edit_url = f"/admin/studies/pulse/participants/{kim.code}/edit"
     page = client.get(edit_url).get_data(as_text=True)
     assert 'value="kim@example.nhs.uk"' in page and '<option selected value="NORTH">' in page
+    assert '<option selected value="en">English</option>' in page  # the study's default
     moved = client.post(edit_url, data=form | {"team_code": "SOUTH", "email": "kim@trust.nhs.uk",
-                                               "external_id": "ignored"})
+                                               "external_id": "ignored", "language": "cy"})
     assert moved.status_code == 302
     db.rollback()  # end the read snapshot
     kim = db.scalars(select(m.Participant)).one()
-    assert kim.team.code == "SOUTH"
+    assert (kim.team.code, kim.language) == ("SOUTH", "cy")
     assert kim.contact is not None
     assert (kim.contact.email, kim.contact.external_id) == ("kim@trust.nhs.uk", "E9")
     assert client.get("/admin/studies/pulse/participants/PNOPE/edit").status_code == 404

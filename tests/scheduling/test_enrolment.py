@@ -123,7 +123,7 @@ def test_the_template_is_a_valid_file(db: Session) -> None:
     f.TeamFactory(code="TEAM001")
     db.commit()
     text = enrolment.template_csv()
-    assert text.splitlines()[0] == HEADER.strip() + ",mobile,channel"
+    assert text.splitlines()[0] == HEADER.strip() + ",mobile,channel,language"
     assert enrolment.import_csv(db, study, text).created == 2
 
 
