@@ -23,6 +23,17 @@ _LANGUAGE_OF_LINK = (
 )
 
 
+#: Where a session keeps the languages of the links it has read (a web request's session lives
+#: as long as its request): survey.services.respondent.read_visit reads the language with the
+#: rest of the link, so the page's language needs no second query.
+_SEEN = "peerpulse_link_languages"
+
+
+def remember_link_language(db: Session, token_hash: str, language: str) -> None:
+    """Note the language of a link (of a participant still taking part) read by another query."""
+    db.info.setdefault(_SEEN, {})[token_hash] = language
+
+
 def _link(db: Session, token: str) -> tuple[str, int] | None:
     token_hash = lookup_hash(token)
     if token_hash is None:
@@ -33,6 +44,12 @@ def _link(db: Session, token: str) -> tuple[str, int] | None:
 
 def link_language(db: Session, token: str) -> str | None:
     """The language of a link's participant (still taking part); None for an unknown link."""
+    token_hash = lookup_hash(token)
+    if token_hash is None:
+        return None
+    seen = db.info.get(_SEEN, {}).get(token_hash)
+    if seen is not None:
+        return str(seen)
     found = _link(db, token)
     return None if found is None else found[0]
 
@@ -50,4 +67,7 @@ def set_link_language(db: Session, token: str, language: str) -> bool:
         return False
     if found[0] != language:
         db.execute(update(Participant).where(Participant.id == found[1]).values(language=language))
+    token_hash = lookup_hash(token)
+    if token_hash is not None:
+        remember_link_language(db, token_hash, language)
     return True

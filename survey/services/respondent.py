@@ -20,7 +20,7 @@ from instruments import Instrument, Page
 from instruments.answers import AnswerValue
 from survey.db import utcnow
 from survey.models import Answer, Invitation, InvitationStatus, LinkToken, Participant, Response, Study, Wave
-from survey.services import responses
+from survey.services import languages, responses
 from survey.services.consent import consent_is_current, record_consent
 from survey.services.responses import Questionnaire, WaveScores
 from survey.services.tokens import lookup_hash
@@ -66,6 +66,7 @@ class Visit:
     wave_label: str
     show_own_scores: bool
     response: StartedResponse | None
+    language: str = "en"  # the participant's (survey.services.languages)
 
     def invitation(self, db: Session) -> Invitation:
         """The ORM invitation, with its participant, study and wave (for an action that writes)."""
@@ -89,7 +90,7 @@ _VISIT = (
         Study.consent_version, Study.show_own_scores, Wave.is_baseline, Wave.label,
         Response.id, Response.instrument_id, Response.instrument_version, Response.instrument_hash,
         Response.pages_saved, Answer.item_id.label("answer_item"), Answer.value.label("answer_value"),
-        Answer.value_number, Answer.value_text,
+        Answer.value_number, Answer.value_text, Participant.language,
     )
     .select_from(LinkToken)
     .join(Invitation, Invitation.id == LinkToken.invitation_id)
@@ -115,7 +116,7 @@ def read_visit(db: Session, token: str) -> Visit | None:
         return None
     (invitation_id, status, opens_at, closes_at, active, decision, given_version, study_version,
      show_own_scores, first_wave, wave_label, response_id, instrument_id, instrument_version,
-     instrument_hash, pages_saved, *_answer) = rows[0]
+     instrument_hash, pages_saved, *_answer, language) = rows[0]
     response = None
     if response_id is not None:
         answers: dict[str, AnswerValue] = {
@@ -124,10 +125,12 @@ def read_visit(db: Session, token: str) -> Visit | None:
         }
         response = StartedResponse(response_id, instrument_id, instrument_version, instrument_hash,
                                    pages_saved, answers)
+    if active:  # the page's language then needs no query of its own
+        languages.remember_link_language(db, token_hash, str(language))
     return Visit(
         invitation_id, status, opens_at, closes_at, bool(active),
         consent_is_current(decision, given_version, study_version), bool(first_wave),
-        wave_label, show_own_scores, response,
+        wave_label, show_own_scores, response, str(language),
     )
 
 
