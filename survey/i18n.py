@@ -18,7 +18,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations, refresh
 
 from instruments.languages import LANGUAGES, SOURCE_LANGUAGE, language_name
 
@@ -93,11 +93,33 @@ def translations(language: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS_DIR), [language], DOMAIN)
 
 
+def _page_translations() -> NullTranslations:
+    """This request's translations, looked up once (Flask-Babel's own lookup runs per string)."""
+    found: NullTranslations | None = g.get("page_translations")
+    if found is None:
+        found = g.page_translations = get_translations()
+    return found
+
+
+def change_language(language: str) -> None:
+    """Render the rest of this request in another language (after the switch)."""
+    g.language = language
+    g.pop("page_translations", None)
+    refresh()
+
+
 def init_app(app: Flask) -> None:
     """Compile missing catalogues, set up Flask-Babel and the templates' language helpers."""
     for problem in compile_catalogues():
         app.logger.warning("translations: %s", problem)
     babel.init_app(app, default_locale=SOURCE_LANGUAGE, locale_selector=request_language,
                    default_translation_directories=str(TRANSLATIONS_DIR), default_domain=DOMAIN)
+    # The templates' _() and ngettext(), as Flask-Babel installs them, but with the request's
+    # translations found once: a survey page marks a dozen strings.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda text: _page_translations().ugettext(text),
+        lambda singular, plural, n: _page_translations().ungettext(singular, plural, n),
+        newstyle=True,
+    )
     app.jinja_env.globals.update(current_language=current_language, language_name=language_name,
                                  languages=LANGUAGES)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import g, redirect, request, url_for
-from flask_babel import refresh
+from flask import redirect, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from instruments.languages import LANGUAGES
 from survey.db import get_session
-from survey.i18n import register_language_source
+from survey.i18n import change_language, register_language_source
 from survey.respondent import bp
 from survey.respondent.links import follow, token_route
 from survey.services import languages, respondent
@@ -43,8 +42,7 @@ def switch_language(token: str, language: str) -> dict[str, str]:
         raise BadRequest("unknown language")
     db = get_session()
     commit_after(lambda: languages.set_link_language(db, token, language))
-    g.language = language
-    refresh()  # this request's pages are now in the new language
+    change_language(language)  # this request's pages are now in the new language
     return {key: value for key, value in request.form.items()
             if key not in (SWITCH_FIELD, "csrf_token") and value.strip()}
 
