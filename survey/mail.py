@@ -43,11 +43,12 @@ SURVEY_MINUTES = N_("5 to 8")
 LAST_DAY_FORMAT = N_("EEEE d MMMM y")
 
 
-@functools.lru_cache(maxsize=8)
-def _environment(language: str) -> Environment:
-    """The mail templates' Jinja environment for one language (its gettext installed)."""
+@functools.lru_cache(maxsize=16)
+def localised_templates(directory: Path, language: str) -> Environment:
+    """The Jinja environment of a directory of message templates (emails, texts) for one
+    language, its gettext installed; only .html templates are autoescaped."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
+        loader=FileSystemLoader(directory),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -57,6 +58,15 @@ def _environment(language: str) -> Environment:
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     return env
+
+
+def last_full_day(closes_at: dt.datetime, zone: ZoneInfo, pattern: str, language: str) -> str:
+    """A survey window's last full day, in the language's form of a catalogue date `pattern`.
+
+    The window closes at the start of a sending slot, so the last full day is the day before.
+    """
+    last_day = (closes_at.astimezone(zone) - dt.timedelta(minutes=1)).date()
+    return format_date(last_day, translations(language).gettext(pattern), locale=language)
 
 
 @dataclass(frozen=True)
@@ -120,20 +130,18 @@ def render_survey_email(
     if kind not in ("invite", "remind"):
         raise ValueError(f"unknown email kind '{kind}'")
     # The window closes at the start of the sending slot; the last full day is the day before.
-    last_day = (closes_at.astimezone(zone) - dt.timedelta(minutes=1)).date()
     context = {
         "study_name": study_name,
         "wave_label": wave_label,
         "name": recipient_name.strip(),
         "survey_link": survey_url(settings.base_url, token),
         "withdraw_link": withdraw_url(settings.base_url, token),
-        "last_day": format_date(last_day, translations(language).gettext(LAST_DAY_FORMAT),
-                                locale=language),
+        "last_day": last_full_day(closes_at, zone, LAST_DAY_FORMAT, language),
         "minutes": translations(language).gettext(SURVEY_MINUTES),
         "first_wave": first_wave,
         "html_lang": "en-GB" if language == SOURCE_LANGUAGE else language,
     }
-    env = _environment(language)
+    env = localised_templates(TEMPLATE_DIR, language)
     subject = env.get_template(f"{kind}.subject.txt").render(context).strip()
     return RenderedEmail(
         subject=subject,

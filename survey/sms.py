@@ -13,7 +13,6 @@ renders the whole text itself (survey/templates/sms/), so that it can count its 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,12 +20,15 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from instruments.languages import SOURCE_LANGUAGE
-from survey.i18n import translations
-from survey.mail import N_, ConnectionFailure, PermanentFailure, TemporaryFailure
+from survey.mail import (
+    N_,
+    ConnectionFailure,
+    PermanentFailure,
+    TemporaryFailure,
+    last_full_day,
+    localised_templates,
+)
 from survey.services.tokens import survey_url
 
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "sms"
@@ -37,21 +39,6 @@ SURVEY_MINUTES = "5-8"  # GSM-7 has no en dash: keep texts in one 160-character 
 LAST_DAY_FORMAT = N_("EEE d MMM")
 NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"
 BACKENDS = ("file", "notify")
-
-@functools.lru_cache(maxsize=8)
-def _environment(language: str) -> Environment:
-    """The text templates' Jinja environment for one language (its gettext installed)."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
-        autoescape=False,  # noqa: S701  # nosec B701 - plain text for a phone, never HTML
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
-    return env
-
 
 @dataclass(frozen=True)
 class SmsSettings:
@@ -87,16 +74,13 @@ def render_survey_sms(
     in the participant's `language` (a code of instruments.languages)."""
     if kind not in ("invite", "remind"):
         raise ValueError(f"unknown text message kind '{kind}'")
-    # As in the emails: the window closes at the start of a sending slot, so the last full
-    # day is the day before.
-    last_day = (closes_at.astimezone(zone) - dt.timedelta(minutes=1)).date()
     context = {
         "survey_link": survey_url(base_url, token),
-        "last_day": format_date(last_day, translations(language).gettext(LAST_DAY_FORMAT),
-                                locale=language),
+        "last_day": last_full_day(closes_at, zone, LAST_DAY_FORMAT, language),
         "minutes": SURVEY_MINUTES,
     }
-    return _environment(language).get_template(f"{kind}.txt").render(context).strip()
+    return localised_templates(TEMPLATE_DIR, language).get_template(f"{kind}.txt").render(
+        context).strip()
 
 
 # --- Segments ------------------------------------------------------------------------------
