@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from analysis.contract import (
+    numeric_column,
+    read_table,
+    require_columns,
+    row_label,
+    source_of,
+)
 from analysis.errors import AnalysisError
+
+__all__ = ["LONG_COLUMNS", "long_to_wide", "numeric_column", "read_csv", "require_columns",
+           "source_of"]
 
 #: Columns of the long format the survey app exports: one row per participant x wave x scale.
 LONG_COLUMNS: tuple[str, ...] = (
@@ -24,62 +33,8 @@ LONG_COLUMNS: tuple[str, ...] = (
 )
 
 
-def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read a CSV file into a DataFrame, turning every read failure into an AnalysisError."""
-    p = Path(path)
-    if not p.is_file():
-        raise AnalysisError(f"{p}: no such file")
-    try:
-        df = pd.read_csv(p)
-    except pd.errors.EmptyDataError:
-        raise AnalysisError(f"{p}: the file is empty (expected a header row and data)") from None
-    except pd.errors.ParserError as exc:
-        raise AnalysisError(f"{p}: not a readable CSV file ({exc})") from None
-    except UnicodeDecodeError:
-        raise AnalysisError(f"{p}: not UTF-8 text; save the file as UTF-8 CSV") from None
-    if df.empty:
-        raise AnalysisError(f"{p}: the file has a header row but no data rows")
-    df.attrs["source"] = str(p)
-    return df
-
-
-def source_of(df: pd.DataFrame) -> str:
-    """Name the data's origin for error messages: its file, or 'the data'."""
-    return str(df.attrs.get("source", "the data"))
-
-
-def require_columns(df: pd.DataFrame, columns: Sequence[str]) -> None:
-    """Raise an AnalysisError naming each missing column and listing the columns there are."""
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        names = ", ".join(repr(c) for c in missing)
-        there = ", ".join(str(c) for c in df.columns)
-        noun = "column" if len(missing) == 1 else "columns"
-        raise AnalysisError(f"{source_of(df)}: no {noun} {names}; the columns are: {there}")
-
-
-def numeric_column(df: pd.DataFrame, column: str) -> pd.Series:
-    """Return a column as floats, or raise naming the first value that is not a number."""
-    series = df[column]
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.astype(float)
-    converted = pd.to_numeric(series, errors="coerce")
-    bad = converted.isna() & series.notna()
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
-        where = _row_label(df, pos)
-        raise AnalysisError(
-            f"{source_of(df)}: column {column!r} must be numeric, but {where} holds "
-            f"{series.iloc[pos]!r} ({int(bad.sum())} non-numeric value(s) in all)"
-        )
-    return converted.astype(float)
-
-
-def _row_label(df: pd.DataFrame, pos: int) -> str:
-    """Say where row ``pos`` is: the CSV line for data read from a file, else the row index."""
-    if "source" in df.attrs and isinstance(df.index, pd.RangeIndex):
-        return f"line {pos + 2}"  # line 1 is the header
-    return f"row {df.index[pos]!r}"
+#: Reading a file is the input contract's first check (analysis.contract.read_table).
+read_csv = read_table
 
 
 def long_to_wide(
@@ -94,7 +49,7 @@ def long_to_wide(
     if dupes.any():
         pos = int(np.flatnonzero(dupes.to_numpy())[0])
         raise AnalysisError(
-            f"{source_of(df)}: {_row_label(df, pos)} repeats the combination of "
+            f"{source_of(df)}: {row_label(df, pos)} repeats the combination of "
             f"{', '.join([*index, *columns])}; long data must hold one row per combination"
         )
     wide = df.pivot(index=list(index), columns=list(columns), values=values)
