@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.contract import label, native, row_label
 from analysis.datasets import numeric_column, require_columns, source_of
 from analysis.errors import AnalysisError
 
@@ -62,9 +63,12 @@ def _answered(frame: pd.DataFrame, subject: str, wave: str) -> pd.DataFrame:
     require_columns(frame, [subject, wave])
     out = frame.copy()
     out[wave] = numeric_column(frame, wave)
-    if out[wave].isna().any() or out[subject].isna().any():
+    empty = (out[wave].isna() | out[subject].isna()).to_numpy()
+    if empty.any():
+        pos = int(np.flatnonzero(empty)[0])
         raise AnalysisError(f"{source_of(frame)}: columns {subject!r} and {wave!r} must have no "
-                            "empty cells")
+                            f"empty cells, but {row_label(frame, pos)} has one "
+                            f"({int(empty.sum())} such row(s))")
     return out.drop_duplicates([subject, wave])
 
 
@@ -120,11 +124,26 @@ def stayers_and_leavers(long: pd.DataFrame, subject: str = "participant", wave: 
         raise AnalysisError(f"{source_of(long)}: only one wave in the data; nobody can have left yet")
     stayed = set(answered.loc[answered[wave] == last, subject])
     scores = long.assign(**{wave: numeric_column(long, wave), score: numeric_column(long, score)})
-    baseline = scores[scores[wave] == first].dropna(subset=[score])
+    at_first = scores[scores[wave] == first]
+    baseline = at_first.dropna(subset=[score])
+    if baseline.empty:
+        raise AnalysisError(
+            f"{source_of(long)}: no {score!r} at the first wave ({wave} {label(first)}; "
+            f"{len(at_first)} row(s) there, all empty): stayers cannot be compared with leavers"
+        )
+    twice = baseline.duplicated([subject, scale])
+    if twice.any():
+        who = baseline.loc[twice].iloc[0]
+        raise AnalysisError(
+            f"{source_of(long)}: {subject} {label(who[subject])} has more than one {score!r} "
+            f"for {scale} {label(who[scale])} at {wave} {label(first)} ({int(twice.sum())} "
+            "repeated row(s)); each person is counted once: keep one row per person, scale "
+            "and wave"
+        )
     rows = []
     for name, part in baseline.groupby(scale, sort=True):
         kept = part[subject].isin(stayed)
-        row: dict[str, Any] = {"scale": name, "n_stayed": int(kept.sum()),
+        row: dict[str, Any] = {"scale": native(name), "n_stayed": int(kept.sum()),
                                "n_left": int((~kept).sum())}
         try:
             result = welch_difference(part.loc[kept, score], part.loc[~kept, score])

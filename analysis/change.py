@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.contract import label
 from analysis.datasets import numeric_column, require_columns, source_of
 from analysis.errors import AnalysisError
 from analysis.growth import fit_growth
@@ -38,12 +39,12 @@ def reliable_change(
     at = {w: scores.loc[scores[wave] == w].dropna() for w in (wave_from, wave_to)}
     for w, part in at.items():
         if part.empty:
-            raise AnalysisError(f"{source_of(df)}: no scores at {wave} {w!r}")
+            raise AnalysisError(f"{source_of(df)}: no scores at {wave} {label(w)}")
         if part[subject].duplicated().any():
             who = part.loc[part[subject].duplicated(), subject].iloc[0]
             raise AnalysisError(
-                f"{source_of(df)}: {subject} {who!r} has more than one {score!r} at {wave} "
-                f"{w!r}; select one scale first"
+                f"{source_of(df)}: {subject} {label(who)} has more than one {score!r} at {wave} "
+                f"{label(w)}; select one scale first"
             )
     sd = float(at[wave_from][score].std(ddof=1)) if sd_baseline is None else sd_baseline
     if not np.isfinite(sd) or sd <= 0:

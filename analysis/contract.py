@@ -114,6 +114,11 @@ def label(value: object) -> str:
     return str(value)
 
 
+def native(value: object) -> object:
+    """A table's group value as plain Python (np.int64(2) becomes 2), for tables and JSON."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def row_label(df: pd.DataFrame, pos: int) -> str:
     """Say where row ``pos`` is: the CSV line for data read from a file, else the row index."""
     if "source" in df.attrs and isinstance(df.index, pd.RangeIndex):

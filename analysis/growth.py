@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from analysis.contract import label, require_variation
 from analysis.datasets import numeric_column, require_columns, source_of
 from analysis.errors import AnalysisError
 from analysis.results import GrowthResults, RandomEffects
@@ -151,6 +152,7 @@ def prepare_data(df: pd.DataFrame, spec: GrowthSpec) -> tuple[pd.DataFrame, list
         notes.append(f"dropped {int((~complete).sum())} row(s) with a missing value")
         data = data.loc[complete]
     data = data.reset_index(drop=True)
+    require_variation(data[spec.outcome], spec.outcome, src)
     times = np.unique(data[spec.time].to_numpy())
     if len(times) < 2:
         found = "no complete rows" if len(times) == 0 else f"only {spec.time} = {times[0]:g}"
@@ -167,7 +169,7 @@ def prepare_data(df: pd.DataFrame, spec: GrowthSpec) -> tuple[pd.DataFrame, list
         )
     if spec.by is not None and data[spec.by].nunique() < 2:
         raise AnalysisError(
-            f"{src}: column {spec.by!r} has a single value ({data[spec.by].iloc[0]!r}); "
+            f"{src}: column {spec.by!r} has a single value ({label(data[spec.by].iloc[0])}); "
             "leave out 'by' or use a column with two or more groups"
         )
     if spec.by is not None:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.contract import label as written_label
 from analysis.datasets import numeric_column, require_columns, source_of
 from analysis.errors import AnalysisError
 
@@ -244,7 +245,8 @@ def _complete_rows(
 ) -> tuple[pd.DataFrame, list[Any], list[str]]:
     """Return the complete rows, the groups in order of first appearance, and warnings."""
     data = pd.DataFrame({item: numeric_column(df, item) for item in items})
-    data[group] = df[group].to_numpy()
+    # labels as written (2, not np.int64(2); 1, not 1.0), whatever the column's type
+    data[group] = df[group].map(lambda v: v if pd.isna(v) else written_label(v)).to_numpy()
     complete = data.dropna()
     warnings = []
     dropped = len(data) - len(complete)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.contract import RowsUsed, distinct_names, native
 from analysis.datasets import numeric_column, require_columns, source_of
 from analysis.errors import AnalysisError
 
@@ -27,6 +28,35 @@ class AlphaResult:
     ci_high: float
     n: int
     k: int
+    #: psych's std.alpha: alpha of the standardised items, k r / (1 + (k - 1) r) of the mean r
+    std_alpha: float = float("nan")
+    #: rows given (``n`` of them answered every item and were used)
+    rows_read: int = 0
+    #: items loading negatively on the first principal component (psych: "probably should
+    #: be reversed"); reverse-key them before reading alpha
+    reverse: tuple[str, ...] = ()
+
+    @property
+    def warnings(self) -> list[str]:
+        """psych's warnings in words: items to reverse, and a negative alpha."""
+        notes = []
+        if self.reverse:
+            notes.append(
+                f"item(s) {', '.join(self.reverse)} correlate negatively with the total scale "
+                "(the first principal component) and probably should be reversed before alpha "
+                "is read (psych::alpha warns the same; reverse-key them, e.g. 6 - x on a 1-5 scale)"
+            )
+        if self.alpha < 0:
+            notes.append(
+                f"alpha is negative ({self.alpha:.4f}): the items do not measure one thing in the "
+                "same direction; a negative alpha is not a reliability"
+            )
+        return notes
+
+    def rows_sentence(self) -> str:
+        """How many rows were used and why the others were left out."""
+        return RowsUsed(self.rows_read or self.n, self.n,
+                        "an item not answered (complete rows only)").sentence()
 
 
 @dataclass(frozen=True)
@@ -40,6 +70,7 @@ class OmegaResult:
 
 def complete_items(items: pd.DataFrame) -> pd.DataFrame:
     """Return the items as floats, complete rows only; raise if too little is left."""
+    distinct_names(items.columns)
     if items.shape[1] < 2:
         raise AnalysisError(
             f"{source_of(items)}: reliability needs at least two items, got {items.shape[1]}"
@@ -74,7 +105,24 @@ def cronbach_alpha(items: pd.DataFrame, confidence: float = 0.95) -> AlphaResult
 
     low = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - tail, df1, df2)
     high = 1.0 - (1.0 - alpha) * stats.f.ppf(tail, df1, df2)
-    return AlphaResult(float(alpha), float(low), float(high), n, k)
+    corr = x.corr().to_numpy()
+    mean_r = corr[np.triu_indices(k, 1)].mean()
+    std_alpha = k * mean_r / (1.0 + (k - 1) * mean_r)
+    return AlphaResult(float(alpha), float(low), float(high), n, k, float(std_alpha),
+                       len(items), tuple(reversed_items(x.columns, corr)))
+
+
+def reversed_items(names: Sequence[object], corr: np.ndarray) -> list[str]:
+    """Items loading negatively on the first principal component, signed as psych::principal.
+
+    psych::alpha warns "Some items ( ... ) were negatively correlated with the total scale
+    and probably should be reversed" exactly when one of these loadings is negative; the
+    component is signed so that its loadings sum to a positive number.
+    """
+    values, vectors = np.linalg.eigh(corr)
+    first = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
+    first = first if first.sum() >= 0 else -first
+    return [str(n) for n, v in zip(names, first, strict=True) if v < 0]
 
 
 def one_factor_loadings(corr: np.ndarray) -> np.ndarray:
@@ -145,12 +193,15 @@ def reliability_table(
         keys = key if isinstance(key, tuple) else (key,)
         rows.append(
             {
-                **dict(zip(by, keys, strict=True)),
+                **dict(zip(by, map(native, keys), strict=True)),
                 "n": a.n,
+                "rows_read": a.rows_read,
                 "alpha": a.alpha,
                 "alpha_ci_low": a.ci_low,
                 "alpha_ci_high": a.ci_high,
+                "std_alpha": a.std_alpha,
                 "omega": o.omega,
+                "warning": "; ".join(a.warnings),
             }
         )
     return pd.DataFrame(rows)

@@ -85,7 +85,9 @@ def test_cli_json_report(capsys: pytest.CaptureFixture[str]) -> None:
     out, err = capsys.readouterr()
     assert err == ""
     doc = json.loads(out)
-    assert set(doc) == {"patterns", "retention", "retention_by", "baseline"}
+    assert set(doc) == {"rows_read", "patterns", "retention", "retention_by", "baseline",
+                        "baseline_note"}
+    assert doc["baseline_note"] == ""
     assert {p["pattern"]: p["n"] for p in doc["patterns"]} == PATTERNS
     assert doc["baseline"][0]["ci_low"] == pytest.approx(CI[0], rel=1e-8)
     assert len(doc["retention_by"]["role"]) == 10
