@@ -27,6 +27,9 @@ from analysis.reliability import (
 )
 from analysis.results import json_safe
 
+#: Columns that say whose row it is in the export's files: with one, a repeated row is refused.
+IDENTITY = ("participant",)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with the fit and reliability commands."""
@@ -90,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_fit(args: argparse.Namespace) -> str:
     """Fit the model and return the text to print."""
-    df = read_csv(args.data)
+    df = read_csv(args.data, identity=[args.subject])
     results = fit_growth(
         df, args.outcome, args.time, args.subject, group=args.group, by=args.by,
         method="ML" if args.ml else "REML", engine=args.engine, max_iter=args.max_iter,
@@ -105,7 +108,7 @@ def run_fit(args: argparse.Namespace) -> str:
 
 def run_reliability(args: argparse.Namespace) -> str:
     """Compute reliability and return the text to print."""
-    df = read_csv(args.data)
+    df = read_csv(args.data, identity=IDENTITY)
     distinct_names([*args.items, *args.by], what="column")
     require_columns(df, [*args.items, *args.by])
     if args.by:
@@ -149,7 +152,7 @@ def run_reliability(args: argparse.Namespace) -> str:
 
 def run_invariance(args: argparse.Namespace) -> str:
     """Fit the three invariance steps and return the text to print (only if all converged)."""
-    df = read_csv(args.data)
+    df = read_csv(args.data, identity=IDENTITY)
     distinct_names(args.items)
     results = measurement_invariance(df, {"f1": list(args.items)}, args.group,
                                      max_iter=args.max_iter)
@@ -161,7 +164,7 @@ def run_invariance(args: argparse.Namespace) -> str:
 
 def run_attrition(args: argparse.Namespace) -> str:
     """Report retention, missing-wave patterns and the baseline comparison of stayers and leavers."""
-    df = read_csv(args.data)
+    df = read_csv(args.data, identity=IDENTITY)
     require_columns(df, ["participant", "wave", "scale", "score", *args.by])
     patterns = wave_patterns(df)
     overall = retention(df)
@@ -191,7 +194,7 @@ def run_attrition(args: argparse.Namespace) -> str:
 
 def run_agreement(args: argparse.Namespace) -> str:
     """ICC(1), ICC(2) and rwg(j) per team, as R's multilevel package."""
-    df = read_csv(args.data)
+    df = read_csv(args.data, identity=IDENTITY)
     ranvar = args.ranvar if args.ranvar is not None else uniform_null_variance(args.options)
     results = team_agreement(df, args.items, args.group, ranvar=ranvar)
     if args.json:

@@ -3,11 +3,13 @@
 One module so that the CLI, the research pages and the API refuse the same things in the same
 words (and so that no analysis answers nonsense):
 
-* a file is read with each cell's text kept beside its value: labels stay as written
-  ("1", never "1.0" because another cell of the column is empty), and a non-finite number
-  (``inf``, ``-inf``, ``1e999``) is refused naming the file, line and column;
-* a row that repeats an earlier row exactly is refused naming both lines (a file exported
-  twice and concatenated would otherwise be counted twice by one analysis and once by another);
+* a non-finite number in a file (``inf``, ``-inf``, ``1e999``) is refused naming the file,
+  line and column;
+* group labels are shown as written (``label``): "1", never "1.0" because another cell of
+  the column is empty, never ``np.int64(2)``;
+* a row that repeats an earlier row exactly is refused naming both lines when the rows say
+  whose they are (a participant column): a file exported twice and concatenated would
+  otherwise be counted twice by one analysis and once by another;
 * a column read as numbers must hold only finite numbers (text is refused with its line);
 * names given twice (``--items A A B``) are refused;
 * an outcome that takes one value has nothing to model and is refused in words;
@@ -27,8 +29,13 @@ import pandas as pd
 from analysis.errors import AnalysisError
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV file, refusing what no analysis can use; AnalysisError says what and where."""
+def read_table(path: str | Path, identity: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a CSV file, refusing what no analysis can use; AnalysisError says what and where.
+
+    ``identity`` names the columns that say whose row it is (e.g. participant): when the file
+    has one of them, a row repeating an earlier row exactly is refused. Without one, equal rows
+    are two people who answered alike (psych's bfi has 56 such), and they stay.
+    """
     p = Path(path)
     if not p.is_file():
         raise AnalysisError(f"{p}: no such file")
@@ -52,8 +59,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
                             "each column its own name")
     df.attrs["source"] = str(p)
     _refuse_non_finite(df, p)
-    _refuse_repeated_rows(raw, p)
-    return _labels_as_written(df, raw)
+    if any(c in raw.columns for c in identity):
+        _refuse_repeated_rows(raw, p)
+    return df
 
 
 def _refuse_non_finite(df: pd.DataFrame, path: Path) -> None:
@@ -86,18 +94,6 @@ def _refuse_repeated_rows(raw: pd.DataFrame, path: Path) -> None:
         f"{path}: line {pos[0] + 2} repeats line {original + 2} exactly ({len(pos)} repeated "
         f"row(s), at line(s) {lines}); remove the repeats, a row must not be counted twice"
     )
-
-
-def _labels_as_written(df: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
-    """Keep integer-looking columns with empty cells as their text, not as floats (1 not 1.0)."""
-    for column in df.columns:
-        if not pd.api.types.is_float_dtype(df[column]) or not df[column].isna().any():
-            continue
-        text = raw[column].str.strip()
-        given = text[df[column].notna()]
-        if len(given) and given.str.fullmatch(r"[+-]?\d+").all():
-            df[column] = text.where(df[column].notna(), None).astype(object)
-    return df
 
 
 def source_of(df: pd.DataFrame) -> str:

@@ -174,7 +174,7 @@ def prepare_data(df: pd.DataFrame, spec: GrowthSpec) -> tuple[pd.DataFrame, list
         )
     if spec.by is not None:
         # A factor, never a numeric covariate; categorical also spares patsy a slow scan.
-        data[spec.by] = data[spec.by].astype(str).astype("category")
+        data[spec.by] = data[spec.by].map(label).astype("category")
     if spec.group is not None:
         _check_groups(data, spec, src)
     return data, notes
