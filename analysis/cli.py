@@ -109,7 +109,8 @@ def run_fit(args: argparse.Namespace) -> str:
 def run_reliability(args: argparse.Namespace) -> str:
     """Compute reliability and return the text to print."""
     df = read_csv(args.data, identity=IDENTITY)
-    distinct_names([*args.items, *args.by], what="column")
+    distinct_names(args.items)
+    distinct_names(args.by, what="column")
     require_columns(df, [*args.items, *args.by])
     if args.by:
         table = reliability_table(df, args.items, args.by)

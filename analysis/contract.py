@@ -28,6 +28,10 @@ import pandas as pd
 
 from analysis.errors import AnalysisError
 
+#: Largest magnitude a number may have: beyond it a double no longer holds steps of 1 (2^53 is
+#: about 9e15) and sums of squares overflow; no score, answer or time is anywhere near it.
+MAX_MAGNITUDE = 1e15
+
 
 def read_table(path: str | Path, identity: Sequence[str] = ()) -> pd.DataFrame:
     """Read a CSV file, refusing what no analysis can use; AnalysisError says what and where.
@@ -159,13 +163,22 @@ def numeric_column(df: pd.DataFrame, column: str) -> pd.Series:
                 "non-numeric value(s) in all)"
             )
         converted = converted.astype(float)
-    infinite = np.isinf(converted.to_numpy())
+    values = converted.to_numpy()
+    infinite = np.isinf(values)
     if infinite.any():
         pos = int(np.flatnonzero(infinite)[0])
         raise AnalysisError(
             f"{source_of(df)}: column {column!r} must hold finite numbers, but "
             f"{row_label(df, pos)} holds {converted.iloc[pos]} ({int(infinite.sum())} "
             "non-finite value(s) in all)"
+        )
+    huge = np.abs(np.nan_to_num(values)) > MAX_MAGNITUDE
+    if huge.any():
+        pos = int(np.flatnonzero(huge)[0])
+        raise AnalysisError(
+            f"{source_of(df)}: column {column!r} holds {converted.iloc[pos]:g} at "
+            f"{row_label(df, pos)} ({int(huge.sum())} value(s) beyond ±{MAX_MAGNITUDE:g}); no "
+            "score, answer or time is that large: correct or empty these cells"
         )
     return converted
 
