@@ -29,6 +29,8 @@ Array = NDArray[np.floating[Any]]
 SINGULAR_TOL = 1e-4
 #: Largest Newton step H^-1 g on theta accepted at the optimum (lme4's relative gradient: 2e-3).
 STEP_TOL = 1e-4
+#: lme4's own tolerance on that step (check.conv.grad, 2e-3), for judging another engine's fit.
+LME4_STEP_TOL = 2e-3
 
 
 @dataclass(frozen=True)
@@ -403,6 +405,10 @@ class TermsModel:
         self.terms = scaled
         self.scales = scales
         self.n, self.p = x.shape
+        # y less its least-squares fit on X: the same deviance (beta shifts by beta0), but the
+        # residual sum of squares is no longer a small difference of large sums.
+        self.beta0 = np.linalg.lstsq(x, y, rcond=None)[0]
+        y = y - x @ self.beta0
         first, rest = scaled[0], scaled[1:]
         self.stats1 = SufficientStats.from_arrays(y, x, first.z, first.codes)
         self.offsets = np.cumsum([0] + [t.m * t.q for t in rest])
@@ -523,7 +529,7 @@ class TermsModel:
         else:
             dof = n
             dev = logdet + n * (1.0 + np.log(2.0 * np.pi * r2 / n))
-        return {"deviance": float(dev), "beta": beta, "sigma2": r2 / dof, "rx": rx,
+        return {"deviance": float(dev), "beta": beta + self.beta0, "sigma2": r2 / dof, "rx": rx,
                 "lams": lams, **extra}
 
     def _z1tz2_sparse(self, lam1: Array, lam2: Array) -> Any:
@@ -594,7 +600,7 @@ def _numeric_objective(
             return np.inf, np.zeros_like(theta)
         grad = np.empty_like(theta)
         for k in range(len(theta)):
-            h = 1e-6 * max(1.0, abs(theta[k]))
+            h = 1e-5 * max(1.0, abs(theta[k]))
             up = theta.copy()
             up[k] += h
             if theta[k] - h < lower[k]:
@@ -606,6 +612,46 @@ def _numeric_objective(
         return value, grad
 
     return objective
+
+
+def _stationary_numeric(
+    model: TermsModel, reml: bool, theta: Array, step_tol: float = STEP_TOL
+) -> bool:
+    """lme4's check on a fit of several terms: the Newton step ``H^-1 g`` below STEP_TOL and H
+    positive definite, with g and H from central differences of the deviance (elements held
+    at their zero bound with a non-negative forward derivative left out)."""
+    f0 = model.deviance(theta, reml)
+    if not np.isfinite(f0):
+        return False
+    grad = _numeric_objective(model, reml, [0])(theta)[1]
+    at_bound = np.zeros(len(theta), dtype=bool)
+    at_bound[model.diag_idx] = (theta[model.diag_idx] <= 1e-8) & (grad[model.diag_idx] >= 0.0)
+    idx = np.flatnonzero(~at_bound)
+    if len(idx) == 0:
+        return True
+    h = 1e-4 * np.maximum(1.0, np.abs(theta))
+    hess = np.empty((len(idx), len(idx)))
+
+    def dev(steps: dict[int, float]) -> float:
+        t = theta.copy()
+        for k, v in steps.items():
+            t[k] += v
+        return model.deviance(t, reml)
+
+    for a, i in enumerate(idx):
+        hess[a, a] = (dev({i: h[i]}) - 2 * f0 + dev({i: -h[i]})) / h[i] ** 2
+        for b in range(a):
+            j = idx[b]
+            hess[a, b] = hess[b, a] = (
+                dev({i: h[i], j: h[j]}) - dev({i: h[i], j: -h[j]})
+                - dev({i: -h[i], j: h[j]}) + dev({i: -h[i], j: -h[j]})
+            ) / (4 * h[i] * h[j])
+    try:
+        eig = np.linalg.eigvalsh(hess)
+        newton = np.linalg.solve(hess, grad[idx])
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.all(eig > 0) and np.max(np.abs(newton)) < step_tol)
 
 
 def fit_terms(
@@ -634,7 +680,7 @@ def fit_terms(
         if res2.fun < res.fun or not res.success:
             res = res2
     theta = np.asarray(res.x, dtype=float)
-    converged = _stationary(objective, theta, diag_idx)
+    converged = _stationary_numeric(model, reml, theta)
     if not converged and max_iter > 1:
         tried.append("Nelder-Mead")
         res3 = optimize.minimize(
@@ -643,7 +689,7 @@ def fit_terms(
         )
         if res3.fun <= model.deviance(theta, reml):
             theta = np.asarray(res3.x, dtype=float)
-        converged = _stationary(objective, theta, diag_idx)
+        converged = _stationary_numeric(model, reml, theta)
     return _terms_result(model, theta, reml, converged, tried, counter[0])
 
 
@@ -675,10 +721,10 @@ def check_optimum(
 ) -> tuple[bool, float]:
     """Tell whether covariances from another engine are at the optimum of the profiled deviance.
 
-    Returns (passes lme4's gradient-and-Hessian check, the deviance there); the check is the
-    one :func:`fit_terms` applies to its own fits.
+    Returns (passes lme4's gradient-and-Hessian check, the deviance there): the check
+    :func:`fit_terms` applies to its own fits, with lme4's tolerance (LME4_STEP_TOL) on the
+    Newton step, since another optimiser's stopping point is judged.
     """
     model = TermsModel(y, x, terms)
     theta = model.theta_from_cov(cov_re, sigma2)
-    objective = _numeric_objective(model, reml, [0])
-    return _stationary(objective, theta, model.diag_idx), model.deviance(theta, reml)
+    return _stationary_numeric(model, reml, theta, LME4_STEP_TOL), model.deviance(theta, reml)
