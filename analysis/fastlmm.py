@@ -447,6 +447,7 @@ class TermsModel:
         self.col_term = np.concatenate(
             [np.full(t.m * t.q, i) for i, t in enumerate(rest)]).astype(np.intp) if rest else \
             np.zeros(0, dtype=np.intp)
+        self.diag_lam2 = all(t.q == 1 or not t.correlated for t in rest)
         self.theta_sizes = [t.n_theta for t in scaled]
         self.theta_offsets = np.cumsum([0] + self.theta_sizes)
         self.diag_idx = np.array(
@@ -510,8 +511,10 @@ class TermsModel:
             chol2 = np.linalg.cholesky(a22)
             rhs_y = lam2.T @ self.z2ty - r12.T @ cu1.ravel()
             rhs_x = lam2.T @ self.z2tx - r12.T @ rzx1.reshape(-1, p)
-            cu2 = linalg.solve_triangular(chol2, rhs_y, lower=True)
-            rzx2 = linalg.solve_triangular(chol2, rhs_x, lower=True)
+            # chol2.T is Fortran-ordered: LAPACK solves with it without copying.
+            both = linalg.solve_triangular(chol2.T, np.column_stack([rhs_y, rhs_x]), trans="T",
+                                           lower=False, check_finite=False)
+            cu2, rzx2 = both[:, 0], both[:, 1:]
             logdet += 2.0 * float(np.sum(np.log(np.diag(chol2))))
             xtx = xtx - rzx2.T @ rzx2
             xty = xty - rzx2.T @ cu2
@@ -532,16 +535,35 @@ class TermsModel:
         return {"deviance": float(dev), "beta": beta + self.beta0, "sigma2": r2 / dof, "rx": rx,
                 "lams": lams, **extra}
 
+    def _patterns(self) -> None:
+        """Fix once the sparsity patterns (CSR order) of the matrices rebuilt at each theta."""
+        from scipy import sparse
+
+        q1 = self.stats1.ztz.shape[1]
+        m1 = self.stats1.ztz.shape[0]
+        rows = (self.pair_i[:, None] * q1 + np.arange(q1)).ravel()
+        cols = np.repeat(self.pair_c, q1)
+        tag = sparse.csr_matrix((np.arange(1, len(rows) + 1, dtype=float), (rows, cols)),
+                                shape=(m1 * q1, self.q2))
+        self._zt_perm = tag.data.astype(np.intp) - 1
+        self._zt_index = (tag.indices.copy(), tag.indptr.copy())
+        # Block diagonal L11^-1: row (i, a) holds columns i*q1 .. i*q1+q1-1, in that order.
+        self._linv_index = (
+            (np.arange(m1 * q1)[:, None] // q1 * q1 + np.arange(q1)).ravel(),
+            np.arange(0, m1 * q1 * q1 + 1, q1),
+        )
+
     def _z1tz2_sparse(self, lam1: Array, lam2: Array) -> Any:
         """Lambda1' Z1'Z2 Lambda2 as a sparse (m1*q1, q2) matrix."""
         from scipy import sparse
 
-        q1 = lam1.shape[0]
-        m1 = self.stats1.ztz.shape[0]
-        left = self.pair_block @ lam1  # row vector per pair: (Lambda1' b)' = b' Lambda1
-        rows = (self.pair_i[:, None] * q1 + np.arange(q1)).ravel()
-        cols = np.repeat(self.pair_c, q1)
-        mat = sparse.csr_matrix((left.ravel(), (rows, cols)), shape=(m1 * q1, self.q2))
+        if not hasattr(self, "_zt_perm"):
+            self._patterns()
+        m1q1 = self.stats1.ztz.shape[0] * lam1.shape[0]
+        left = (self.pair_block @ lam1).ravel()[self._zt_perm]
+        mat = sparse.csr_matrix((left, *self._zt_index), shape=(m1q1, self.q2))
+        if self.diag_lam2:
+            return mat.multiply(np.diag(lam2)[None, :]).tocsr()
         return mat @ sparse.csr_matrix(lam2)
 
     def _forward_sparse(self, chol1: Array, a12: Any) -> Any:
@@ -549,11 +571,9 @@ class TermsModel:
         from scipy import sparse
 
         m1, q1 = chol1.shape[0], chol1.shape[1]
-        inv = np.linalg.inv(chol1)  # (m1, q1, q1): small triangular inverses
-        base = (np.arange(m1) * q1)[:, None, None]
-        rows = np.broadcast_to(base + np.arange(q1)[None, :, None], inv.shape).ravel()
-        cols = np.broadcast_to(base + np.arange(q1)[None, None, :], inv.shape).ravel()
-        linv = sparse.csr_matrix((inv.ravel(), (rows, cols)), shape=(m1 * q1, m1 * q1))
+        eye = np.broadcast_to(np.eye(q1), chol1.shape).copy()
+        inv = _forward(chol1, eye)  # (m1, q1, q1): small triangular inverses
+        linv = sparse.csr_matrix((inv.ravel(), *self._linv_index), shape=(m1 * q1, m1 * q1))
         return linv @ a12
 
     def deviance(self, theta: Array, reml: bool) -> float:
