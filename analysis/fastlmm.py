@@ -29,6 +29,8 @@ Array = NDArray[np.floating[Any]]
 SINGULAR_TOL = 1e-4
 #: Largest Newton step H^-1 g on theta accepted at the optimum (lme4's relative gradient: 2e-3).
 STEP_TOL = 1e-4
+#: lme4's own tolerance on that step (check.conv.grad, 2e-3), for judging another engine's fit.
+LME4_STEP_TOL = 2e-3
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,22 @@ def _minimise(
     )
 
 
+def _one_blas_thread(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run func with BLAS on one thread: its matrices are small, and on a busy machine
+    threaded BLAS made one deviance evaluation 14 times slower (threadpoolctl)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@_one_blas_thread
 def fit_one_factor(
     stats: SufficientStats, reml: bool = True, max_iter: int = 500
 ) -> FastFit:
@@ -317,3 +335,438 @@ def fit_one_factor(
         message=f"tried {', then '.join(tried)}: {status}",
         n_evals=n_evals,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Several random-effect terms: participants and teams, nested or crossed (a team per occasion).
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """One random-effect term ``(z | factor)``: level codes 0..m-1 per row and its columns.
+
+    ``correlated=False`` makes Lambda of the term diagonal, as lme4's ``(1 | f) + (0 + t | f)``.
+    """
+
+    codes: NDArray[np.intp]
+    z: Array  # (n, q)
+    correlated: bool = True
+
+    @property
+    def q(self) -> int:
+        return int(self.z.shape[1])
+
+    @property
+    def m(self) -> int:
+        return int(self.codes.max()) + 1
+
+    @property
+    def n_theta(self) -> int:
+        return self.q * (self.q + 1) // 2 if self.correlated else self.q
+
+    def lam(self, theta: Array) -> Array:
+        """Lambda of the term from its part of theta (lme4's column-major lower triangle)."""
+        if self.correlated:
+            return theta_to_lambda(theta, self.q)
+        return np.diag(theta)
+
+    def diag_positions(self) -> list[int]:
+        """Positions within the term's theta of the diagonal of Lambda (bounded below by 0)."""
+        if not self.correlated:
+            return list(range(self.q))
+        rows, cols = np.triu_indices(self.q)
+        return [k for k, (r, c) in enumerate(zip(rows, cols, strict=True)) if r == c]
+
+
+@dataclass(frozen=True)
+class TermsFit:
+    """Result of :func:`fit_terms`, in the quantities lme4 reports, in the units of the input."""
+
+    beta: Array
+    vcov: Array
+    sigma: float
+    cov_re: list[Array]  # sigma^2 Lambda_k Lambda_k' per term, in the input's units
+    loglik: float
+    converged: bool
+    singular: bool
+    message: str
+    n_evals: int
+    theta: Array  # at the optimum, for the scaled columns
+
+
+class TermsModel:
+    """The profiled deviance of ``y = X beta + sum_k Z_k b_k + e``, lme4's formulation.
+
+    The first term (the one with most levels, e.g. participants) is block diagonal in
+    ``Lambda' Z'Z Lambda + I``; the others (teams) are gathered into a small dense block.
+    The Cholesky factor is taken by blocks: batched small factors for the first term, a sparse
+    (scipy.sparse) coupling block with one entry per participant and team that meet, and a
+    dense factor of the Schur complement for the rest. Each Z column is scaled to unit root
+    mean square internally (theta refers to the scaled columns), so the optimiser sees the
+    same problem whatever the unit of time, and the results are transformed back.
+    """
+
+    def __init__(self, y: Array, x: Array, terms: list[Term]) -> None:
+        order = sorted(range(len(terms)), key=lambda k: -terms[k].m * terms[k].q)
+        self.order = order
+        scales = []
+        scaled: list[Term] = []
+        for k in order:
+            t = terms[k]
+            rms = np.sqrt(np.mean(t.z**2, axis=0))
+            rms = np.where(rms > 0, rms, 1.0)
+            scales.append(rms)
+            scaled.append(Term(np.asarray(t.codes, dtype=np.intp), t.z / rms, t.correlated))
+        self.terms = scaled
+        self.scales = scales
+        self.n, self.p = x.shape
+        # y less its least-squares fit on X: the same deviance (beta shifts by beta0), but the
+        # residual sum of squares is no longer a small difference of large sums.
+        self.beta0 = np.linalg.lstsq(x, y, rcond=None)[0]
+        y = y - x @ self.beta0
+        first, rest = scaled[0], scaled[1:]
+        self.stats1 = SufficientStats.from_arrays(y, x, first.z, first.codes)
+        self.offsets = np.cumsum([0] + [t.m * t.q for t in rest])
+        q2 = int(self.offsets[-1])
+        self.q2 = q2
+        # Columns of the dense part: term t, level l, column j -> offset_t + l * q_t + j.
+        cols = [self.offsets[i] + t.codes[:, None] * t.q + np.arange(t.q) for i, t in enumerate(rest)]
+        vals = [t.z for t in rest]
+        if rest:
+            col = np.concatenate(cols, axis=1)
+            val = np.concatenate(vals, axis=1)
+        else:
+            col = np.zeros((self.n, 0), dtype=np.intp)
+            val = np.zeros((self.n, 0))
+        from scipy import sparse
+
+        rows = np.repeat(np.arange(self.n), col.shape[1])
+        z2 = sparse.csr_matrix((val.ravel(), (rows, col.ravel())), shape=(self.n, q2))
+        self.z2tz2 = (z2.T @ z2).toarray()
+        self.z2tx = np.asarray(z2.T @ x)
+        self.z2ty = np.asarray(z2.T @ y)
+        # Coupling Z1'Z2: one (q1 x 1) column block per (first-term level, dense column) pair.
+        q1 = first.q
+        z1 = first.z
+        pair_i = np.repeat(first.codes, col.shape[1])
+        pair_c = col.ravel()
+        contrib = (z1[:, :, None] * val[:, None, :]).transpose(0, 2, 1).reshape(-1, q1)
+        key = pair_i.astype(np.int64) * max(q2, 1) + pair_c
+        uniq, inverse = np.unique(key, return_inverse=True)
+        block = np.zeros((len(uniq), q1))
+        np.add.at(block, inverse, contrib)
+        self.pair_i = (uniq // max(q2, 1)).astype(np.intp)
+        self.pair_c = (uniq % max(q2, 1)).astype(np.intp)
+        self.pair_block = block  # (P, q1): the column pair_c of Z1_i'Z2
+        # Which dense columns belong to which term and column j, to apply Lambda_t per level.
+        self.col_term = np.concatenate(
+            [np.full(t.m * t.q, i) for i, t in enumerate(rest)]).astype(np.intp) if rest else \
+            np.zeros(0, dtype=np.intp)
+        self.diag_lam2 = all(t.q == 1 or not t.correlated for t in rest)
+        self.theta_sizes = [t.n_theta for t in scaled]
+        self.theta_offsets = np.cumsum([0] + self.theta_sizes)
+        self.diag_idx = np.array(
+            [int(self.theta_offsets[i]) + d for i, t in enumerate(scaled) for d in t.diag_positions()],
+            dtype=np.intp,
+        )
+
+    # theta ----------------------------------------------------------------------------------
+    def split(self, theta: Array) -> list[Array]:
+        """Lambda of each (scaled) term from theta."""
+        return [t.lam(theta[self.theta_offsets[i]:self.theta_offsets[i + 1]])
+                for i, t in enumerate(self.terms)]
+
+    def start(self) -> Array:
+        """lme4's start: Lambda the identity (for the scaled columns), correlations zero."""
+        parts = []
+        for t in self.terms:
+            parts.append(np.eye(t.q).T[np.triu_indices(t.q)] if t.correlated else np.ones(t.q))
+        return np.concatenate(parts)
+
+    def bounds(self) -> list[tuple[float | None, float | None]]:
+        out: list[tuple[float | None, float | None]] = [(None, None)] * int(self.theta_offsets[-1])
+        for k in self.diag_idx:
+            out[k] = (0.0, None)
+        return out
+
+    def _lambda2(self, lams: list[Array]) -> Array:
+        """The dense block of Lambda for the terms after the first (block diagonal by level)."""
+        lam2 = np.zeros((self.q2, self.q2))
+        for i, t in enumerate(self.terms[1:]):
+            lam_t = lams[i + 1]
+            off = int(self.offsets[i])
+            for level in range(t.m):
+                s = off + level * t.q
+                lam2[s:s + t.q, s:s + t.q] = lam_t
+        return lam2
+
+    # deviance -------------------------------------------------------------------------------
+    def solve(self, theta: Array, reml: bool) -> dict[str, Any]:
+        """Penalised least squares at theta; the profiled deviance and the factors."""
+        from scipy import sparse
+
+        st = self.stats1
+        lams = self.split(theta)
+        lam1 = lams[0]
+        q1, p = st.ztx.shape[1], self.p
+        m1 = st.ztz.shape[0]
+        chol1 = _cholesky(_left(lam1.T, _left(lam1.T, st.ztz).transpose(0, 2, 1)) + np.eye(q1))
+        rzx1 = _forward(chol1, _left(lam1.T, st.ztx))
+        cu1 = _forward(chol1, _left(lam1.T, st.zty[:, :, None]))[:, :, 0]
+        logdet = 2.0 * float(np.sum(np.log(np.diagonal(chol1, axis1=1, axis2=2))))
+        xtx = st.xtx - _cross(rzx1, rzx1)
+        xty = st.xty - _cross(rzx1, cu1[:, :, None])[:, 0]
+        yty = st.yty - float(np.sum(cu1 * cu1))
+        extra: dict[str, Any] = {}
+        if self.q2:
+            lam2 = self._lambda2(lams)
+            zt = self._z1tz2_sparse(lam1, lam2)  # (m1*q1, q2) sparse, = Lambda1' Z1'Z2 Lambda2
+            r12 = self._forward_sparse(chol1, zt)  # L11^-1 A12
+            a22 = lam2.T @ self.z2tz2 @ lam2 + np.eye(self.q2) - (r12.T @ r12).toarray()
+            chol2 = np.linalg.cholesky(a22)
+            rhs_y = lam2.T @ self.z2ty - r12.T @ cu1.ravel()
+            rhs_x = lam2.T @ self.z2tx - r12.T @ rzx1.reshape(-1, p)
+            # chol2.T is Fortran-ordered: LAPACK solves with it without copying.
+            both = linalg.solve_triangular(chol2.T, np.column_stack([rhs_y, rhs_x]), trans="T",
+                                           lower=False, check_finite=False)
+            cu2, rzx2 = both[:, 0], both[:, 1:]
+            logdet += 2.0 * float(np.sum(np.log(np.diag(chol2))))
+            xtx = xtx - rzx2.T @ rzx2
+            xty = xty - rzx2.T @ cu2
+            yty -= float(cu2 @ cu2)
+            extra = {"lam2": lam2, "r12": r12, "chol2": chol2, "cu2": cu2, "rzx2": rzx2}
+        rx = np.linalg.cholesky(xtx)
+        cbeta = linalg.solve_triangular(rx, xty, lower=True)
+        beta = linalg.solve_triangular(rx.T, cbeta, lower=False)
+        r2 = max(yty - float(cbeta @ cbeta), np.finfo(float).tiny)
+        n = self.n
+        if reml:
+            dof = n - p
+            dev = logdet + 2.0 * float(np.sum(np.log(np.diag(rx)))) \
+                + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
+        else:
+            dof = n
+            dev = logdet + n * (1.0 + np.log(2.0 * np.pi * r2 / n))
+        return {"deviance": float(dev), "beta": beta + self.beta0, "sigma2": r2 / dof, "rx": rx,
+                "lams": lams, **extra}
+
+    def _patterns(self) -> None:
+        """Fix once the sparsity patterns (CSR order) of the matrices rebuilt at each theta."""
+        from scipy import sparse
+
+        q1 = self.stats1.ztz.shape[1]
+        m1 = self.stats1.ztz.shape[0]
+        rows = (self.pair_i[:, None] * q1 + np.arange(q1)).ravel()
+        cols = np.repeat(self.pair_c, q1)
+        tag = sparse.csr_matrix((np.arange(1, len(rows) + 1, dtype=float), (rows, cols)),
+                                shape=(m1 * q1, self.q2))
+        self._zt_perm = tag.data.astype(np.intp) - 1
+        self._zt_index = (tag.indices.copy(), tag.indptr.copy())
+        # Block diagonal L11^-1: row (i, a) holds columns i*q1 .. i*q1+q1-1, in that order.
+        self._linv_index = (
+            (np.arange(m1 * q1)[:, None] // q1 * q1 + np.arange(q1)).ravel(),
+            np.arange(0, m1 * q1 * q1 + 1, q1),
+        )
+
+    def _z1tz2_sparse(self, lam1: Array, lam2: Array) -> Any:
+        """Lambda1' Z1'Z2 Lambda2 as a sparse (m1*q1, q2) matrix."""
+        from scipy import sparse
+
+        if not hasattr(self, "_zt_perm"):
+            self._patterns()
+        m1q1 = self.stats1.ztz.shape[0] * lam1.shape[0]
+        left = (self.pair_block @ lam1).ravel()[self._zt_perm]
+        mat = sparse.csr_matrix((left, *self._zt_index), shape=(m1q1, self.q2))
+        if self.diag_lam2:
+            return mat.multiply(np.diag(lam2)[None, :]).tocsr()
+        lam2_sparse = sparse.block_diag(
+            [sparse.kron(sparse.identity(t.m), lam2[int(self.offsets[i]):int(self.offsets[i]) + t.q,
+                                                    int(self.offsets[i]):int(self.offsets[i]) + t.q])
+             for i, t in enumerate(self.terms[1:])], format="csr")
+        return mat @ lam2_sparse
+
+    def _forward_sparse(self, chol1: Array, a12: Any) -> Any:
+        """Solve L11 R = A12 for the block-diagonal L11, keeping A12's sparsity."""
+        from scipy import sparse
+
+        m1, q1 = chol1.shape[0], chol1.shape[1]
+        eye = np.broadcast_to(np.eye(q1), chol1.shape).copy()
+        inv = _forward(chol1, eye)  # (m1, q1, q1): small triangular inverses
+        linv = sparse.csr_matrix((inv.ravel(), *self._linv_index), shape=(m1 * q1, m1 * q1))
+        return linv @ a12
+
+    def deviance(self, theta: Array, reml: bool) -> float:
+        try:
+            return float(self.solve(theta, reml)["deviance"])
+        except np.linalg.LinAlgError:
+            return np.inf
+
+    # results --------------------------------------------------------------------------------
+    def unscale(self, lams: list[Array]) -> list[Array]:
+        """Lambda of each term in the input's units, in the input's order of terms."""
+        out: list[Array] = [np.zeros(0)] * len(lams)
+        for pos, k in enumerate(self.order):
+            out[k] = lams[pos] / self.scales[pos][:, None]
+        return out
+
+    def theta_from_cov(self, cov: list[Array], sigma2: float) -> Array:
+        """Theta (for the scaled columns) of covariance matrices given in the input's units."""
+        parts = []
+        for pos, k in enumerate(self.order):
+            s = self.scales[pos]
+            c = cov[k] * np.outer(s, s) / sigma2
+            t = self.terms[pos]
+            if t.correlated:
+                lam = linalg.cholesky(c + 1e-300 * np.eye(t.q), lower=True) \
+                    if np.all(np.linalg.eigvalsh(c) > 0) else np.diag(np.sqrt(np.maximum(np.diag(c), 0)))
+                parts.append(lam.T[np.triu_indices(t.q)])
+            else:
+                parts.append(np.sqrt(np.maximum(np.diag(c), 0.0)))
+        return np.concatenate(parts)
+
+
+def _numeric_objective(
+    model: TermsModel, reml: bool, counter: list[int]
+) -> Callable[[Array], tuple[float, Array]]:
+    """The deviance and its gradient by central differences (forward ones at a bound)."""
+    lower = np.full(int(model.theta_offsets[-1]), -np.inf)
+    lower[model.diag_idx] = 0.0
+
+    def objective(theta: Array) -> tuple[float, Array]:
+        counter[0] += 1
+        value = model.deviance(theta, reml)
+        if not np.isfinite(value):
+            return np.inf, np.zeros_like(theta)
+        grad = np.empty_like(theta)
+        for k in range(len(theta)):
+            h = 1e-5 * max(1.0, abs(theta[k]))
+            up = theta.copy()
+            up[k] += h
+            if theta[k] - h < lower[k]:
+                grad[k] = (model.deviance(up, reml) - value) / h
+            else:
+                down = theta.copy()
+                down[k] -= h
+                grad[k] = (model.deviance(up, reml) - model.deviance(down, reml)) / (2 * h)
+        return value, grad
+
+    return objective
+
+
+def _stationary_numeric(
+    model: TermsModel, reml: bool, theta: Array, step_tol: float = STEP_TOL
+) -> bool:
+    """lme4's check on a fit of several terms: the Newton step ``H^-1 g`` below STEP_TOL and H
+    positive definite, with g and H from central differences of the deviance (elements held
+    at their zero bound with a non-negative forward derivative left out)."""
+    f0 = model.deviance(theta, reml)
+    if not np.isfinite(f0):
+        return False
+    grad = _numeric_objective(model, reml, [0])(theta)[1]
+    at_bound = np.zeros(len(theta), dtype=bool)
+    at_bound[model.diag_idx] = (theta[model.diag_idx] <= 1e-8) & (grad[model.diag_idx] >= 0.0)
+    idx = np.flatnonzero(~at_bound)
+    if len(idx) == 0:
+        return True
+    h = 1e-4 * np.maximum(1.0, np.abs(theta))
+    hess = np.empty((len(idx), len(idx)))
+
+    def dev(steps: dict[int, float]) -> float:
+        t = theta.copy()
+        for k, v in steps.items():
+            t[k] += v
+        return model.deviance(t, reml)
+
+    for a, i in enumerate(idx):
+        hess[a, a] = (dev({i: h[i]}) - 2 * f0 + dev({i: -h[i]})) / h[i] ** 2
+        for b in range(a):
+            j = idx[b]
+            hess[a, b] = hess[b, a] = (
+                dev({i: h[i], j: h[j]}) - dev({i: h[i], j: -h[j]})
+                - dev({i: -h[i], j: h[j]}) + dev({i: -h[i], j: -h[j]})
+            ) / (4 * h[i] * h[j])
+    try:
+        eig = np.linalg.eigvalsh(hess)
+        newton = np.linalg.solve(hess, grad[idx])
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.all(eig > 0) and np.max(np.abs(newton)) < step_tol)
+
+
+@_one_blas_thread
+def fit_terms(
+    y: Array, x: Array, terms: list[Term], reml: bool = True, max_iter: int = 500
+) -> TermsFit:
+    """Fit a linear mixed model with several random-effect terms, as ``lme4::lmer``.
+
+    The same checks as :func:`fit_one_factor`: L-BFGS-B on the profiled deviance, a restart
+    from inside the boundary when a variance ends at zero, Nelder-Mead if the optimum fails the
+    gradient-and-Hessian check; ``converged`` only when the check passes.
+    """
+    model = TermsModel(y, x, terms)
+    counter = [0]
+    objective = _numeric_objective(model, reml, counter)
+    theta0 = model.start()
+    bounds = model.bounds()
+    diag_idx = model.diag_idx
+    tried = ["L-BFGS-B on the profiled deviance"]
+    res = _minimise(objective, theta0, bounds, max_iter)
+    at_zero = np.asarray(res.x)[diag_idx] < SINGULAR_TOL
+    if max_iter > 1 and at_zero.any():
+        restart = np.asarray(res.x, dtype=float).copy()
+        restart[diag_idx[at_zero]] = theta0[diag_idx[at_zero]]
+        tried.append("a restart from inside the boundary")
+        res2 = _minimise(objective, restart, bounds, max_iter)
+        if res2.fun < res.fun or not res.success:
+            res = res2
+    theta = np.asarray(res.x, dtype=float)
+    converged = _stationary_numeric(model, reml, theta)
+    if not converged and max_iter > 1:
+        tried.append("Nelder-Mead")
+        res3 = optimize.minimize(
+            lambda t: model.deviance(t, reml), theta, method="Nelder-Mead", bounds=bounds,
+            options={"maxfev": 40 * max_iter, "xatol": 1e-10, "fatol": 1e-12},
+        )
+        if res3.fun <= model.deviance(theta, reml):
+            theta = np.asarray(res3.x, dtype=float)
+        converged = _stationary_numeric(model, reml, theta)
+    return _terms_result(model, theta, reml, converged, tried, counter[0])
+
+
+def _terms_result(
+    model: TermsModel, theta: Array, reml: bool, converged: bool, tried: list[str], n_evals: int
+) -> TermsFit:
+    sol = model.solve(theta, reml)
+    sigma2 = float(sol["sigma2"])
+    rx_inv = linalg.solve_triangular(sol["rx"], np.eye(model.p), lower=True)
+    lams = model.unscale(sol["lams"])
+    singular = bool(np.any(theta[model.diag_idx] < SINGULAR_TOL))
+    status = "converged" if converged else "did not converge"
+    return TermsFit(
+        beta=sol["beta"],
+        vcov=sigma2 * (rx_inv.T @ rx_inv),
+        sigma=float(np.sqrt(sigma2)),
+        cov_re=[sigma2 * lam @ lam.T for lam in lams],
+        loglik=-float(sol["deviance"]) / 2.0,
+        converged=converged,
+        singular=singular,
+        message=f"tried {', then '.join(tried)}: {status}",
+        n_evals=n_evals,
+        theta=theta,
+    )
+
+
+@_one_blas_thread
+def check_optimum(
+    y: Array, x: Array, terms: list[Term], cov_re: list[Array], sigma2: float, reml: bool
+) -> tuple[bool, float]:
+    """Tell whether covariances from another engine are at the optimum of the profiled deviance.
+
+    Returns (passes lme4's gradient-and-Hessian check, the deviance there): the check
+    :func:`fit_terms` applies to its own fits, with lme4's tolerance (LME4_STEP_TOL) on the
+    Newton step, since another optimiser's stopping point is judged.
+    """
+    model = TermsModel(y, x, terms)
+    theta = model.theta_from_cov(cov_re, sigma2)
+    return _stationary_numeric(model, reml, theta, LME4_STEP_TOL), model.deviance(theta, reml)

@@ -1,13 +1,16 @@
 """Growth models: score ~ time x role with random intercept and slope per participant.
 
-Two engines fit the same model. The fast engine (:mod:`analysis.fastlmm`) fits the
-two-level model (one grouping factor) by lme4's profiled penalised least squares; statsmodels'
-MixedLM fits every model, including the three-level one with teams, and is the check on
-the fast engine. ``engine="auto"`` takes the fast engine whenever it applies.
+Two engines fit the same model. The fast engine (:mod:`analysis.fastlmm`, the default for
+every model) fits it by lme4's profiled penalised least squares; statsmodels' MixedLM is the
+independent check (``engine="statsmodels"``). A statsmodels fit is reported only after it
+passes lme4's gradient-and-Hessian check on the profiled deviance (refitted with time rescaled
+if it does not); otherwise it is refused, never reported as converged.
 
 With a team level the model is ``(1 | team) + (1 | participant) + (0 + time | participant)``
-in lme4's notation: MixedLM nests participants in teams as independent variance components,
-so the participant intercept and slope are uncorrelated there (``corr`` is None).
+in lme4's notation, the participant intercept and slope uncorrelated (``corr`` is None), as
+MixedLM fits it. The team is that of each occasion: a participant who moves team counts in each
+team for the occasions spent there, as lmer does. MixedLM nests participants in teams, so
+``engine="statsmodels"`` needs each participant in one team.
 """
 
 from __future__ import annotations
@@ -98,7 +101,7 @@ def fit_growth(
     group : optional team column, a further level with its own random intercept.
     by : optional between-subject factor (e.g. role), giving the time x by interaction.
     method : "REML" (default) or "ML" (needed for likelihood-ratio tests).
-    engine : "auto", "fast" (two-level model only) or "statsmodels".
+    engine : "auto" or "fast" (the same), or "statsmodels" (the cross-check).
     max_iter : iteration limit for the optimiser.
 
     Returns
@@ -109,9 +112,7 @@ def fit_growth(
     spec = GrowthSpec(outcome, time, subject, group, by, _method(method))
     if engine not in ("auto", "fast", "statsmodels"):
         raise AnalysisError(f"engine must be 'auto', 'fast' or 'statsmodels', not {engine!r}")
-    if engine == "fast" and group is not None:
-        raise AnalysisError("the fast engine fits one grouping factor; use engine='statsmodels'")
-    data, notes = prepare_data(df, spec)
+    data, notes = prepare_data(df, spec, nested=engine == "statsmodels")
     import patsy  # type: ignore[import-untyped]  # slow to import: only when a model is fitted
 
     y, x = patsy.dmatrices(spec.fixed_formula, data, return_type="dataframe", NA_action="raise")
@@ -120,8 +121,7 @@ def fit_growth(
             f"the fixed effects {', '.join(x.columns)} cannot all be estimated from this data "
             "(some combination of time and groups has no observations)"
         )
-    use_fast = group is None and engine in ("auto", "fast")
-    fit = _fit_fast if use_fast else _fit_statsmodels
+    fit = _fit_statsmodels if engine == "statsmodels" else _fit_fast
     results = fit(spec, data, y.iloc[:, 0].to_numpy(float), x, max_iter)
     results.warnings[:0] = notes
     return results
@@ -137,8 +137,14 @@ def _method(method: str) -> Method:
     raise AnalysisError(f"method must be 'REML' or 'ML', not {method!r}")
 
 
-def prepare_data(df: pd.DataFrame, spec: GrowthSpec) -> tuple[pd.DataFrame, list[str]]:
-    """Check the columns and the design, drop incomplete rows; return the data and notes."""
+def prepare_data(
+    df: pd.DataFrame, spec: GrowthSpec, nested: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
+    """Check the columns and the design, drop incomplete rows; return the data and notes.
+
+    ``nested`` requires each participant in one team (statsmodels' nesting); otherwise a
+    participant who moves team is noted and fitted with the team of each occasion.
+    """
     columns = [spec.outcome, spec.time, spec.subject]
     columns += [c for c in (spec.by, spec.group) if c is not None]
     require_columns(df, columns)
@@ -176,12 +182,12 @@ def prepare_data(df: pd.DataFrame, spec: GrowthSpec) -> tuple[pd.DataFrame, list
         # A factor, never a numeric covariate; categorical also spares patsy a slow scan.
         data[spec.by] = data[spec.by].map(label).astype("category")
     if spec.group is not None:
-        _check_groups(data, spec, src)
+        notes += _check_groups(data, spec, src, nested)
     return data, notes
 
 
-def _check_groups(data: pd.DataFrame, spec: GrowthSpec, src: str) -> None:
-    """Require enough teams and each subject inside one team."""
+def _check_groups(data: pd.DataFrame, spec: GrowthSpec, src: str, nested: bool) -> list[str]:
+    """Require enough teams (and, if nested, each subject inside one team); note movers."""
     assert spec.group is not None
     n_groups = data[spec.group].nunique()
     if n_groups < MIN_GROUPS:
@@ -191,21 +197,44 @@ def _check_groups(data: pd.DataFrame, spec: GrowthSpec, src: str) -> None:
         )
     teams_per_subject = data.groupby(spec.subject)[spec.group].nunique()
     crossed = teams_per_subject[teams_per_subject > 1]
-    if len(crossed):
+    if len(crossed) and nested:
         who = crossed.index[0]
         teams = sorted(map(str, data.loc[data[spec.subject] == who, spec.group].unique()))
         raise AnalysisError(
             f"{src}: {spec.subject} {who!r} appears in more than one {spec.group} "
-            f"({', '.join(teams)}); the team level needs each participant in one team "
-            f"({len(crossed)} participant(s) affected)"
+            f"({', '.join(teams)}); the statsmodels engine needs each participant in one team "
+            f"({len(crossed)} participant(s) affected): use the default engine, which fits "
+            "the team of each occasion"
         )
+    if len(crossed):
+        return [
+            f"{len(crossed)} participant(s) changed {spec.group}; each occasion counts in the "
+            f"{spec.group} of that occasion (as lmer with (1 | {spec.group}))"
+        ]
+    return []
+
+
+def _terms(spec: GrowthSpec, data: pd.DataFrame) -> list[Any]:
+    """The random-effect terms of the model: ``(1 + time | subject)``, with a team level
+    ``(1 | team) + (1 | subject) + (0 + time | subject)``."""
+    from analysis import fastlmm
+
+    codes, _ = pd.factorize(data[spec.subject])
+    z = np.column_stack([np.ones(len(data)), data[spec.time].to_numpy(float)])
+    if spec.group is None:
+        return [fastlmm.Term(codes, z)]
+    teams, _ = pd.factorize(data[spec.group])
+    return [fastlmm.Term(teams, z[:, :1]), fastlmm.Term(codes, z, correlated=False)]
 
 
 def _fit_fast(
     spec: GrowthSpec, data: pd.DataFrame, y: np.ndarray, x: pd.DataFrame, max_iter: int
 ) -> GrowthResults:
-    """Fit the two-level model with the vectorised penalised least squares engine."""
+    """Fit with the penalised least squares engine (one factor, or with teams)."""
     from analysis import fastlmm  # scipy: imported when a model is fitted, not with the app
+
+    if spec.group is not None:
+        return _fit_fast_teams(spec, data, y, x, max_iter)
     codes, _ = pd.factorize(data[spec.subject])
     z = np.column_stack([np.ones(len(y)), data[spec.time].to_numpy(float)])
     stats = fastlmm.SufficientStats.from_arrays(y, x.to_numpy(float), z, codes)
@@ -239,6 +268,45 @@ def _fit_fast(
     )
 
 
+def _fit_fast_teams(
+    spec: GrowthSpec, data: pd.DataFrame, y: np.ndarray, x: pd.DataFrame, max_iter: int
+) -> GrowthResults:
+    """Fit the model with a team level: participants and teams, nested or crossed."""
+    from analysis import fastlmm
+
+    assert spec.group is not None
+    terms = _terms(spec, data)
+    fit = fastlmm.fit_terms(y, x.to_numpy(float), terms, reml=spec.method == "REML",
+                            max_iter=max_iter)
+    notes = [] if fit.converged else [fit.message]
+    if fit.singular:
+        notes.append(_singular_note(spec))
+    team_cov, subject_cov = fit.cov_re
+    sd = np.sqrt(np.diag(subject_cov))
+    return GrowthResults(
+        spec=spec,
+        engine="fast",
+        data=data,
+        design_info=x.design_info,
+        term_names=list(x.columns),
+        beta=fit.beta,
+        vcov=fit.vcov,
+        random_effects=RandomEffects(
+            subject_sd={"Intercept": float(sd[0]), spec.time: float(sd[1])},
+            subject_corr=None,
+            group_sd=float(np.sqrt(team_cov[0, 0])),
+        ),
+        residual_sd=fit.sigma,
+        loglik=fit.loglik,
+        n_cov_params=3,
+        n_subjects=int(data[spec.subject].nunique()),
+        n_groups=int(data[spec.group].nunique()),
+        converged=fit.converged,
+        optimizer=fit.message,
+        warnings=notes,
+    )
+
+
 def _singular_note(spec: GrowthSpec) -> str:
     """Explain a boundary fit as lme4 would flag it."""
     return (
@@ -250,12 +318,72 @@ def _singular_note(spec: GrowthSpec) -> str:
 def _fit_statsmodels(
     spec: GrowthSpec, data: pd.DataFrame, y: np.ndarray, x: pd.DataFrame, max_iter: int
 ) -> GrowthResults:
-    """Fit with statsmodels' MixedLM, trying optimisers in turn until one converges."""
+    """Fit with statsmodels' MixedLM and report the fit only if it is at the optimum.
+
+    MixedLM can stop short of the optimum and still say it converged (with time in days on
+    a classic data set its REML log-likelihood was 45.7 below lme4's). Each fit is therefore
+    checked as lme4 checks its own: at the estimates, the Newton step of the profiled
+    deviance (exact gradient and Hessian from :mod:`analysis.fastlmm`) must be small and the
+    Hessian positive definite. A fit that fails is refitted with time rescaled to unit
+    standard deviation (results transformed back); if that fails too, the fit is refused.
+    """
+    from analysis import fastlmm
+
+    times = data[spec.time].to_numpy(float)
+    unit = float(np.std(times)) or 1.0
+    checked: list[str] = []
+    for scale_by in (1.0, unit):
+        if checked and scale_by == 1.0:
+            break
+        fitted = _statsmodels_once(spec, data, y, x, max_iter, scale_by)
+        if fitted is None:
+            checked.append(f"time / {scale_by:g}: statsmodels stopped with an error")
+            continue
+        beta, vcov, covs, sigma2, llf, optimizer, notes, sm_converged = fitted
+        ok, deviance = fastlmm.check_optimum(
+            y, x.to_numpy(float), _terms(spec, data), covs, sigma2, spec.method == "REML")
+        if ok and sm_converged:
+            if scale_by != 1.0:
+                notes.insert(0, f"statsmodels reached the optimum only with {spec.time} "
+                                f"divided by {scale_by:.6g}; results are in the original units")
+                llf = -deviance / 2.0
+            return _statsmodels_results(spec, data, x, beta, vcov, covs, sigma2, llf,
+                                        optimizer, notes)
+        checked.append(
+            f"{spec.time}" + ("" if scale_by == 1.0 else f" / {scale_by:.6g}")
+            + f": {optimizer.split(': ')[-1]}, log-likelihood {llf:.6f}, "
+            + "gradient-and-Hessian check " + ("passed" if ok else "failed")
+        )
+    raise AnalysisError(
+        "statsmodels MixedLM did not reach the optimum of the "
+        f"{spec.method} likelihood ({'; '.join(checked)}): its estimates would be wrong, so "
+        "none are reported. Use the default engine (engine 'fast', which checks its own "
+        "optimum), or rescale time (e.g. weeks instead of days)."
+    )
+
+
+def _statsmodels_once(
+    spec: GrowthSpec, data: pd.DataFrame, y: np.ndarray, x: pd.DataFrame, max_iter: int,
+    scale_by: float,
+) -> tuple[Any, ...] | None:
+    """One MixedLM fit with time divided by scale_by; estimates back in the original units."""
+    import patsy
     import statsmodels.api as sm  # slow to import: only when this engine is used
+
+    if scale_by != 1.0:
+        data = data.copy()
+        data[spec.time] = data[spec.time].to_numpy(float) / scale_by
+        x_s = patsy.dmatrix(x.design_info, data, return_type="dataframe")
+    else:
+        x_s = x
+    xo, xs = x.to_numpy(float), x_s.to_numpy(float)
+    # Columns with time are divided by scale_by, the others unchanged: X_s = X_o diag(1 / d).
+    d = np.array([float(xo[:, j] @ xo[:, j]) / float(xo[:, j] @ xs[:, j]) if xo[:, j].any()
+                  else 1.0 for j in range(xo.shape[1])])
     time_col = data[spec.time].to_numpy(float)
     if spec.group is None:
         model = sm.MixedLM(
-            y, x.to_numpy(float), groups=data[spec.subject].to_numpy(),
+            y, xs, groups=data[spec.subject].to_numpy(),
             exog_re=np.column_stack([np.ones(len(y)), time_col]),
         )
     else:
@@ -283,33 +411,41 @@ def _fit_statsmodels(
         if result.converged:
             break
     if result is None:
-        raise AnalysisError(
-            f"statsmodels MixedLM could not fit the model (tried {', '.join(tried)}): "
-            + "; ".join(caught)
-        )
+        return None
     converged = bool(result.converged)
     optimizer = f"statsmodels MixedLM, tried {', then '.join(tried)}: " + (
         "converged" if converged else "did not converge"
     )
     notes = list(dict.fromkeys(caught))
-    if not converged:
-        notes.insert(0, optimizer)
     scale = float(result.scale)
     cov_re = np.asarray(result.cov_re, dtype=float)
+    back = np.diag([1.0, 1.0 / scale_by])
     if spec.group is None:
-        sd = np.sqrt(np.diag(cov_re))
-        subject_sd = {"Intercept": float(sd[0]), spec.time: float(sd[1])}
-        corr = float(cov_re[0, 1] / (sd[0] * sd[1])) if sd.min() > 0 else None
-        group_sd = None
-        variances = np.r_[np.diag(cov_re)]
-        n_cov = 3
+        covs = [back @ cov_re @ back]
     else:
         vcomp = np.asarray(result.vcomp, dtype=float)
-        subject_sd = {"Intercept": float(np.sqrt(vcomp[0])), spec.time: float(np.sqrt(vcomp[1]))}
+        covs = [cov_re[:1, :1], np.diag([vcomp[0], vcomp[1] / scale_by**2])]
+    beta = np.asarray(result.fe_params, dtype=float) / d
+    vcov = _gls_vcov(model, result) / np.outer(d, d)
+    return beta, vcov, covs, scale, float(result.llf), optimizer, notes, converged
+
+
+def _statsmodels_results(
+    spec: GrowthSpec, data: pd.DataFrame, x: pd.DataFrame, beta: np.ndarray, vcov: np.ndarray,
+    covs: list[np.ndarray], scale: float, llf: float, optimizer: str, notes: list[str],
+) -> GrowthResults:
+    """GrowthResults of a statsmodels fit that passed the optimum check."""
+    if spec.group is None:
+        cov = covs[0]
+        sd = np.sqrt(np.diag(cov))
+        corr = float(cov[0, 1] / (sd[0] * sd[1])) if sd.min() > 0 else None
+        group_sd = None
+        variances = np.diag(cov)
+    else:
+        sd = np.sqrt(np.diag(covs[1]))
         corr = None
-        group_sd = float(np.sqrt(cov_re[0, 0]))
-        variances = np.r_[vcomp, cov_re[0, 0]]
-        n_cov = 3
+        group_sd = float(np.sqrt(covs[0][0, 0]))
+        variances = np.r_[np.diag(covs[1]), covs[0][0, 0]]
     if np.any(variances < SINGULAR_TOL**2 * scale):
         notes.append(_singular_note(spec))
     return GrowthResults(
@@ -318,16 +454,18 @@ def _fit_statsmodels(
         data=data,
         design_info=x.design_info,
         term_names=list(x.columns),
-        beta=np.asarray(result.fe_params, dtype=float),
-        vcov=_gls_vcov(model, result),
-        random_effects=RandomEffects(subject_sd=subject_sd, subject_corr=corr, group_sd=group_sd),
+        beta=beta,
+        vcov=vcov,
+        random_effects=RandomEffects(
+            subject_sd={"Intercept": float(sd[0]), spec.time: float(sd[1])},
+            subject_corr=corr, group_sd=group_sd),
         residual_sd=float(np.sqrt(scale)),
-        loglik=float(result.llf),
-        n_cov_params=n_cov,
+        loglik=llf,
+        n_cov_params=3,
         n_subjects=int(data[spec.subject].nunique()),
         n_groups=None if spec.group is None else int(data[spec.group].nunique()),
-        converged=converged,
-        optimizer=optimizer,
+        converged=True,
+        optimizer=optimizer + "; at the optimum by lme4's gradient-and-Hessian check",
         warnings=notes,
     )
 
