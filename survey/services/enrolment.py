@@ -23,6 +23,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from instruments import safe_csv
 from instruments.languages import LANGUAGES
 from survey.models import Channel, Contact, Participant, Role, Study, Team, User
 from survey.services.audit import record_event
@@ -76,11 +77,7 @@ class ImportResult:
 
 def template_csv() -> str:
     """The downloadable template: the header and two example rows."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS + OPTIONAL_COLUMNS)
-    writer.writerows(TEMPLATE_ROWS)
-    return out.getvalue()
+    return safe_csv.rows_text([COLUMNS + OPTIONAL_COLUMNS, *TEMPLATE_ROWS])
 
 
 def check_values(
