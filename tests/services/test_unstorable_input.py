@@ -176,3 +176,22 @@ def test_an_unhandled_database_error_logs_no_personal_data(
     assert response.status_code == 500
     assert any(r.exc_info for r in caplog.records), "the traceback should be logged"
     _no_personal_data(caplog)
+
+
+def test_a_nul_no_check_caught_is_a_400_not_a_500(
+    make_app: Callable[..., Flask], database_url: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The backstop: PostgreSQL's refusal of a NUL becomes the plain 400 page, logged without it."""
+    app = make_app()
+
+    def lookup() -> str:
+        with get_sessionmaker(app)() as session:
+            session.scalars(select(m.Team).where(m.Team.name == f"{NAME}\x00")).all()
+        return "looked up"
+
+    app.add_url_rule("/lookup", "lookup", lookup)
+    caplog.set_level(logging.DEBUG)
+    response = app.test_client().get("/lookup")
+    # SQLite stores and compares NUL; PostgreSQL refuses it.
+    assert response.status_code == (400 if database_url.startswith("postgresql") else 200)
+    _no_personal_data(caplog)
