@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from . import safe_csv
 from .answers import length_hint, range_hint
 from .languages import LANGUAGES, SOURCE_LANGUAGE, english_name, language_name
 from .model import CHOICE, NUMBER, TEXT, Instrument, Item, Theme
@@ -228,9 +228,7 @@ def write_codebook(
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / "codebook.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows(codebook_rows(instruments, themes))
+        safe_csv.write_dicts(handle, CSV_COLUMNS, codebook_rows(instruments, themes))
     md_path = out_dir / "codebook.md"
     md_path.write_text(codebook_markdown(instruments, themes), encoding="utf-8")
     return [csv_path, md_path]

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from . import safe_csv
 from .model import CHOICE, NUMBER, TEXT, Instrument, InstrumentError, Item, Problem
 
 COLUMNS: tuple[str, ...] = (
@@ -124,11 +125,7 @@ def _other_row(item: Item, form: str, header: str) -> dict[str, str]:
 
 def dictionary_csv(instrument: Instrument) -> str:
     """The dictionary as CSV text, as REDCap's "Upload data dictionary" reads it."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(dictionary_rows(instrument))
-    return buffer.getvalue()
+    return safe_csv.dicts_text(COLUMNS, dictionary_rows(instrument), lineterminator="\n")
 
 
 @dataclass

@@ -79,7 +79,9 @@ def utcnow() -> dt.datetime:
 
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
-    kwargs: dict[str, Any] = {"future": True}
+    # hide_parameters: an error's message (and so the log) never holds a statement's bound
+    # values, which may be a participant's email or name.
+    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, Response, current_app, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
@@ -26,6 +28,9 @@ MESSAGES = {
           _l("We could not reach our database just now. Answers you sent before are kept. "
              "Please wait a minute, then go back and send this page again.")),
 }
+
+# A respondent's personal link (/r/<token>/...): the token is a credential, kept out of logs.
+PERSONAL_LINK = re.compile(r"^(/r/)[^/]+")
 
 # Seconds a client is asked to wait when the database cannot be reached.
 RETRY_AFTER_SECONDS = 30
@@ -58,9 +63,14 @@ def database_unavailable(exc: Exception) -> Response:
     Nothing is retried here: the request's transaction is lost, and its session is closed at
     teardown; the pool (pre-ping on PostgreSQL) reconnects once the database is back.
     """
+    if isinstance(exc, DataError) and "NUL" in str(exc.orig):
+        # A NUL that no input check caught (each service refuses one, naming the field): a 400,
+        # never a 500. The message names no value (the engine hides bound parameters).
+        current_app.logger.warning("Refused a NUL character on %s %s", request.method, _path())
+        return _error_response(400)
     if not is_database_outage(exc):
         return _unexpected_error(exc)
-    current_app.logger.error("Database unavailable on %s %s: %s", request.method, request.path,
+    current_app.logger.error("Database unavailable on %s %s: %s", request.method, _path(),
                              str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     response = _error_response(503)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -68,9 +78,14 @@ def database_unavailable(exc: Exception) -> Response:
     return response
 
 
+def _path() -> str:
+    """The request's path for a log line: a personal link's token is left out."""
+    return PERSONAL_LINK.sub(r"\1<redacted>", request.path)
+
+
 def _unexpected_error(exc: Exception) -> Response:
     """Log an unexpected error with its traceback and show the plain 500 page."""
-    current_app.logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    current_app.logger.error("Unhandled error on %s %s", request.method, _path(), exc_info=exc)
     return _error_response(500)
 
 

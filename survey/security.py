@@ -1,14 +1,22 @@
-"""Security headers on every response, and a guard against NUL characters in URLs."""
+"""Security headers on every response, and a guard against NUL characters in URLs.
+
+Caching: every response but the static files (CSS, JavaScript, images of the product itself) is
+sent with `Cache-Control: no-store` unless its view chose otherwise, so that no page, CSV, zip,
+JSON or plot about people (export.zip, model.json, the model plots, the dashboard, the API,
+respondent pages) is kept by a browser or a shared proxy. HSTS is sent when BASE_URL is https.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, request
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
+# One year, subdomains included: sent only when the deployment is served over https.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
 def add_security_headers(response: Response) -> Response:
@@ -20,9 +28,11 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if response.mimetype == "text/html":
-        # Pages may hold personal answers: never cache them on shared devices.
+    if request.endpoint != "static" and not (request.endpoint or "").endswith(".static"):
+        # Pages, files and data may hold personal answers: never cache them on shared devices.
         headers.setdefault("Cache-Control", "no-store")
+    if str(current_app.config.get("BASE_URL", "")).startswith("https://"):
+        headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
 
 

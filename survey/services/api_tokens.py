@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from survey.db import utcnow
 from survey.models import ApiToken, User
 from survey.services.audit import record_event
-from survey.services.errors import InputError
+from survey.services.errors import InputError, character_problem
 from survey.services.tokens import lookup_hash
 
 PREFIX = "pp_"
@@ -35,6 +35,8 @@ def _new_token() -> str:
 
 def create(db: Session, user: User, name: str) -> tuple[ApiToken, str]:
     """Make a named token for `user`; returns the row and the token (the only time it exists)."""
+    if (unstorable := character_problem(name)) is not None:
+        raise InputError({"name": f"The name {unstorable}."})
     name = " ".join(name.split())
     if not name:
         raise InputError({"name": "Give the token a name, e.g. the script or computer that will use it."})

@@ -6,10 +6,9 @@ word "withheld" here as on the page; the CSV carries no number the page does not
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 
+from instruments import safe_csv
 from survey.services.dashboard import (
     COLLEAGUES,
     GAP,
@@ -153,8 +152,4 @@ def _rows(board: TrustDashboard) -> Iterator[list[str]]:
 
 def csv_text(board: TrustDashboard) -> str:
     """The page's figures as CSV text (a header row, then one row per figure)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(rows(board))
-    return buffer.getvalue()
+    return safe_csv.rows_text([CSV_COLUMNS, *rows(board)])

@@ -23,10 +23,11 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from instruments import safe_csv
 from instruments.languages import LANGUAGES
 from survey.models import Channel, Contact, Participant, Role, Study, Team, User
 from survey.services.audit import record_event
-from survey.services.errors import InputError, Problem
+from survey.services.errors import InputError, Problem, character_problem
 from survey.services.invitations import reschedule_participant
 from survey.services.text_messages import CHANNELS, default_channel, parse_mobile
 
@@ -76,11 +77,7 @@ class ImportResult:
 
 def template_csv() -> str:
     """The downloadable template: the header and two example rows."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS + OPTIONAL_COLUMNS)
-    writer.writerows(TEMPLATE_ROWS)
-    return out.getvalue()
+    return safe_csv.rows_text([COLUMNS + OPTIONAL_COLUMNS, *TEMPLATE_ROWS])
 
 
 def check_values(
@@ -89,6 +86,10 @@ def check_values(
     """Check one participant's values; the row, or None and the problems found."""
     problems: list[Problem] = []
     v = {name: (values.get(name) or "").strip() for name in COLUMNS + OPTIONAL_COLUMNS}
+    unstorable = [Problem(name, message, line) for name in COLUMNS + OPTIONAL_COLUMNS
+                  if (message := character_problem(values.get(name)))]
+    if unstorable:  # before any other check, so that no such value is looked up or echoed
+        return None, unstorable
     for name in ("external_id", "role", "team_code", "anchor_date"):
         if not v[name]:
             problems.append(Problem(name, line=line, message="is empty; a value is needed"))

@@ -14,8 +14,27 @@ what they typed or uploaded:
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+# Characters no typed text needs and a database may refuse: NUL (PostgreSQL text cannot hold
+# it; it was a 500), the other C0 controls but tab, newline and carriage return, DEL, and lone
+# surrogates (not encodable as UTF-8).
+UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def character_problem(value: str | None) -> str | None:
+    """Why `value` cannot be stored (naming the character and where it is), or None."""
+    found = UNSTORABLE.search(value or "")
+    if found is None:
+        return None
+    char = found.group()
+    name = ("NUL" if char == "\x00" else "unpaired surrogate" if ord(char) >= 0xD800
+            else unicodedata.name(char, "control character"))
+    return (f"holds a character that cannot be stored (U+{ord(char):04X} {name}) at character "
+            f"{found.start() + 1}; remove it and try again")
 
 
 @dataclass(frozen=True)

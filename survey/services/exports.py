@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import analysis
-from instruments import load_instrument, load_themes
+from instruments import load_instrument, load_themes, safe_csv
 from instruments.codebook import write_codebook
 from instruments.model import CHOICE, NUMBER, TEXT, Instrument
 from instruments.redcap import NOT_APPLICABLE_CODE, dictionary_csv, form_name
@@ -181,7 +181,7 @@ def item_table(db: Session, study: Study, instrument: Instrument, free_text: boo
 def csv_text(table: Table) -> str:
     """The table as CSV; coded answers as whole numbers (4, -9), so "-9" matches as text in R too."""
     whole = {c: "Int64" for c in [*table.value_labels, *table.whole] if c in table.frame.columns}
-    return table.frame.astype(whole).to_csv(index=False)
+    return safe_csv.frame_text(table.frame.astype(whole))
 
 
 def write_sav(table: Table, path: Path) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from survey.models import Organisation, Participant, Team, User
 from survey.services.audit import record_event
-from survey.services.errors import InputError
+from survey.services.errors import InputError, character_problem
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9-]{2,40}")
 CODE_RULE = "use 2–40 letters, digits or hyphens"
@@ -31,6 +31,8 @@ def text_problem(value: str, what: str, limit: int, *, required: bool = True) ->
     """What is wrong with a name-like text field, or None."""
     if required and not value:
         return f"Enter the {what}."
+    if (unstorable := character_problem(value)) is not None:
+        return f"The {what} {unstorable}."
     if len(value) > limit:
         return f"The {what} is longer than {limit} characters."
     return None

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from survey.models import Organisation, StaffRole, User
 from survey.services.audit import record_event
-from survey.services.errors import InputError, Problem
+from survey.services.errors import InputError, Problem, character_problem
 from survey.services.organisations import organisation_by_code
 
 MIN_PASSWORD = 12
@@ -25,6 +25,8 @@ def _role(value: str) -> StaffRole:
 
 def _trust_for(db: Session, role: StaffRole, trust_code: str | None) -> Organisation | None:
     """The trust a role is scoped to: required for trust monitors, refused for everyone else."""
+    if (unstorable := character_problem(trust_code)) is not None:
+        raise InputError({"trust": f"The trust code {unstorable}."})
     trust_code = (trust_code or "").strip()
     if role != StaffRole.TRUST_MONITOR:
         if trust_code:
@@ -50,6 +52,8 @@ def password_problem(password: str) -> str | None:
 
 def by_email(db: Session, email: str) -> User | None:
     """The staff account with this email, ignoring case and surrounding spaces."""
+    if character_problem(email) is not None:  # no account has one; PostgreSQL cannot compare it
+        return None
     return db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
