@@ -24,7 +24,7 @@ from flask import Flask
 from survey.config import ConfigError
 from survey.db import get_engine, get_sessionmaker, session_scope, utcnow
 from survey.mail import MailSettings
-from survey.services import invitations, job_runs, outbox, retention
+from survey.services import dashboard_publication, invitations, job_runs, outbox, retention
 from survey.sms import SmsSettings
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ STEP_INTERVALS: dict[str, int] = {
     "open_due": 60,
     "reminders": 300,
     "expire": 600,
+    "publish": 300,
     "deliver": 30,
 }
 # Every scheduled job: the steps, and retention once a day (it executes, unlike the CLI's dry run).
@@ -73,6 +74,7 @@ class PassReport:
     opened: int = 0
     reminded: int = 0
     expired: int = 0
+    published: int = 0
     delivery: outbox.DeliveryReport = field(default_factory=outbox.DeliveryReport)
     failures: dict[str, str] = field(default_factory=dict)
 
@@ -84,6 +86,7 @@ class PassReport:
             f"invitations opened (emails and texts queued): {self.opened}",
             f"reminders queued: {self.reminded}",
             f"invitations expired: {self.expired}",
+            f"dashboard waves published: {self.published}",
             f"emails and texts sent: {d.sent}, retrying: {d.retrying}, failed: {d.failed}, "
             f"cancelled: {d.cancelled}, deferred: {d.deferred}",
         ]
@@ -111,6 +114,8 @@ def run_step(app: Flask, name: str, now: dt.datetime | None = None) -> StepResul
         return invitations.open_due(sessions, settings, now, batch_size=batch)
     if name == "reminders":
         return invitations.queue_reminders(sessions, settings, now, batch_size=batch)
+    if name == "publish":
+        return dashboard_publication.publish_all(sessions, now)
     if name == "deliver":
         return outbox.deliver(
             sessions, settings, now,
@@ -177,6 +182,7 @@ def run_pass(app: Flask, now: dt.datetime | None = None) -> PassReport:
     report.opened = int(results.get("open_due", 0))  # type: ignore[arg-type]
     report.reminded = int(results.get("reminders", 0))  # type: ignore[arg-type]
     report.expired = int(results.get("expire", 0))  # type: ignore[arg-type]
+    report.published = int(results.get("publish", 0))  # type: ignore[arg-type]
     delivery = results.get("deliver", outbox.DeliveryReport())
     assert isinstance(delivery, outbox.DeliveryReport)
     report.delivery = delivery

@@ -11,6 +11,7 @@ from survey.models._types import (
     StudyStatus,
 )
 from survey.models.api_token import ApiToken
+from survey.models.dashboard import DashboardSnapshot
 from survey.models.invitation import Invitation, LinkToken
 from survey.models.mail import OutboxMessage
 from survey.models.operations import JobRun, SchedulerHeartbeat
@@ -27,6 +28,7 @@ __all__ = [
     "Channel",
     "ConsentDecision",
     "Contact",
+    "DashboardSnapshot",
     "Invitation",
     "InvitationStatus",
     "JobRun",

@@ -15,30 +15,35 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.db import utcnow
 from survey.models import (
-    Invitation,
-    InvitationStatus,
-    Participant,
-    Response,
-    Role,
-    ScaleScore,
     Study,
     Team,
     Wave,
 )
+from survey.models.dashboard import TRUST_VIEW
 from survey.services import dashboard_stats as stats
+from survey.services.dashboard_snapshots import (
+    COLLEAGUES,
+    PEERS,
+    ChangeLookup,
+    Key,
+    OpenWave,
+    Sums,
+    TeamKey,
+    Totals,
+    comparator_sums,
+    from_snapshots,
+    open_waves,
+)
+from survey.services.dashboard_snapshots import published as published_snapshots
 from survey.services.dashboard_stats import Estimate
 
-PEERS = "peer_workers"
-COLLEAGUES = "colleagues"
 GROUP_LABELS = {PEERS: "Peer workers", COLLEAGUES: "Colleagues and managers"}
 CORE_SCALES = ("identity", "support", "equality", "empowerment")
 GAP = "gap"  # the colleagues' mean minus the peer workers'
@@ -47,14 +52,6 @@ SINCE_PREVIOUS, SINCE_BASELINE = "previous wave", "baseline"
 HIGHER_IS_BETTER: dict[str, bool] = {}
 #: The comparator is shown only when this many other trusts each clear the group threshold.
 MIN_COMPARATOR_TRUSTS = 3
-INVITED = (InvitationStatus.SENT, InvitationStatus.STARTED, InvitationStatus.COMPLETED,
-           InvitationStatus.EXPIRED)
-
-
-def role_group(role: Role) -> str:
-    """Managers answer the colleague survey and are counted with colleagues."""
-    return PEERS if role.audience == "peer_worker" else COLLEAGUES
-
 
 @dataclasses.dataclass
 class Cell:
@@ -79,11 +76,14 @@ class RateRow:
     still_open: int = 0
     suppressed: bool = False
     group: str | None = None  # PEERS or COLLEAGUES in the breakdown by role
+    # The completed count (and so the rate) is withheld: it would show, or with its siblings
+    # give away by subtraction, the size of a group smaller than the minimum.
+    completed_suppressed: bool = False
 
     @property
     def rate(self) -> float | None:
         """Share of invited people who completed, or None when withheld."""
-        if self.suppressed or not self.invited:
+        if self.suppressed or self.completed_suppressed or not self.invited:
             return None
         return self.completed / self.invited
 
@@ -157,6 +157,14 @@ class TrustDashboard:
     benchmarks: list[Benchmark] = dataclasses.field(default_factory=list)
     summary: list[Change] = dataclasses.field(default_factory=list)
     made_on: dt.date | None = None
+    # wave index -> when its figures were published; the waves still open, rounded rates only
+    published: dict[int, dt.datetime] = dataclasses.field(default_factory=dict)
+    open_waves: list[OpenWave] = dataclasses.field(default_factory=list)
+
+    @property
+    def published_at(self) -> dt.datetime | None:
+        """When the latest published wave's figures were published."""
+        return max(self.published.values(), default=None)
 
     def label(self, wave: int) -> str:
         """The label of a wave."""
@@ -187,26 +195,6 @@ def _tally(counts: list[int]) -> tuple[int, int, int]:
     return counts[0], counts[1], counts[2]
 
 
-Scores = dict[int, float]  # participant id -> score at one wave
-Key = tuple[str, str, int]  # (scale, group, wave)
-TeamKey = tuple[str, str, int, str]  # (scale, group, wave, team name)
-
-
-@dataclasses.dataclass
-class Sums:
-    """Count, sum and sum of squares of a group's scores, as SQL aggregates them."""
-
-    n: int = 0
-    total: float = 0.0
-    squares: float = 0.0
-
-    def add(self, other: Sums) -> None:
-        """Pool another group into this one."""
-        self.n += other.n
-        self.total += other.total
-        self.squares += other.squares
-
-
 def _mean_cell(sums: Sums | None) -> Cell:
     if sums is None or not sums.n:
         return Cell(n=0, value=None)
@@ -215,42 +203,30 @@ def _mean_cell(sums: Sums | None) -> Cell:
 
 def build(db: Session, study: Study, organisation_id: int, min_group: int,
           team_id: int | None = None, today: dt.date | None = None) -> TrustDashboard:
-    """Compute the dashboard of one trust (or one of its teams) in one study, suppressed."""
+    """Compute the dashboard of one trust (or one of its teams) in one study, suppressed.
+
+    Only published waves have figures, read from their frozen snapshots (the publication rule,
+    services/dashboard_publication.py); a wave still open shows its response rate rounded to 10%.
+    """
     waves = list(study.waves)
     labels = {w.index: w.label for w in waves}
-    # Counted in SQL: one row per wave, team, role and status, not one per invitation.
-    invitations = db.execute(
-        select(Wave.index, Team.name, Participant.role, Invitation.status, func.count())
-        .join(Invitation.wave).join(Invitation.participant).join(Participant.team)
-        .where(Wave.study_id == study.id, Team.organisation_id == organisation_id,
-               Invitation.status.in_(INVITED))
-        .group_by(Wave.index, Team.name, Participant.role, Invitation.status)
-    ).all()
-    # (wave, breakdown, part) -> [invited, completed, still open]
-    totals: dict[tuple[int, str, str | None], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for wave_index, team_name, role, status, count in invitations:
-        for key in ((wave_index, "all", None), (wave_index, "team", team_name),
-                    (wave_index, "group", role_group(role))):
-            totals[key][0] += count
-            totals[key][1] += count if status == InvitationStatus.COMPLETED else 0
-            totals[key][2] += count if status in (InvitationStatus.SENT,
-                                                  InvitationStatus.STARTED) else 0
+    view = TRUST_VIEW if team_id is None else team_id
+    published = published_snapshots(db, study, organisation_id, view)
+    team_names = dict(db.execute(select(Team.id, Team.name)
+                                 .where(Team.organisation_id == organisation_id)).tuples())
+    totals, by_group, by_team, changes = from_snapshots(published, team_names)
+    labels = {w: label for w, label in labels.items() if w in published}
     rates = [RateRow(w, labels[w], None, *_tally(totals[(w, "all", None)])) for w in sorted(labels)
              if (w, "all", None) in totals]
     for rate_row in rates:
         rate_row.suppressed = rate_row.invited < min_group
+        rate_row.completed_suppressed = 0 < rate_row.completed < min_group
     team_rates = _breakdown(totals, labels, "team", min_group)
     group_rates = _breakdown(totals, labels, "group", min_group)
     team = db.get(Team, team_id) if team_id is not None else None
     teams = [(code, name) for code, name in db.execute(
         select(Team.code, Team.name).where(Team.organisation_id == organisation_id)
         .order_by(Team.name))]
-
-    team_names = {t.id: t.name for t in _teams_of(db, organisation_id)}
-    by_group, by_team = _sums(db, study, organisation_id, team_names)
-
-    def scores_at(waves_wanted: list[int]) -> dict[Key, Scores]:
-        return _scores(db, study, organisation_id, waves_wanted, team_id)
 
     trends = _trends(by_group, labels, min_group)
     if team is not None:
@@ -259,79 +235,17 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int,
         board = TrustDashboard(study, min_group, waves,
                                [r for r in team_rates if r.team == team.name], [], [],
                                team_trends, {}, None, team=team, teams=teams)
-        _add_changes(board, scores_at)
+        _add_changes(board, changes)
     else:
         board = TrustDashboard(study, min_group, waves, rates, team_rates, group_rates, trends,
                                *_team_gaps(by_group, by_team, trends, min_group), teams=teams)
-        _add_changes(board, scores_at)
+        _add_changes(board, changes)
         if board.current_wave is not None:
             board.benchmarks = _benchmarks(db, study, organisation_id, board, by_group)
+    board.published = {w: published[w].published_at for w in labels}
+    board.open_waves = open_waves(db, study, organisation_id, waves, published, min_group)
     board.made_on = today or utcnow().date()
     return board
-
-
-def _teams_of(db: Session, organisation_id: int) -> list[Team]:
-    return list(db.scalars(select(Team).where(Team.organisation_id == organisation_id)))
-
-
-def _joined(study: Study, organisation_id: int, *columns: Any) -> Select[Any]:
-    """The trust's submitted scale scores joined to wave and participant, as plain table columns.
-
-    Tens of thousands of rows: no ORM row objects and no enum conversion per row; the role
-    group is worked out in SQL.
-    """
-    score, response, invitation = (ScaleScore.__table__.c, Response.__table__.c,
-                                   Invitation.__table__.c)
-    wave, participant, team = Wave.__table__.c, Participant.__table__.c, Team.__table__.c
-    return (
-        select(*columns)
-        .select_from(ScaleScore.__table__)
-        .join(Response.__table__, score.response_id == response.id)
-        .join(Invitation.__table__, response.invitation_id == invitation.id)
-        .join(Wave.__table__, invitation.wave_id == wave.id)
-        .join(Participant.__table__, invitation.participant_id == participant.id)
-        .join(Team.__table__, participant.team_id == team.id)
-        .where(wave.study_id == study.id, team.organisation_id == organisation_id,
-               response.submitted_at.is_not(None), score.score.is_not(None))
-    )
-
-
-def _group_of() -> Any:
-    participant = Participant.__table__.c
-    return case((participant.role == Role.PEER_WORKER.value, PEERS), else_=COLLEAGUES)
-
-
-def _sums(db: Session, study: Study, organisation_id: int, team_names: dict[int, str]
-          ) -> tuple[dict[Key, Sums], dict[TeamKey, Sums]]:
-    """Count, sum and sum of squares per scale, group, wave and team, aggregated in SQL."""
-    score, wave, participant = ScaleScore.__table__.c, Wave.__table__.c, Participant.__table__.c
-    group = _group_of()
-    rows = db.connection().execute(
-        _joined(study, organisation_id, wave.index, participant.team_id, group, score.scale,
-                func.count(score.score), func.sum(score.score), func.sum(score.score * score.score))
-        .group_by(wave.index, participant.team_id, group, score.scale)
-    ).all()
-    by_group: dict[Key, Sums] = defaultdict(Sums)
-    by_team: dict[TeamKey, Sums] = {}
-    for wave_index, team_id, group_id, scale, n, total, squares in rows:
-        sums = Sums(int(n), float(total), float(squares))
-        by_team[(scale, group_id, wave_index, team_names[team_id])] = sums
-        by_group[(scale, group_id, wave_index)].add(sums)
-    return by_group, by_team
-
-
-def _scores(db: Session, study: Study, organisation_id: int, waves: list[int],
-            team_id: int | None) -> dict[Key, Scores]:
-    """Each participant's score at these waves (for changes), of the trust or one team."""
-    score, wave, participant = ScaleScore.__table__.c, Wave.__table__.c, Participant.__table__.c
-    query = _joined(study, organisation_id, wave.index, participant.id, _group_of(), score.scale,
-                    score.score).where(wave.index.in_(waves))
-    if team_id is not None:
-        query = query.where(participant.team_id == team_id)
-    scores: dict[Key, Scores] = defaultdict(dict)
-    for wave_index, participant_id, group_id, scale, value in db.connection().execute(query).all():
-        scores[(scale, group_id, wave_index)][participant_id] = value
-    return scores
 
 
 def _trends(by_group: dict[Key, Sums], labels: dict[int, str],
@@ -401,8 +315,7 @@ def _team_gaps(by_group: dict[Key, Sums], by_team: dict[TeamKey, Sums],
     return gaps, gap_wave
 
 
-def _add_changes(board: TrustDashboard, scores_at: Callable[[list[int]], dict[Key, Scores]]
-                 ) -> None:
+def _add_changes(board: TrustDashboard, changes: ChangeLookup) -> None:
     """Change since the previous wave and since baseline, the gap's change, and the summary."""
     order = [w.index for w in board.waves]
     shown = [w for w in order
@@ -415,14 +328,12 @@ def _add_changes(board: TrustDashboard, scores_at: Callable[[list[int]], dict[Ke
     if current is None or order.index(current) == 0:
         return
     comparisons = ((SINCE_PREVIOUS, order[order.index(current) - 1]), (SINCE_BASELINE, order[0]))
-    scores = scores_at(sorted({current, *(first for _, first in comparisons)}))
     for scale, groups in board.trends.items():
         for since, first in comparisons:
             pair = {}
             for group, row in groups.items():
                 item = _change(scale, group, since, row[first], row[current],
-                               scores.get((scale, group, first), {}),
-                               scores.get((scale, group, current), {}), board)
+                               changes.get((scale, group, first, current)), board)
                 board.changes.append(item)
                 pair[group] = item
             board.gap_changes.append(_gap_change(scale, since, pair[COLLEAGUES], pair[PEERS], board))
@@ -436,20 +347,26 @@ def _gap(peers: Cell, colleagues: Cell) -> float | None:
     return colleagues.value - peers.value
 
 
-def _change(scale: str, group: str, since: str, cell_from: Cell, cell_to: Cell, before: Scores,
-            after: Scores, board: TrustDashboard) -> Change:
-    """One group's change, withheld unless both means are shown and enough people answered both."""
+def _change(scale: str, group: str, since: str, cell_from: Cell, cell_to: Cell,
+            published: tuple[int, float | None, float | None] | None,
+            board: TrustDashboard) -> Change:
+    """One group's change, withheld unless both means are shown and enough people answered both.
+
+    The estimate is the difference of the two shown means; its standard error was worked out
+    from the paired scores when the later wave was published.
+    """
     first, current = _waves_of(board, since)
     item = Change(scale, group, since, first, current, board.label(first), board.label(current))
     if cell_from.value is None or cell_to.value is None:
         item.reason = (f"withheld: fewer than {board.min_group} people answered at one of the "
                        "waves" if cell_from.n or cell_to.n else "no answers at one of the waves")
         return item
-    if len(before.keys() & after.keys()) < board.min_group:
+    pairs, se, df = published or (0, None, None)
+    if pairs < board.min_group or se is None or df is None:
         item.reason = f"withheld: fewer than {board.min_group} people answered both waves"
         return item
     item.value_from, item.value_to = cell_from.value, cell_to.value
-    item.estimate = stats.change(before, after)
+    item.estimate = Estimate(cell_to.value - cell_from.value, se, df)
     item.verdict = stats.change_verdict(item.estimate, HIGHER_IS_BETTER.get(scale, True))
     return item
 
@@ -497,33 +414,16 @@ def _largest_changes(changes: list[Change], per_direction: int = 3) -> list[Chan
 
 def _benchmarks(db: Session, study: Study, organisation_id: int, board: TrustDashboard,
                 own_sums: dict[Key, Sums]) -> list[Benchmark]:
-    """The trust beside every other trust pooled, at the current wave; aggregated in SQL.
+    """The trust beside every other trust pooled, at the current wave, from published figures.
 
-    Only the pooled comparator leaves this function, and only when at least
+    The other trusts' figures are their published snapshots of the same wave, so the comparator
+    cannot move between two reads either. Only the pooled comparator leaves this function, and
+    only when at least
     MIN_COMPARATOR_TRUSTS other trusts each have `min_group` or more people in it.
     """
     wave, min_group = board.current_wave, board.min_group
     assert wave is not None
-    rows = db.execute(
-        select(Team.organisation_id, Participant.role, ScaleScore.scale,
-               func.count(ScaleScore.score), func.sum(ScaleScore.score),
-               func.sum(ScaleScore.score * ScaleScore.score))
-        .join(Response, ScaleScore.response_id == Response.id)
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .join(Invitation.wave).join(Invitation.participant).join(Participant.team)
-        .where(Wave.study_id == study.id, Wave.index == wave,
-               Team.organisation_id != organisation_id,
-               Response.submitted_at.is_not(None), ScaleScore.score.is_not(None))
-        .group_by(Team.organisation_id, Participant.role, ScaleScore.scale)
-    ).all()
-    # (scale, group) -> organisation -> [n, sum, sum of squares]
-    pooled: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(
-        lambda: defaultdict(lambda: [0.0, 0.0, 0.0]))
-    for org_id, role, scale, n, total, squares in rows:
-        sums = pooled[(scale, role_group(role))][org_id]
-        sums[0] += n
-        sums[1] += float(total or 0.0)
-        sums[2] += float(squares or 0.0)
+    pooled = comparator_sums(db, study, wave, organisation_id)
     benchmarks = []
     for scale, groups in board.trends.items():
         for group, row in groups.items():
@@ -549,9 +449,14 @@ def _benchmarks(db: Session, study: Study, organisation_id: int, board: TrustDas
     return benchmarks
 
 
-def _breakdown(totals: dict[tuple[int, str, str | None], list[int]], labels: dict[int, str],
+def _breakdown(totals: Totals, labels: dict[int, str],
                breakdown: str, min_group: int) -> list[RateRow]:
-    """Response rates by team or by role group, each wave's rows suppressed together."""
+    """Response rates by team or by role group, each wave's rows suppressed together.
+
+    Rows are withheld on the number invited, then their completed counts on the number who
+    answered, in a second pass: otherwise the trust's total less the shown teams' counts would
+    give the number who answered in a withheld team (complementary suppression).
+    """
     rows: list[RateRow] = []
     for wave_index in sorted(labels):
         parts = sorted((part for (w, kind, part) in totals if w == wave_index and kind == breakdown),
@@ -563,6 +468,10 @@ def _breakdown(totals: dict[tuple[int, str, str | None], list[int]], labels: dic
         suppress(cells, min_group)
         for rate_row, cell in zip(wave_rows, cells, strict=True):
             rate_row.suppressed = cell.suppressed
+        answered = [Cell(n=r.completed, value=0.0, suppressed=r.suppressed) for r in wave_rows]
+        suppress(answered, min_group)
+        for rate_row, cell in zip(wave_rows, answered, strict=True):
+            rate_row.completed_suppressed = cell.suppressed and not rate_row.suppressed
         rows += wave_rows
     return rows
 

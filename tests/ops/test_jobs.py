@@ -67,7 +67,7 @@ def test_dispatch_exits_non_zero_naming_the_failed_step_and_runs_the_rest(
     outcomes = {r.job: r.outcome for r in runs(db)}
     # The reminders step reads the same study's time zone; the other steps still ran.
     assert outcomes == {"materialise": "failed", "open_due": "ok", "reminders": "failed",
-                        "expire": "ok", "deliver": "ok"}
+                        "expire": "ok", "publish": "ok", "deliver": "ok"}
     assert "step reminders FAILED: InputError: timezone" in result.output
 
 
@@ -165,10 +165,12 @@ def test_job_status_is_for_admins_only(app: Flask, db: Session) -> None:
 
 
 def test_job_intervals_from_the_environment(make_app: Any) -> None:
-    config = Config({"PEERPULSE_JOB_INTERVALS": "deliver=5, reminders=60"})
-    assert config.SCHEDULER_INTERVALS == {"deliver": 5, "reminders": 60}
+    config = Config({"PEERPULSE_JOB_INTERVALS": "deliver=5, reminders=60, publish=120"})
+    assert config.SCHEDULER_INTERVALS == {"deliver": 5, "reminders": 60, "publish": 120}
     app = make_app(SCHEDULER_INTERVALS=config.SCHEDULER_INTERVALS)
     assert sched.intervals(app)["deliver"] == 5 and sched.intervals(app)["expire"] == 600
+    assert sched.intervals(app)["publish"] == 120
+    assert sched.intervals(make_app())["publish"] == 300  # the dashboard's publication step
     with pytest.raises(ConfigError, match="'deliver=soon' is not job=seconds"):
         Config({"PEERPULSE_JOB_INTERVALS": "deliver=soon"})
     with pytest.raises(ConfigError, match="unknown jobs delivr"):
