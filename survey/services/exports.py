@@ -230,12 +230,13 @@ def csv_text(table: Table) -> str:
 
 
 def write_sav(table: Table, path: Path) -> None:
-    """Write an SPSS file: -9 declared user-missing in the item columns."""
+    """Write an SPSS file: -9 and -8 declared user-missing in the item columns."""
     import pyreadstat  # here, not at the top: importing the app stays free of it
+    from pandas.api.types import is_numeric_dtype
 
     missing: dict[str, list[float | str]] = {c: [DOES_NOT_APPLY] for c in table.coded}
     for column in table.not_asked:
-        text = table.frame[column].dtype == object
+        text = not is_numeric_dtype(table.frame[column])
         missing.setdefault(column, []).append(str(NOT_ASKED) if text else NOT_ASKED)
     pyreadstat.write_sav(table.frame, path, column_labels=table.labels,
                          variable_value_labels=table.value_labels, missing_ranges=missing)
@@ -244,6 +245,7 @@ def write_sav(table: Table, path: Path) -> None:
 def write_dta(table: Table, path: Path) -> None:
     """Write a Stata file: -9 becomes the extended missing value .a, labelled."""
     import pyreadstat
+    from pandas.api.types import is_numeric_dtype
 
     frame = table.frame.copy()
     value_labels = {c: dict(v) for c, v in table.value_labels.items()}
@@ -251,7 +253,7 @@ def write_dta(table: Table, path: Path) -> None:
     for column, code, letter, label in (
             [(c, DOES_NOT_APPLY, DOES_NOT_APPLY_STATA, DOES_NOT_APPLY_LABEL) for c in table.coded]
             + [(c, NOT_ASKED, NOT_ASKED_STATA, NOT_ASKED_LABEL) for c in table.not_asked
-               if frame[c].dtype != object]):
+               if is_numeric_dtype(frame[c])]):
         is_code = frame[column] == code
         if column in value_labels:
             value_labels[column].pop(code, None)
