@@ -17,7 +17,7 @@ CSV_COLUMNS = (
     "instrument", "version", "content_hash", "audience", "position", "item_id", "type",
     "text", "page", "scale", "scale_label", "reverse", "theme", "theme_label", "baseline_only",
     "pair", "response_options", "not_applicable", "min_answered", "range", "unit",
-    "max_length", "help", "languages",
+    "max_length", "help", "languages", "show_if", "show_if_words",
     *(f"{column}_{code}" for code in OTHER_LANGUAGES
       for column in ("text", "response_options", "help", "review")),
 )
@@ -89,9 +89,18 @@ def codebook_rows(
                 "max_length": str(item.max_length) if item.max_length else "",
                 "help": item.help or "",
                 "languages": " ".join(instrument.languages),
+                "show_if": item.show_if.redcap() if item.show_if else "",
+                "show_if_words": item.show_if.words(answer_labels(instrument)) if item.show_if else "",
                 **_translated_columns(instrument, item),
             })
     return rows
+
+
+def answer_labels(instrument: Instrument) -> dict[str, dict[float, str]]:
+    """Each Likert and choice item's answer labels by value, to put conditions in words."""
+    scale = {float(o.value): o.label for o in instrument.response_options}
+    return {item.id: ({float(o.value): o.label for o in item.options} if item.options else scale)
+            for item in instrument.items if item.is_likert or item.options}
 
 
 def _translated_columns(instrument: Instrument, item: Item) -> dict[str, str]:
@@ -165,6 +174,16 @@ def _instrument_section(instrument: Instrument, themes: Mapping[str, Theme]) -> 
           "yes" if item.baseline_only else "", item.pair or ""]
          for item in instrument.likert_items),
     )
+    conditional = [item for item in instrument.items if item.show_if is not None]
+    if conditional:
+        labels = answer_labels(instrument)
+        lines += ["", "### Conditional questions", "",
+                  "Asked only when the condition holds (the item's own, its scale's or its "
+                  "page's); otherwise the item is \"not asked\": its own kind of missing, never "
+                  "counted against a scale's minimum share.", ""]
+        lines += _table(["item", "asked when", "as written (REDCap branching logic)"],
+                        ([item.id, item.show_if.words(labels), item.show_if.redcap()]
+                         for item in conditional if item.show_if is not None))
     for translation in instrument.translations:
         lines += _language_section(instrument, translation.language)
     others = [item for item in instrument.items if not item.is_likert]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .conditions import Condition
+
 AUDIENCES = ("peer_worker", "colleague")
 BASELINE_PAGE_ID = "baseline"
 #: Item types the respondent pages can render. Only Likert items belong to a scale and are
@@ -79,6 +81,8 @@ class Scale:
     min_answered: float
     items: tuple[str, ...]
     page_title: str | None = None
+    #: The scale's page is asked only when this holds (its items' `show_if` include it).
+    show_if: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,8 @@ class Item:
     number: NumberRange | None = None
     max_length: int | None = None
     page: str | None = None
+    #: Asked only when this holds: the item's own condition and its page's (or scale's).
+    show_if: Condition | None = None
 
     @property
     def is_likert(self) -> bool:
@@ -132,6 +138,7 @@ class PageSpec:
     id: str
     title: str
     intro: str | None = None
+    show_if: Condition | None = None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from . import safe_csv
+from .conditions import ROLE_FIELD, ROLES
 from .model import CHOICE, NUMBER, TEXT, Instrument, InstrumentError, Item, Problem
 
 COLUMNS: tuple[str, ...] = (
@@ -38,6 +39,7 @@ COLUMNS: tuple[str, ...] = (
     "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name", "Matrix Ranking?",
     "Field Annotation",
 )
+BRANCHING = COLUMNS[11]
 NOT_APPLICABLE_CODE = -9
 RECORD_ID = "record_id"
 TAG = "@PEERPULSE"
@@ -71,6 +73,13 @@ def dictionary_rows(instrument: Instrument) -> list[dict[str, str]]:
              COLUMNS[3]: "text", COLUMNS[4]: "Participant study code (pseudonymous)",
              COLUMNS[17]: _annotation(instrument=instrument.id, version=instrument.version,
                                       audience=instrument.audience, pairs_with=pairs)}]
+    if any(item.show_if is not None and item.show_if.uses_role() for item in instrument.items):
+        # Conditions on the role name this field; PeerPulse fills it in, nobody answers it.
+        rows.append({**dict.fromkeys(COLUMNS, ""), COLUMNS[0]: ROLE_FIELD, COLUMNS[1]: form,
+                     COLUMNS[3]: "radio", COLUMNS[4]: "Participant's role in the team",
+                     COLUMNS[5]: " | ".join(f"{r}, {r.replace('_', ' ').capitalize()}"
+                                            for r in ROLES),
+                     COLUMNS[17]: f"@HIDDEN {_annotation(type='role')}"})
     seen: set[str] = set()
     pages = {page.id: page for page in instrument.extra_pages}
     for item in instrument.items:
@@ -80,6 +89,7 @@ def dictionary_rows(instrument: Instrument) -> list[dict[str, str]]:
                 header = pages[item.page].title
                 seen.add(item.page)
             rows.append(_other_row(item, form, header))
+            rows[-1][BRANCHING] = item.show_if.redcap() if item.show_if else ""
             continue
         assert item.scale is not None
         scale = instrument.scales[item.scale]
@@ -95,6 +105,7 @@ def dictionary_rows(instrument: Instrument) -> list[dict[str, str]]:
                                      reverse="yes" if item.reverse else "no",
                                      baseline_only="yes" if item.baseline_only else None,
                                      pair=item.pair),
+            BRANCHING: item.show_if.redcap() if item.show_if else "",
         })
     return rows
 

@@ -6,6 +6,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from .condition_schema import check_conditions, condition_field
+from .conditions import Condition, both
 from .fields import FieldReader
 from .model import (
     AUDIENCES,
@@ -36,12 +38,13 @@ _TOP_FIELDS = (
     "not_applicable_label", "scales", "items", "baseline_module", "pairs_with", "pages",
     *LANGUAGE_FIELDS,
 )
-_SCALE_FIELDS = ("id", "label", "description", "min_answered", "page_title")
-_PAGE_FIELDS = ("id", "title", "intro")
-_COMMON_ITEM_FIELDS = ("id", "type", "text", "theme", "baseline_only", "help")
+_SCALE_FIELDS = ("id", "label", "description", "min_answered", "page_title", "show_if")
+_PAGE_FIELDS = ("id", "title", "intro", "show_if")
+_COMMON_ITEM_FIELDS = ("id", "type", "text", "theme", "baseline_only", "help", "show_if")
 #: The fields each item type accepts (anything else is reported as an unknown field).
 ITEM_FIELDS: dict[str, tuple[str, ...]] = {
-    LIKERT: ("id", "text", "scale", "reverse", "theme", "baseline_only", "help", "pair", "type"),
+    LIKERT: ("id", "text", "scale", "reverse", "theme", "baseline_only", "help", "pair", "type",
+             "show_if"),
     CHOICE: (*_COMMON_ITEM_FIELDS, "page", "options"),
     NUMBER: (*_COMMON_ITEM_FIELDS, "page", "min", "max", "integer", "unit"),
     TEXT: (*_COMMON_ITEM_FIELDS, "page", "max_length"),
@@ -92,6 +95,7 @@ def _scales(reader: FieldReader, root: SourceMap) -> tuple[dict[str, Scale], dic
         description = reader.text(raw, "description", None)
         min_answered = reader.share(raw, "min_answered", None)
         page_title = reader.text(raw, "page_title", None, required=False)
+        show_if = condition_field(reader, raw, None)
         if scale_id == BASELINE_PAGE_ID:
             reader.add(raw.line_of("id"), None, "id",
                        f"scale id {BASELINE_PAGE_ID!r} is reserved for the baseline-only page")
@@ -100,7 +104,8 @@ def _scales(reader: FieldReader, root: SourceMap) -> tuple[dict[str, Scale], dic
                        f"duplicate scale id {scale_id!r} (first on line {lines[scale_id]})")
         elif not (scale_id is None or label is None or description is None
                   or min_answered is None):
-            scales[scale_id] = Scale(scale_id, label, description, min_answered, (), page_title)
+            scales[scale_id] = Scale(scale_id, label, description, min_answered, (), page_title,
+                                     show_if)
             lines[scale_id] = raw.line
     return scales, lines
 
@@ -197,12 +202,13 @@ def _other_item(reader: FieldReader, raw: SourceMap, item_id: str | None, kind: 
     options = _choice_options(reader, raw, item_id) if kind == CHOICE else ()
     number = _number_range(reader, raw, item_id) if kind == NUMBER else None
     max_length = _max_length(reader, raw, item_id) if kind == TEXT else None
+    show_if = condition_field(reader, raw, item_id)
     if (len(reader.problems) > problems_before or item_id is None or text is None
             or theme is None or page is None):
         return None
     return Item(item_id, text, None, False, theme, baseline_only, help_text, None,
                 line=raw.line, type=kind, options=options, number=number,
-                max_length=max_length, page=page)
+                max_length=max_length, page=page, show_if=show_if)
 
 
 def _likert_item(reader: FieldReader, raw: SourceMap, item_id: str | None,
@@ -216,6 +222,7 @@ def _likert_item(reader: FieldReader, raw: SourceMap, item_id: str | None,
     baseline_only = reader.flag(raw, "baseline_only", item_id, required=False) or False
     help_text = reader.text(raw, "help", item_id, required=False)
     pair = reader.identifier(raw, "pair", item_id) if raw.get("pair") is not None else None
+    show_if = condition_field(reader, raw, item_id)
     if scale is not None and scale not in scales:
         reader.add(raw.line_of("scale"), item_id, "scale",
                    f"unknown scale {scale!r}; scales: {', '.join(scales) or 'none'}")
@@ -230,7 +237,7 @@ def _likert_item(reader: FieldReader, raw: SourceMap, item_id: str | None,
     if item_id is None or text is None or scale is None or reverse is None or theme is None:
         return None
     return Item(item_id, text, scale, reverse, theme, baseline_only, help_text, pair,
-                line=raw.line)
+                line=raw.line, show_if=show_if)
 
 
 def _items(
@@ -289,6 +296,7 @@ def _extra_pages(reader: FieldReader, root: SourceMap, scales: Mapping[str, Scal
         page_id = reader.identifier(raw, "id", None)
         title = reader.text(raw, "title", None)
         intro = reader.text(raw, "intro", None, required=False)
+        show_if = condition_field(reader, raw, None)
         if page_id is None or title is None:
             continue
         if page_id == BASELINE_PAGE_ID or page_id in scales or page_id in pages:
@@ -296,7 +304,7 @@ def _extra_pages(reader: FieldReader, root: SourceMap, scales: Mapping[str, Scal
                        f"page id {page_id!r} is already used by a scale, another page or the "
                        "baseline-only page; choose another")
             continue
-        pages[page_id] = PageSpec(page_id, title, intro)
+        pages[page_id] = PageSpec(page_id, title, intro, show_if)
     return pages
 
 
@@ -415,7 +423,8 @@ def parse_instrument(
         if complete:  # with items missing, counts would only repeat the items' own problems
             _check_scale_items(reader, scale, scale_lines[scale_id], members)
         scales[scale_id] = Scale(scale.id, scale.label, scale.description, scale.min_answered,
-                                 tuple(item.id for item in members), scale.page_title)
+                                 tuple(item.id for item in members), scale.page_title,
+                                 scale.show_if)
     baseline_module = _baseline_module(reader, root, items)
     pairs_with = _pairs_with(reader, root, audience, items)
     if (reader.problems or instrument_id is None or version is None or title is None
@@ -424,12 +433,38 @@ def parse_instrument(
     # The hash covers the English questionnaire that is scored, not its translations (see
     # instruments/translations.py), so adding a language keeps the version's hash.
     scored = {key: value for key, value in data.items() if key not in LANGUAGE_FIELDS}
+    page_conditions = _page_conditions(scales, pages)
+    items = [_with_page_condition(item, page_conditions) for item in items]
     instrument = Instrument(
         instrument_id, version, title, audience, intro, time_frame, options, not_applicable,
         scales, tuple(items), content_hash(scored), baseline_module, pairs_with,
         tuple(pages.values()), source=file,
     )
+    check_conditions(reader, instrument, page_conditions)
+    if reader.problems:
+        return None, reader.problems
     languages, translations = parse_translations(reader, root, source_texts(instrument))
     if reader.problems:
         return None, reader.problems
     return dataclasses.replace(instrument, languages=languages, translations=translations), []
+
+
+def _page_conditions(scales: Mapping[str, Scale], pages: Mapping[str, PageSpec]
+                     ) -> dict[str, tuple[Condition, str]]:
+    """Each scale's and extra page's own condition, by page id."""
+    found: dict[str, tuple[Condition, str]] = {}
+    for scale in scales.values():
+        if scale.show_if is not None:
+            found[scale.id] = (scale.show_if, "scales")
+    for page in pages.values():
+        if page.show_if is not None:
+            found[page.id] = (page.show_if, "pages")
+    return found
+
+
+def _with_page_condition(item: Item, conditions: Mapping[str, tuple[Condition, str]]) -> Item:
+    """The item with its page's (or scale's) condition joined to its own."""
+    page = item.scale if item.is_likert else item.page
+    if page is None or page not in conditions:
+        return item
+    return dataclasses.replace(item, show_if=both(conditions[page][0], item.show_if))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -26,12 +26,17 @@ def keyed_value(instrument: Instrument, item_id: str, value: int) -> int:
     return values[0] + values[-1] - value
 
 
-def enough_answered(scale: Scale, answered: int) -> bool:
-    """True when the share of the scale's items answered reaches its minimum, exactly."""
-    if not scale.items or answered == 0:
+def enough_answered(scale: Scale, answered: int, asked: int | None = None) -> bool:
+    """True when the share of the scale's items answered reaches its minimum, exactly.
+
+    The share is of the items `asked` (all the scale's items unless some were not asked:
+    an item a condition hid never counts against the minimum).
+    """
+    asked = len(scale.items) if asked is None else asked
+    if asked == 0 or answered == 0:
         return False
     # Fraction(str(...)) keeps 0.7 as 7/10, so a share exactly at the threshold counts.
-    return Fraction(answered, len(scale.items)) >= Fraction(str(scale.min_answered))
+    return Fraction(answered, asked) >= Fraction(str(scale.min_answered))
 
 
 def _validated(instrument: Instrument, answers: Mapping[str, object]) -> dict[str, int]:
@@ -58,13 +63,16 @@ def _validated(instrument: Instrument, answers: Mapping[str, object]) -> dict[st
 
 
 def score_scales(
-    instrument: Instrument, answers: Mapping[str, object]
+    instrument: Instrument, answers: Mapping[str, object],
+    not_asked: Collection[str] = frozenset(),
 ) -> dict[str, ScaleScore]:
     """Score every scale of `instrument`; a missing key or None means the item was not answered.
 
-    Only Likert items are scored; answers to other item types are ignored.
+    Only Likert items are scored; answers to other item types are ignored. Items in
+    `not_asked` (hidden by their conditions) are left out of the scale: any answer to one is
+    ignored, and `min_answered` is a share of the items that were asked.
     """
-    given = _validated(instrument, answers)
+    given = {k: v for k, v in _validated(instrument, answers).items() if k not in not_asked}
     scores: dict[str, ScaleScore] = {}
     for scale in instrument.scales.values():
         keyed = [
@@ -72,6 +80,7 @@ def score_scales(
             for item_id in scale.items
             if item_id in given
         ]
-        score = sum(keyed) / len(keyed) if enough_answered(scale, len(keyed)) else None
+        asked = sum(1 for item_id in scale.items if item_id not in not_asked)
+        score = sum(keyed) / len(keyed) if enough_answered(scale, len(keyed), asked) else None
         scores[scale.id] = ScaleScore(scale.id, score, len(keyed))
     return scores

@@ -33,6 +33,11 @@ class Response(Base):
         JSON, default=list, server_default=text("'[]'")
     )
 
+    # Ids of the items a condition hid from this response ("not asked", a missing kind of
+    # its own: neither "not answered" nor "does not apply"), written at submission.
+    items_not_asked: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
     # The language the answers were given in: the participant's at the last page saved
     # (the one the questionnaire was finished in), so the two versions can be compared.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")

@@ -11,7 +11,7 @@ error tied to it by aria-describedby, and a label around every button.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -157,11 +157,28 @@ class Question(Protocol):
 def render_groups(
     groups: Sequence[Question], values: Mapping[str, str],
     errors: Mapping[str, Sequence[str]] | None = None,
+    reveal: Mapping[str, str] | None = None, left_out: Collection[str] = (),
 ) -> Markup:
-    """Several questions in order, each with its chosen (or typed) value and errors."""
+    """Several questions in order, each with its chosen (or typed) value and errors.
+
+    A question in `left_out` is not shown (a condition on earlier pages hides it). One in
+    `reveal` depends on answers on this page: it is wrapped in a block whose data-show-if
+    holds the condition (JSON) for static/conditional.js, which hides and reveals it as
+    the answers change (the GOV.UK conditional reveal). Without JavaScript it stays shown,
+    and the server discards its answer if the condition is not met.
+    """
     errors = errors or {}
-    html = "".join(group.html(values.get(group.name), errors.get(group.name, ())) for group in groups)
-    return Markup(html)  # noqa: S704 - RadioGroup escapes every piece it writes  # nosec B704
+    reveal = reveal or {}
+    parts = []
+    for group in groups:
+        if group.name in left_out:
+            continue
+        html = group.html(values.get(group.name), errors.get(group.name, ()))
+        if group.name in reveal:
+            html = (f'<div class="conditional" id="conditional-{escape(group.name)}" '
+                    f'data-show-if="{escape(reveal[group.name])}">\n{html}</div>\n')
+        parts.append(html)
+    return Markup("".join(parts))  # noqa: S704 - RadioGroup escapes every piece it writes  # nosec B704
 
 
 def radio_field(field: RadioField, legend_class: str = "") -> Markup:

@@ -69,9 +69,31 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
     plan = in_language(shown.plan, current_language())
     current = plan.page(number)
     values = posted if posted is not None else form_values(shown.answers, current)
-    questions = render_groups(page_assets(plan.instrument, current).groups, values, errors)
+    left_out, reveal = _conditions(current, shown.answers, shown.role)
+    questions = render_groups(page_assets(plan.instrument, current).groups, values, errors,
+                              reveal, left_out)
     return render_template(
         "respondent/page.html", token=token, instrument_title=plan.instrument.title,
         page=current, number=number, total=plan.total, questions=questions, errors=errors,
-        content_language=plan.instrument.language,
+        content_language=plan.instrument.language, back=shown.back,
+        reveal_script=bool(reveal),
     )
+
+
+def _conditions(page: Page, saved: Mapping[str, AnswerValue], role: str | None
+                ) -> tuple[set[str], dict[str, str]]:
+    """The page's questions that earlier pages' answers hide, and those whose condition
+    waits on answers on this page (with that part of the condition, as JSON)."""
+    on_page = {item.id for item in page.items}
+    earlier = {k: v for k, v in saved.items() if k not in on_page}
+    left_out: set[str] = set()
+    reveal: dict[str, str] = {}
+    for item in page.items:
+        if item.show_if is None:
+            continue
+        decided = item.show_if.partial(earlier, on_page, role)
+        if decided is False:
+            left_out.add(item.id)
+        elif decided is not True:
+            reveal[item.id] = decided.to_attribute()
+    return left_out, reveal

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 import analysis
 from instruments import load_instrument, load_themes, safe_csv
 from instruments.codebook import write_codebook
-from instruments.model import CHOICE, NUMBER, TEXT, Instrument
+from instruments.model import CHOICE, NUMBER, TEXT, Instrument, Item
 from instruments.redcap import NOT_APPLICABLE_CODE, dictionary_csv, form_name
 from survey.models import Answer, Invitation, Participant, Response, Study, User, Wave
 from survey.services import datasets, fhir_export
@@ -35,6 +35,11 @@ DOES_NOT_APPLY = NOT_APPLICABLE_CODE
 #: The Stata extended missing value of "does not apply".
 DOES_NOT_APPLY_STATA = "a"
 DOES_NOT_APPLY_LABEL = "Does not apply"
+#: The code of "not asked" (a condition hid the question) in the CSV and .sav files, and
+#: its Stata extended missing value: a third kind of missing, apart from the other two.
+NOT_ASKED = -8
+NOT_ASKED_STATA = "b"
+NOT_ASKED_LABEL = "Not asked"
 #: Stata's longest variable label; the codebook keeps the full wording.
 STATA_LABEL_LENGTH = 80
 #: The columns of an item table before the items.
@@ -57,16 +62,19 @@ items_*.csv   item answers of each instrument version, one row per response. Rev
               items are as answered (not reversed); `language` as in long.csv, so the two
               language versions can be compared. Two kinds of missing answer:
                 -9     = "Does not apply" (the respondent chose it)
+                -8     = not asked (the question's condition was not met; also "-8" in a
+                         free-text column)
                 empty  = not answered
-              Treat -9 as missing in analyses (R: read.csv(f, na.strings = c("", "-9"));
-              pandas: read_csv(f, na_values=["-9"])).
+              Treat -9 and -8 as missing in analyses (R: read.csv(f, na.strings =
+              c("", "-9", "-8")); pandas: read_csv(f, na_values=["-9", "-8"])).
 codebook.csv  every item: wording, scale, theme, reverse key, response options (also codebook.md).
 *.sav         each table as an SPSS file with variable labels (item wording) and value labels
-              (response options); -9 "Does not apply" is a declared user-missing value, not
-              answered is system-missing.
+              (response options); -9 "Does not apply" and -8 "Not asked" are declared
+              user-missing values, not answered is system-missing.
 *.dta         each table as a Stata 15 file with variable labels (item wording, cut to Stata's
               80 characters; the codebook has it whole) and value labels; "Does not apply" is
-              the extended missing value .a (labelled), not answered is system-missing (.).
+              the extended missing value .a, "Not asked" .b (both labelled), not answered is
+              system-missing (.).
 redcap_*.csv  a REDCap data dictionary (REDCap's 18 standard columns) per instrument version:
               one radio field per item, choice -9 = "Does not apply"; PeerPulse's scale,
               theme and reverse key are in the Field Annotation (@PEERPULSE ...).
@@ -100,7 +108,12 @@ MISSING_VALUES = """
 |---|---|---|---|---|
 | does not apply (the respondent chose it) | -9 | -9, declared user-missing, labelled \
 | .a, labelled | data-absent-reason `not-applicable` |
+| not asked (its condition was not met) | -8 | -8, declared user-missing, labelled \
+| .b, labelled | no answer; the Questionnaire item has `enableWhen` |
 | not answered | empty | system-missing | . | no answer |
+
+A question's condition is in the codebook (columns show_if, in REDCap's syntax, and
+show_if_words) and in the REDCap dictionary's Branching Logic column.
 """
 
 
@@ -128,6 +141,7 @@ class Table:
     value_labels: dict[str, dict[int | float, str]] = field(default_factory=dict)
     coded: list[str] = field(default_factory=list)
     whole: list[str] = field(default_factory=list)  # number items answered in whole numbers
+    not_asked: list[str] = field(default_factory=list)  # columns that may hold -8 (conditional)
 
 
 def item_table(db: Session, study: Study, instrument: Instrument, free_text: bool = True) -> Table:
@@ -165,6 +179,9 @@ def item_table(db: Session, study: Study, instrument: Instrument, free_text: boo
         for code, wave, item_id in not_applicable:
             if item_id in frame.columns and (code, wave) in row_of:
                 frame.loc[row_of[(code, wave)], item_id] = DOES_NOT_APPLY
+    conditional = [i for i in kept if i.show_if is not None]
+    if conditional:
+        _mark_not_asked(db, study, instrument, frame, conditional)
     codes: dict[int | float, str] = {o.value: o.label for o in instrument.response_options}
     if instrument.not_applicable_label:
         codes[DOES_NOT_APPLY] = DOES_NOT_APPLY_LABEL
@@ -172,10 +189,38 @@ def item_table(db: Session, study: Study, instrument: Instrument, free_text: boo
     for item in kept:
         if item.type == CHOICE:
             value_labels[item.id] = {o.value: o.label for o in item.options}
+    for item in conditional:
+        if item.id in value_labels:
+            value_labels[item.id] = {**value_labels[item.id], NOT_ASKED: NOT_ASKED_LABEL}
     whole = [i.id for i in kept if i.type == NUMBER and i.number is not None and i.number.integer]
     labels: dict[str, str | None] = {"language": LONG_LABELS["language"]}
     return Table(frame, {**labels, **{i.id: i.text for i in kept}}, value_labels,
-                 likert if instrument.not_applicable_label else [], whole)
+                 likert if instrument.not_applicable_label else [], whole,
+                 [i.id for i in conditional])
+
+
+def _mark_not_asked(db: Session, study: Study, instrument: Instrument, frame: pd.DataFrame,
+                    conditional: list[Item]) -> None:
+    """Put -8 (not asked) in the cells of the questions each response's conditions hid."""
+    rows = db.execute(
+        select(Participant.code, Wave.index, Response.items_not_asked)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Wave, Invitation.wave_id == Wave.id)
+        .join(Participant, Invitation.participant_id == Participant.id)
+        .where(Wave.study_id == study.id, Response.submitted_at.is_not(None),
+               Response.instrument_id == instrument.id,
+               Response.instrument_version == instrument.version)
+    ).all()
+    row_of = {(p, w): i for i, (p, w) in enumerate(zip(frame["participant"], frame["wave"],
+                                                       strict=True))}
+    types = {item.id: item.type for item in conditional}
+    for code, wave, hidden in rows:
+        index = row_of.get((code, wave))
+        if index is None:
+            continue
+        for item_id in hidden or []:
+            if item_id in types:
+                frame.loc[index, item_id] = str(NOT_ASKED) if types[item_id] == TEXT else NOT_ASKED
 
 
 def csv_text(table: Table) -> str:
@@ -185,28 +230,37 @@ def csv_text(table: Table) -> str:
 
 
 def write_sav(table: Table, path: Path) -> None:
-    """Write an SPSS file: -9 declared user-missing in the item columns."""
+    """Write an SPSS file: -9 and -8 declared user-missing in the item columns."""
     import pyreadstat  # here, not at the top: importing the app stays free of it
+    from pandas.api.types import is_numeric_dtype
 
+    missing: dict[str, list[float | str]] = {c: [DOES_NOT_APPLY] for c in table.coded}
+    for column in table.not_asked:
+        text = not is_numeric_dtype(table.frame[column])
+        missing.setdefault(column, []).append(str(NOT_ASKED) if text else NOT_ASKED)
     pyreadstat.write_sav(table.frame, path, column_labels=table.labels,
-                         variable_value_labels=table.value_labels,
-                         missing_ranges={c: [DOES_NOT_APPLY] for c in table.coded})
+                         variable_value_labels=table.value_labels, missing_ranges=missing)
 
 
 def write_dta(table: Table, path: Path) -> None:
     """Write a Stata file: -9 becomes the extended missing value .a, labelled."""
     import pyreadstat
+    from pandas.api.types import is_numeric_dtype
 
     frame = table.frame.copy()
     value_labels = {c: dict(v) for c, v in table.value_labels.items()}
     missing: dict[str, list[str]] = {}
-    for column in table.coded:
-        is_na = frame[column] == DOES_NOT_APPLY
-        value_labels[column].pop(DOES_NOT_APPLY, None)
-        if is_na.any():
-            frame[column] = frame[column].astype(object).where(~is_na, DOES_NOT_APPLY_STATA)
-            missing[column] = [DOES_NOT_APPLY_STATA]
-            value_labels[column][DOES_NOT_APPLY_STATA] = DOES_NOT_APPLY_LABEL  # type: ignore[index]
+    for column, code, letter, label in (
+            [(c, DOES_NOT_APPLY, DOES_NOT_APPLY_STATA, DOES_NOT_APPLY_LABEL) for c in table.coded]
+            + [(c, NOT_ASKED, NOT_ASKED_STATA, NOT_ASKED_LABEL) for c in table.not_asked
+               if is_numeric_dtype(frame[c])]):
+        is_code = frame[column] == code
+        if column in value_labels:
+            value_labels[column].pop(code, None)
+        if is_code.any():
+            frame[column] = frame[column].astype(object).where(~is_code, letter)
+            missing.setdefault(column, []).append(letter)
+            value_labels.setdefault(column, {})[letter] = label  # type: ignore[index]
     labels = {c: (t[:STATA_LABEL_LENGTH - 3] + "..." if t and len(t) > STATA_LABEL_LENGTH else t)
               for c, t in table.labels.items() if c in frame.columns}
     pyreadstat.write_dta(frame, path, column_labels=labels, variable_value_labels=value_labels,

@@ -4,7 +4,10 @@ Built and validated with fhir.resources (R4 lives in its ``R4B`` package, whose 
 and QuestionnaireResponse are R4's). The subject is the participant's pseudonymous study
 code as an identifier, never a reference to a person; no contact details are read.
 "Does not apply" is answered with the data-absent-reason code ``not-applicable``; an
-unanswered item has no answer.
+unanswered item has no answer, and neither has an item its condition hid ("not asked"):
+its Questionnaire item carries the condition as ``enableWhen`` (and ``enableBehavior``).
+FHIR's enableWhen is a flat list, so a condition on the role or one mixing "and" with "or"
+is given as an extension in words instead (the codebook has every condition).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from instruments import load_instrument
+from instruments.conditions import ALL, ANY, EQUALS, IN, NOT_EQUALS, RANGE, Condition
 from instruments.model import CHOICE, NUMBER, Instrument, Item
 from survey.models import Answer, Invitation, Participant, Response, Study, Wave
 
@@ -51,9 +55,65 @@ def item_system(instrument: Instrument, item: Item) -> str:
     return f"{BASE}:{instrument.id}:v{instrument.version}:{item.id}"
 
 
+#: Where a condition enableWhen cannot hold is written in words.
+CONDITION_EXTENSION = f"{BASE}:show-if"
+
+
+def _enable_answer(instrument: Instrument, target: Item, value: float) -> dict[str, object]:
+    if target.type == NUMBER:
+        assert target.number is not None
+        return {"answerInteger": int(value)} if target.number.integer else {"answerDecimal": value}
+    system = item_system(instrument, target) if target.type == CHOICE else response_system(instrument)
+    return {"answerCoding": {"system": system, "code": f"{value:g}"}}
+
+
+def _tests(instrument: Instrument, leaf: Condition) -> list[dict[str, object]] | None:
+    """A leaf condition as enableWhen tests (None if FHIR cannot hold it)."""
+    if leaf.item is None:
+        return None
+    target = instrument.item(leaf.item)
+    if leaf.op == RANGE:
+        assert leaf.item is not None
+        tests = []
+        if leaf.minimum is not None:
+            tests.append({"question": leaf.item, "operator": ">" if leaf.min_exclusive else ">=",
+                          **_enable_answer(instrument, target, leaf.minimum)})
+        if leaf.maximum is not None:
+            tests.append({"question": leaf.item, "operator": "<" if leaf.max_exclusive else "<=",
+                          **_enable_answer(instrument, target, leaf.maximum)})
+        return tests
+    operator = "!=" if leaf.op == NOT_EQUALS else "="
+    return [{"question": leaf.item, "operator": operator,
+             **_enable_answer(instrument, target, value)} for value in leaf.values]
+
+
+def enable_when(instrument: Instrument, item: Item) -> dict[str, object]:
+    """An item's condition as enableWhen with enableBehavior, or in words (an extension)."""
+    condition = item.show_if
+    if condition is None:
+        return {}
+    parts = condition.parts if condition.op in (ALL, ANY) else (condition,)
+    behavior = "any" if condition.op == ANY or condition.op == IN else "all"
+    tests: list[dict[str, object]] = []
+    for part in parts:
+        found = _tests(instrument, part)
+        several = (part.op == IN and len(part.values) > 1) or (
+            part.op == RANGE and part.minimum is not None and part.maximum is not None) or (
+            part.op == NOT_EQUALS and len(part.values) > 1)
+        mixed = several and len(parts) > 1 and (
+            (part.op == IN and behavior == "all") or (part.op != IN and behavior == "any"))
+        if found is None or mixed or (part.op in (ALL, ANY)):
+            return {"extension": [{"url": CONDITION_EXTENSION, "valueString": condition.redcap()}]}
+        if len(parts) == 1 and part.op in (EQUALS, NOT_EQUALS, RANGE):
+            behavior = "all"
+        tests += found
+    return {"enableWhen": tests, **({"enableBehavior": behavior} if len(tests) > 1 else {})}
+
+
 def _other_question(instrument: Instrument, item: Item) -> dict[str, object]:
     """A choice, number or free-text question: choice with its options, integer/decimal, text."""
-    question: dict[str, object] = {"linkId": item.id, "text": item.text}
+    question: dict[str, object] = {"linkId": item.id, "text": item.text,
+                                   **enable_when(instrument, item)}
     if item.type == CHOICE:
         question.update(type="choice", answerOption=[
             {"valueCoding": {"system": item_system(instrument, item), "code": str(o.value),
@@ -97,7 +157,8 @@ def questionnaire(instrument: Instrument) -> Questionnaire:
         groups.append({
             "linkId": scale.id, "text": scale.label, "type": "group",
             "item": [{"linkId": item.id, "text": item.text, "type": "choice",
-                      "answerOption": options} for item in instrument.items if item.scale == scale.id],
+                      "answerOption": options, **enable_when(instrument, item)}
+                     for item in instrument.items if item.scale == scale.id],
         })
     for page in instrument.extra_pages:
         groups.append({"linkId": page.id, "text": page.title, "type": "group",

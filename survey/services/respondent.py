@@ -67,6 +67,11 @@ class Visit:
     show_own_scores: bool
     response: StartedResponse | None
     language: str = "en"  # the participant's (survey.services.languages)
+    role: str | None = None  # the participant's, for conditions on it
+
+    def shown(self, plan: Questionnaire) -> set[str]:
+        """The items asked given the answers saved so far (all conditions decided by them)."""
+        return plan.shown(self.response.answers if self.response else {}, self.role)
 
     def invitation(self, db: Session) -> Invitation:
         """The ORM invitation, with its participant, study and wave (for an action that writes)."""
@@ -90,7 +95,7 @@ _VISIT = (
         Study.consent_version, Study.show_own_scores, Wave.is_baseline, Wave.label,
         Response.id, Response.instrument_id, Response.instrument_version, Response.instrument_hash,
         Response.pages_saved, Answer.item_id.label("answer_item"), Answer.value.label("answer_value"),
-        Answer.value_number, Answer.value_text, Participant.language,
+        Answer.value_number, Answer.value_text, Participant.language, Participant.role,
     )
     .select_from(LinkToken)
     .join(Invitation, Invitation.id == LinkToken.invitation_id)
@@ -116,7 +121,7 @@ def read_visit(db: Session, token: str) -> Visit | None:
         return None
     (invitation_id, status, opens_at, closes_at, active, decision, given_version, study_version,
      show_own_scores, first_wave, wave_label, response_id, instrument_id, instrument_version,
-     instrument_hash, pages_saved, *_answer, language) = rows[0]
+     instrument_hash, pages_saved, *_answer, language, role) = rows[0]
     response = None
     if response_id is not None:
         answers: dict[str, AnswerValue] = {
@@ -130,7 +135,7 @@ def read_visit(db: Session, token: str) -> Visit | None:
     return Visit(
         invitation_id, status, opens_at, closes_at, bool(active),
         consent_is_current(decision, given_version, study_version), bool(first_wave),
-        wave_label, show_own_scores, response, str(language),
+        wave_label, show_own_scores, response, str(language), str(getattr(role, "value", role)),
     )
 
 
@@ -208,9 +213,15 @@ def _plan(db: Session, visit: Visit) -> Questionnaire:
     return responses.questionnaire(visit.invitation(db))
 
 
-def _reachable(plan: Questionnaire, response: StartedResponse | None) -> int:
-    """The last page that may be shown: the first unsaved one (the last once all are saved)."""
-    return (plan.first_unsaved(response) if response is not None else 1) or plan.total
+def _reachable(plan: Questionnaire, visit: Visit) -> int:
+    """The last page that may be shown: the first unsaved one that asks something (the last
+    such page once all are saved)."""
+    shown = visit.shown(plan)
+    first = plan.next_page(0, shown) or 1
+    if visit.response is None:
+        return first
+    return plan.first_unsaved(visit.response, shown) or plan.previous_page(plan.total + 1, shown) \
+        or first
 
 
 def entry(db: Session, token: str, now: dt.datetime | None = None) -> Goto:
@@ -218,7 +229,7 @@ def entry(db: Session, token: str, now: dt.datetime | None = None) -> Goto:
     visit = _open_visit(db, token, now)
     if isinstance(visit, Goto):
         return visit
-    return Goto(Where.PAGE, _reachable(_plan(db, visit), visit.response))
+    return Goto(Where.PAGE, _reachable(_plan(db, visit), visit))
 
 
 @dataclass(frozen=True)
@@ -229,6 +240,9 @@ class PageView:
     page: Page
     number: int
     answers: dict[str, AnswerValue]
+    role: str | None = None
+    back: int | None = None  # the page before that asks something
+
 
 
 def _at_page(
@@ -242,9 +256,11 @@ def _at_page(
     if isinstance(visit, Goto):
         return visit
     plan = _plan(db, visit)
-    reachable = _reachable(plan, visit.response)
+    reachable = _reachable(plan, visit)
     if not 1 <= number <= reachable:
         return Goto(Where.PAGE, reachable)
+    if not plan.page_shown(number, visit.shown(plan)):  # its condition hides it: go on
+        return Goto(Where.PAGE, plan.next_page(number, visit.shown(plan)) or reachable)
     return visit, plan
 
 
@@ -258,10 +274,12 @@ def show_page(db: Session, token: str, number: int, now: dt.datetime | None = No
     if isinstance(found, Goto):
         return found
     visit, plan = found
+    back = plan.previous_page(number, visit.shown(plan))
     if visit.response is not None:
-        return PageView(plan, plan.page(number), number, visit.response.answers)
+        return PageView(plan, plan.page(number), number, visit.response.answers, visit.role, back)
     response = responses.start_or_resume(db, visit.invitation(db), now)
-    return PageView(plan, plan.page(number), number, responses.saved_answers(response))
+    return PageView(plan, plan.page(number), number, responses.saved_answers(response),
+                    visit.role, back)
 
 
 # Reads a page's posted answers (the web layer validates its form); may stop the request.
@@ -282,13 +300,18 @@ def save_page(
     answers = read_answers(plan.instrument, plan.page(number))
     invitation = visit.invitation(db)
     response = responses.start_or_resume(db, invitation, now)
-    if not responses.save_page(db, response, plan, number, answers, now):
+    if not responses.save_page(db, response, plan, number, answers, now, visit.role):
         return Goto(Where.THANKS)  # submitted meanwhile: nothing changed
     response.language = invitation.participant.language  # the language of the latest page saved
-    if number == plan.total:
-        responses.complete(db, response, plan, now)
+    shown = plan.shown(responses.saved_answers(response), visit.role)
+    following = plan.next_page(number, shown)
+    if following is None:
+        unsaved = plan.first_unsaved(response, shown)
+        if unsaved is not None:
+            return Goto(Where.PAGE, unsaved)
+        responses.complete(db, response, plan, now, visit.role)
         return Goto(Where.THANKS)
-    return Goto(Where.PAGE, number + 1)
+    return Goto(Where.PAGE, following)
 
 
 @dataclass(frozen=True)

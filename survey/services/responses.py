@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from instruments import Instrument, Page, load_instrument, score_scales
 from instruments.answers import AnswerValue, problem
+from instruments.conditions import shown_items
 from instruments.model import NUMBER
 from instruments.translations import localised
 from survey.db import utcnow
@@ -67,17 +68,37 @@ class Questionnaire:
             raise IndexError(f"page {number} is not between 1 and {self.total}")
         return self.pages[number - 1]
 
-    def first_unsaved(self, response: Pinned) -> int | None:
-        """The number of the first page not saved yet, or None when every page is."""
+    def first_unsaved(self, response: Pinned, shown: set[str] | None = None) -> int | None:
+        """The number of the first page not saved yet, or None when every page is.
+
+        With `shown` (the items asked, from `shown`), pages with nothing asked are passed over.
+        """
         saved = set(response.pages_saved or [])
         for number, page in enumerate(self.pages, start=1):
-            if page.id not in saved:
+            if page.id not in saved and (shown is None or self.page_shown(number, shown)):
                 return number
         return None
 
     def asked_item_ids(self) -> set[str]:
         """Ids of every item on these pages."""
         return {item.id for page in self.pages for item in page.items}
+
+    def shown(self, answers: Mapping[str, AnswerValue], role: str | None) -> set[str]:
+        """Ids of the items asked given these answers and the participant's role."""
+        return shown_items((item for page in self.pages for item in page.items), answers, role)
+
+    def page_shown(self, number: int, shown: set[str]) -> bool:
+        """Whether page `number` asks anything (a page whose items are all hidden is skipped)."""
+        return any(item.id in shown for item in self.page(number).items)
+
+    def next_page(self, number: int, shown: set[str]) -> int | None:
+        """The first page after `number` that asks something, or None."""
+        return next((n for n in range(number + 1, self.total + 1) if self.page_shown(n, shown)),
+                    None)
+
+    def previous_page(self, number: int, shown: set[str]) -> int | None:
+        """The last page before `number` that asks something, or None."""
+        return next((n for n in range(number - 1, 0, -1) if self.page_shown(n, shown)), None)
 
 
 def assigned_instrument(invitation: Invitation) -> Instrument:
@@ -239,10 +260,14 @@ def save_page(
     number: int,
     answers: Mapping[str, AnswerValue],
     now: dt.datetime | None = None,
+    role: str | None = None,
 ) -> bool:
     """Store a page's answers exactly as given (items left out are unanswered); idempotent.
 
-    Returns False, changing nothing, when the response was already submitted.
+    An answer posted for a question its condition hides is discarded, and an answer to any
+    question that an answer changed here now hides is removed (it is "not asked"). `role`
+    is the participant's, for conditions on it. Returns False, changing nothing, when the
+    response was already submitted.
     """
     now = now or utcnow()
     page = plan.page(number)
@@ -250,6 +275,9 @@ def save_page(
     if not _claim_unsubmitted(db, response, now):
         return False
     on_page = {item.id for item in page.items}
+    earlier = {k: v for k, v in saved_answers(response).items() if k not in on_page}
+    shown = plan.shown({**earlier, **answers}, role)
+    answers = {k: v for k, v in answers.items() if k in shown}
     stored = {a.item_id: a for a in response.answers if a.item_id in on_page}
     for item in page.items:
         if item.id in answers:
@@ -265,8 +293,11 @@ def save_page(
                 row.store(value)
                 row.answered_at = now
         elif item.id in stored:
-            # The page is stored as sent: an item left blank has no answer.
+            # The page is stored as sent: an item left blank (or hidden) has no answer.
             response.answers.remove(stored[item.id])
+    asked = plan.asked_item_ids()
+    for row in [a for a in response.answers if a.item_id in asked and a.item_id not in shown]:
+        response.answers.remove(row)  # hidden now by an answer changed on this page
     if page.id not in response.pages_saved:
         response.pages_saved = [*response.pages_saved, page.id]
     db.flush()
@@ -274,22 +305,29 @@ def save_page(
 
 
 def complete(
-    db: Session, response: Response, plan: Questionnaire, now: dt.datetime | None = None
+    db: Session, response: Response, plan: Questionnaire, now: dt.datetime | None = None,
+    role: str | None = None,
 ) -> bool:
     """Submit: write scale scores and mark the invitation completed; a second call is a no-op.
 
-    Raises ValueError if a page has not been saved yet. The caller commits (one transaction).
+    Items their conditions hide are recorded in `items_not_asked` and are never scored (nor
+    counted against a scale's `min_answered`). Raises ValueError if a page that asks
+    something has not been saved yet. The caller commits (one transaction).
     """
     now = now or utcnow()
-    missing = plan.first_unsaved(response)
+    saved = saved_answers(response)
+    shown = plan.shown(saved, role)
+    missing = plan.first_unsaved(response, shown)
     if missing is not None:
         raise ValueError(f"page {missing} of response {response.id} has not been saved")
-    if not _claim_unsubmitted(db, response, now, submitted_at=now):
-        return False
     asked = plan.asked_item_ids()
-    answers = {k: v for k, v in saved_answers(response).items() if k in asked}
+    not_asked = sorted(asked - shown)
+    if not _claim_unsubmitted(db, response, now, submitted_at=now, items_not_asked=not_asked):
+        return False
+    answers = {k: v for k, v in saved.items() if k in shown}
     asked_scales = {plan.instrument.item(item_id).scale for item_id in asked}
-    for scale_id, result in score_scales(plan.instrument, answers).items():
+    scores = score_scales(plan.instrument, answers, not_asked=set(not_asked))
+    for scale_id, result in scores.items():
         if scale_id in asked_scales:
             db.add(
                 ScaleScore(

@@ -245,3 +245,56 @@ def make_instrument(
         items=items,
         content_hash="0" * 64,
     )
+
+
+# MINI with conditions: the second scale only after a1 is agreed with, an extra page with a
+# yes/no question, a follow-up on the same page, a number, and a page that depends on them.
+_CONDITIONAL_ITEMS = """\
+pages:
+  - id: about_you
+    title: About you
+  - id: supervision
+    title: Your supervision
+    show_if: {item: supervised, equals: 1}
+items:
+  - id: supervised
+    type: choice
+    text: Do you have regular supervision?
+    theme: alpha
+    page: about_you
+    options:
+      - {value: 1, label: 'Yes'}
+      - {value: 0, label: 'No'}
+  - id: useful
+    type: choice
+    text: How useful is your supervision?
+    theme: alpha
+    page: about_you
+    show_if: {item: supervised, equals: 1}
+    options:
+      - {value: 1, label: Not useful}
+      - {value: 2, label: Useful}
+  - id: hours
+    type: number
+    text: How many hours a week do you work?
+    theme: alpha
+    page: about_you
+    min: 0
+    max: 60
+  - id: long_hours
+    type: text
+    text: What makes your week long?
+    theme: gamma
+    page: about_you
+    max_length: 200
+    show_if: {all: [{item: hours, above: 37}, {role: [peer_worker, manager]}]}
+  - id: better
+    type: text
+    text: What would make supervision better?
+    theme: gamma
+    page: supervision
+    max_length: 200
+"""
+CONDITIONAL = MINI.replace("items:\n", _CONDITIONAL_ITEMS, 1).replace(
+    "    page_title: The second page\n",
+    "    page_title: The second page\n    show_if: {item: a1, in: [4, 5]}\n", 1)

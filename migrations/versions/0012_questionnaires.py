@@ -1,0 +1,28 @@
+"""Conditional questions: the items a condition hid from each response ("not asked").
+
+Every existing response was asked every item of its pages, so each gets an empty list.
+
+Revision ID: 0012_questionnaires
+Revises: 0010_language
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012_questionnaires"
+down_revision = "0010_language"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("response", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("items_not_asked", sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("response", schema=None) as batch_op:
+        batch_op.drop_column("items_not_asked")
