@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_questionnaires"
-down_revision = "0010_language"
+down_revision = "0011_disclosure"
 branch_labels = None
 depends_on = None
 
