@@ -13,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from analysis.agreement import AgreementResults, team_agreement
     from analysis.change import reliable_change, team_change
     from analysis.datasets import LONG_COLUMNS, long_to_wide, read_csv
     from analysis.errors import AnalysisError
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from analysis.results import GrowthResults, LRTResult, likelihood_ratio_test
 
 _HOME = {
+    "AgreementResults": "agreement",
+    "team_agreement": "agreement",
     "reliable_change": "change",
     "team_change": "change",
     "LONG_COLUMNS": "datasets",
@@ -49,6 +52,7 @@ _HOME = {
 
 __all__ = [
     "LONG_COLUMNS",
+    "AgreementResults",
     "AlphaResult",
     "AnalysisError",
     "GrowthResults",
@@ -64,6 +68,7 @@ __all__ = [
     "read_csv",
     "reliability_table",
     "reliable_change",
+    "team_agreement",
     "team_change",
 ]
 

@@ -178,6 +178,23 @@ SCHEMAS: dict[str, Any] = {
         "gap_changes": {"type": "array", "items": _ref("Change")},
         "benchmarks": {"type": "array", "items": _ref("Benchmark")},
     }),
+    "Agreement": _object({
+        "study": {"type": "string"},
+        "min_group_size": {"type": "integer"},
+        "scales": {"type": "array", "items": _object({
+            "instrument": {"type": "string"}, "version": {"type": "integer"},
+            "scale": {"type": "string"},
+            "waves": {"type": "array", "items": _object({
+                "wave": {"type": "integer"}, "teams_left_out": {"type": "integer"},
+                "error": {"type": "string", "description": "Why there are no figures, or empty."},
+                "icc1": NULLABLE_NUMBER, "icc2": NULLABLE_NUMBER, "ranvar": NULLABLE_NUMBER,
+                "n_groups": {"type": "integer"}, "rows_used": {"type": "integer"},
+                "teams": {"type": "array", "items": _object({
+                    "group": {"type": "string"}, "size": {"type": "integer"},
+                    "rwg_j": NULLABLE_NUMBER})},
+            }, required=["wave", "teams_left_out", "error"])},
+        })},
+    }),
     "ModelResults": _object({
         "formula": {"type": "string"},
         "method": {"type": "string", "enum": list(METHODS)},
@@ -281,6 +298,14 @@ PATHS: dict[str, Any] = {
         "responses": _responses(_json(_ref("ModelResults"),
                                       "The fit, as `python -m analysis fit --json` prints it."),
                                 400, 404, 422),
+    }},
+    "/studies/{code}/agreement": {"get": {
+        "operationId": "getStudyAgreement",
+        "summary": "Is it a team score? ICC(1), ICC(2) and rwg(j) of each scale per wave across "
+                   "teams (R's multilevel formulas; `python -m analysis agreement`). Only teams "
+                   "with at least the minimum group size take part. Researchers and admins only.",
+        "parameters": [_code("study", "demo")],
+        "responses": _responses(_json(_ref("Agreement"), "Agreement per scale and wave."), 404),
     }},
     "/studies/{code}/long": {"get": {
         "operationId": "getStudyLongData",

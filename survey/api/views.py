@@ -16,6 +16,7 @@ from survey.api.queries import BOOLEANS, describe, model_choice, one_of
 from survey.api.serialise import dashboard_json, long_json, model_json, study_json
 from survey.db import get_session, writes_on_get
 from survey.models import Organisation, Study, Team
+from survey.services import agreement as agreement_service
 from survey.services import dashboard, script_data
 from survey.services import studies as study_service
 from survey.services.errors import InputError
@@ -95,6 +96,17 @@ def study_model(code: str) -> Response:
         abort(422, description=str(exc))
     # Strict JSON, the same as the research download: an estimate that is not a number is null.
     return Response(model_json(results), mimetype="application/json")
+
+
+@_get("/studies/<code>/agreement")
+@api_role(*RESEARCH)
+def study_agreement(code: str) -> Response:
+    """ICC(1), ICC(2) and rwg(j) of each scale per wave across teams, as the reliability page."""
+    study = _study(code)
+    tables = agreement_service.study_agreement(get_session(), study,
+                                               current_app.config["MIN_GROUP_SIZE"])
+    return jsonify({"study": study.code, "min_group_size": current_app.config["MIN_GROUP_SIZE"],
+                    "scales": agreement_service.agreement_json(tables)})
 
 
 def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:

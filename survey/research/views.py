@@ -6,7 +6,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
 from wtforms import SelectChoice
 
 from analysis import AnalysisError
@@ -16,6 +16,7 @@ from survey.db import get_session, writes_on_get
 from survey.models import StaffRole, Study
 from survey.research import bp
 from survey.research.forms import ModelForm
+from survey.services import agreement as agreement_service
 from survey.services import change_report, datasets, exports, studies
 from survey.services import reliability as reliability_service
 from survey.services.models_run import ModelChoice, fit_study_model
@@ -109,8 +110,11 @@ def model_plot(code: str, fmt: str) -> Response:
 def reliability(code: str) -> str:
     """Cronbach's alpha (Feldt 95% CI) and McDonald's omega per scale, wave and role group."""
     study = study_or_404(code)
-    tables = reliability_service.study_reliability(get_session(), study)
-    return render_template("research/reliability.html", study=study, tables=tables)
+    db = get_session()
+    tables = reliability_service.study_reliability(db, study)
+    agreement = agreement_service.study_agreement(db, study, current_app.config["MIN_GROUP_SIZE"])
+    return render_template("research/reliability.html", study=study, tables=tables,
+                           agreement=agreement, min_group=current_app.config["MIN_GROUP_SIZE"])
 
 
 @bp.route("/<code>/change")
