@@ -257,7 +257,7 @@ def _one_blas_thread(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
         with threadpool_limits(limits=1, user_api="blas"):
             return func(*args, **kwargs)
@@ -465,7 +465,7 @@ class TermsModel:
             np.zeros(0, dtype=np.intp)
         self.diag_lam2 = all(t.q == 1 or not t.correlated for t in rest)
         self.theta_sizes = [t.n_theta for t in scaled]
-        self.theta_offsets = np.cumsum([0] + self.theta_sizes)
+        self.theta_offsets = np.cumsum([0, *self.theta_sizes])
         self.diag_idx = np.array(
             [int(self.theta_offsets[i]) + d for i, t in enumerate(scaled) for d in t.diag_positions()],
             dtype=np.intp,
@@ -504,13 +504,10 @@ class TermsModel:
     # deviance -------------------------------------------------------------------------------
     def solve(self, theta: Array, reml: bool) -> dict[str, Any]:
         """Penalised least squares at theta; the profiled deviance and the factors."""
-        from scipy import sparse
-
         st = self.stats1
         lams = self.split(theta)
         lam1 = lams[0]
         q1, p = st.ztx.shape[1], self.p
-        m1 = st.ztz.shape[0]
         chol1 = _cholesky(_left(lam1.T, _left(lam1.T, st.ztz).transpose(0, 2, 1)) + np.eye(q1))
         rzx1 = _forward(chol1, _left(lam1.T, st.ztx))
         cu1 = _forward(chol1, _left(lam1.T, st.zty[:, :, None]))[:, :, 0]
@@ -678,10 +675,10 @@ def _stationary_numeric(
             t[k] += v
         return model.deviance(t, reml)
 
-    for a, i in enumerate(idx):
+    for a, i in enumerate(idx.tolist()):
         hess[a, a] = (dev({i: h[i]}) - 2 * f0 + dev({i: -h[i]})) / h[i] ** 2
         for b in range(a):
-            j = idx[b]
+            j = int(idx[b])
             hess[a, b] = hess[b, a] = (
                 dev({i: h[i], j: h[j]}) - dev({i: h[i], j: -h[j]})
                 - dev({i: -h[i], j: h[j]}) + dev({i: -h[i], j: -h[j]})

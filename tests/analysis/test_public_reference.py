@@ -160,7 +160,7 @@ def test_statsmodels_engine_reports_only_the_optimum(bodyweight: pd.DataFrame, t
 
 def test_statsmodels_engine_refuses_a_fit_short_of_the_optimum(bodyweight: pd.DataFrame) -> None:
     # Two iterations cannot reach the optimum: refused in words, never reported as converged.
-    with pytest.raises(AnalysisError, match="did not reach the optimum.*default engine"):
+    with pytest.raises(AnalysisError, match=r"did not reach the optimum.*default engine"):
         fit_growth(bodyweight, "weight", "Time", "Rat", by="Diet", engine="statsmodels",
                    max_iter=2)
 
@@ -201,8 +201,8 @@ def test_pupils_who_change_school_star_matches_lme4(star: pd.DataFrame, method: 
 
 
 def test_statsmodels_engine_refuses_people_who_change_team(star: pd.DataFrame) -> None:
-    with pytest.raises(AnalysisError, match="statsmodels engine needs each participant in one "
-                                            "team.*367 participant.*default engine"):
+    with pytest.raises(AnalysisError, match=r"statsmodels engine needs each participant in one "
+                                            r"team.*367 participant.*default engine"):
         fit_growth(star, "math", "yrs", "id", group="sch", engine="statsmodels")
 
 
