@@ -307,9 +307,12 @@ def _fit_fast_teams(
 
 def _singular_note(spec: GrowthSpec) -> str:
     """Explain a boundary fit as lme4 would flag it."""
+    what = f"a random slope of {spec.time!r} per {spec.subject!r}"
+    if spec.group is not None:
+        what += f" or a team level {spec.group!r}"
     return (
         "boundary (singular) fit: a random-effect variance is estimated as (almost) zero; "
-        f"the data may not support a random slope of {spec.time!r} per {spec.subject!r}"
+        f"the data may not support {what}"
     )
 
 
