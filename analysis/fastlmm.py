@@ -654,18 +654,25 @@ def _numeric_objective(
 def _stationary_numeric(
     model: TermsModel, reml: bool, theta: Array, step_tol: float = STEP_TOL
 ) -> bool:
+    """Tell whether theta passes the check of :func:`_newton_check`."""
+    return _newton_check(model, reml, theta, step_tol)[0]
+
+
+def _newton_check(
+    model: TermsModel, reml: bool, theta: Array, step_tol: float
+) -> tuple[bool, float]:
     """lme4's check on a fit of several terms: the Newton step ``H^-1 g`` below STEP_TOL and H
     positive definite, with g and H from central differences of the deviance (elements held
     at their zero bound with a non-negative forward derivative left out)."""
     f0 = model.deviance(theta, reml)
     if not np.isfinite(f0):
-        return False
+        return False, np.inf
     grad = _numeric_objective(model, reml, [0])(theta)[1]
     at_bound = np.zeros(len(theta), dtype=bool)
     at_bound[model.diag_idx] = (theta[model.diag_idx] <= 1e-8) & (grad[model.diag_idx] >= 0.0)
     idx = np.flatnonzero(~at_bound)
     if len(idx) == 0:
-        return True
+        return True, 0.0
     h = 1e-4 * np.maximum(1.0, np.abs(theta))
     hess = np.empty((len(idx), len(idx)))
 
@@ -687,8 +694,10 @@ def _stationary_numeric(
         eig = np.linalg.eigvalsh(hess)
         newton = np.linalg.solve(hess, grad[idx])
     except np.linalg.LinAlgError:
-        return False
-    return bool(np.all(eig > 0) and np.max(np.abs(newton)) < step_tol)
+        return False, np.inf
+    ok = bool(np.all(eig > 0) and np.max(np.abs(newton)) < step_tol)
+    # The Newton model's gain in log-likelihood (deviance / 2) from theta to the optimum.
+    return ok, float(grad[idx] @ newton) / 4.0 if np.all(eig > 0) else np.inf
 
 
 @_one_blas_thread
@@ -757,13 +766,15 @@ def _terms_result(
 @_one_blas_thread
 def check_optimum(
     y: Array, x: Array, terms: list[Term], cov_re: list[Array], sigma2: float, reml: bool
-) -> tuple[bool, float]:
+) -> tuple[bool, float, float]:
     """Tell whether covariances from another engine are at the optimum of the profiled deviance.
 
-    Returns (passes lme4's gradient-and-Hessian check, the deviance there): the check
+    Returns (passes lme4's gradient-and-Hessian check, the deviance there, the log-likelihood
+    a Newton step would still gain): the check
     :func:`fit_terms` applies to its own fits, with lme4's tolerance (LME4_STEP_TOL) on the
     Newton step, since another optimiser's stopping point is judged.
     """
     model = TermsModel(y, x, terms)
     theta = model.theta_from_cov(cov_re, sigma2)
-    return _stationary_numeric(model, reml, theta, LME4_STEP_TOL), model.deviance(theta, reml)
+    ok, gain = _newton_check(model, reml, theta, LME4_STEP_TOL)
+    return ok, model.deviance(theta, reml), gain
