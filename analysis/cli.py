@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--json", action="store_true", help="print one JSON object")
     fit.add_argument(
         "--engine", choices=("auto", "fast", "statsmodels"), default="auto",
-        help="fitting engine (default: fast when there is no team level)",
+        help="fitting engine (default: fast, lme4's formulation, for every model; statsmodels: "
+             "the cross-check, refused when it stops short of the optimum)",
     )
     fit.add_argument("--plot", metavar="FILE", help="save trajectories as .png or .svg")
     fit.add_argument("--max-iter", type=int, default=1000, metavar="N",

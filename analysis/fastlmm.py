@@ -257,7 +257,7 @@ def _one_blas_thread(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
         with threadpool_limits(limits=1, user_api="blas"):
             return func(*args, **kwargs)
@@ -465,7 +465,7 @@ class TermsModel:
             np.zeros(0, dtype=np.intp)
         self.diag_lam2 = all(t.q == 1 or not t.correlated for t in rest)
         self.theta_sizes = [t.n_theta for t in scaled]
-        self.theta_offsets = np.cumsum([0] + self.theta_sizes)
+        self.theta_offsets = np.cumsum([0, *self.theta_sizes])
         self.diag_idx = np.array(
             [int(self.theta_offsets[i]) + d for i, t in enumerate(scaled) for d in t.diag_positions()],
             dtype=np.intp,
@@ -504,13 +504,10 @@ class TermsModel:
     # deviance -------------------------------------------------------------------------------
     def solve(self, theta: Array, reml: bool) -> dict[str, Any]:
         """Penalised least squares at theta; the profiled deviance and the factors."""
-        from scipy import sparse
-
         st = self.stats1
         lams = self.split(theta)
         lam1 = lams[0]
         q1, p = st.ztx.shape[1], self.p
-        m1 = st.ztz.shape[0]
         chol1 = _cholesky(_left(lam1.T, _left(lam1.T, st.ztz).transpose(0, 2, 1)) + np.eye(q1))
         rzx1 = _forward(chol1, _left(lam1.T, st.ztx))
         cu1 = _forward(chol1, _left(lam1.T, st.zty[:, :, None]))[:, :, 0]
@@ -657,18 +654,25 @@ def _numeric_objective(
 def _stationary_numeric(
     model: TermsModel, reml: bool, theta: Array, step_tol: float = STEP_TOL
 ) -> bool:
+    """Tell whether theta passes the check of :func:`_newton_check`."""
+    return _newton_check(model, reml, theta, step_tol)[0]
+
+
+def _newton_check(
+    model: TermsModel, reml: bool, theta: Array, step_tol: float
+) -> tuple[bool, float]:
     """lme4's check on a fit of several terms: the Newton step ``H^-1 g`` below STEP_TOL and H
     positive definite, with g and H from central differences of the deviance (elements held
     at their zero bound with a non-negative forward derivative left out)."""
     f0 = model.deviance(theta, reml)
     if not np.isfinite(f0):
-        return False
+        return False, np.inf
     grad = _numeric_objective(model, reml, [0])(theta)[1]
     at_bound = np.zeros(len(theta), dtype=bool)
     at_bound[model.diag_idx] = (theta[model.diag_idx] <= 1e-8) & (grad[model.diag_idx] >= 0.0)
     idx = np.flatnonzero(~at_bound)
     if len(idx) == 0:
-        return True
+        return True, 0.0
     h = 1e-4 * np.maximum(1.0, np.abs(theta))
     hess = np.empty((len(idx), len(idx)))
 
@@ -678,10 +682,10 @@ def _stationary_numeric(
             t[k] += v
         return model.deviance(t, reml)
 
-    for a, i in enumerate(idx):
+    for a, i in enumerate(idx.tolist()):
         hess[a, a] = (dev({i: h[i]}) - 2 * f0 + dev({i: -h[i]})) / h[i] ** 2
         for b in range(a):
-            j = idx[b]
+            j = int(idx[b])
             hess[a, b] = hess[b, a] = (
                 dev({i: h[i], j: h[j]}) - dev({i: h[i], j: -h[j]})
                 - dev({i: -h[i], j: h[j]}) + dev({i: -h[i], j: -h[j]})
@@ -690,8 +694,10 @@ def _stationary_numeric(
         eig = np.linalg.eigvalsh(hess)
         newton = np.linalg.solve(hess, grad[idx])
     except np.linalg.LinAlgError:
-        return False
-    return bool(np.all(eig > 0) and np.max(np.abs(newton)) < step_tol)
+        return False, np.inf
+    ok = bool(np.all(eig > 0) and np.max(np.abs(newton)) < step_tol)
+    # The Newton model's gain in log-likelihood (deviance / 2) from theta to the optimum.
+    return ok, float(grad[idx] @ newton) / 4.0 if np.all(eig > 0) else np.inf
 
 
 @_one_blas_thread
@@ -760,13 +766,15 @@ def _terms_result(
 @_one_blas_thread
 def check_optimum(
     y: Array, x: Array, terms: list[Term], cov_re: list[Array], sigma2: float, reml: bool
-) -> tuple[bool, float]:
+) -> tuple[bool, float, float]:
     """Tell whether covariances from another engine are at the optimum of the profiled deviance.
 
-    Returns (passes lme4's gradient-and-Hessian check, the deviance there): the check
+    Returns (passes lme4's gradient-and-Hessian check, the deviance there, the log-likelihood
+    a Newton step would still gain): the check
     :func:`fit_terms` applies to its own fits, with lme4's tolerance (LME4_STEP_TOL) on the
     Newton step, since another optimiser's stopping point is judged.
     """
     model = TermsModel(y, x, terms)
     theta = model.theta_from_cov(cov_re, sigma2)
-    return _stationary_numeric(model, reml, theta, LME4_STEP_TOL), model.deviance(theta, reml)
+    ok, gain = _newton_check(model, reml, theta, LME4_STEP_TOL)
+    return ok, model.deviance(theta, reml), gain

@@ -41,6 +41,9 @@ MIN_GROUPS = 3
 SINGULAR_TOL = 1e-4
 
 
+#: Log-likelihood still to gain (Newton estimate) above which a checked statsmodels fit is noted.
+GAIN_NOTE = 1e-7
+
 #: statsmodels optimisers tried in turn until one converges.
 STATSMODELS_METHODS: tuple[str, ...] = ("lbfgs", "bfgs", "nm")
 
@@ -309,9 +312,12 @@ def _fit_fast_teams(
 
 def _singular_note(spec: GrowthSpec) -> str:
     """Explain a boundary fit as lme4 would flag it."""
+    what = f"a random slope of {spec.time!r} per {spec.subject!r}"
+    if spec.group is not None:
+        what += f" or a team level {spec.group!r}"
     return (
         "boundary (singular) fit: a random-effect variance is estimated as (almost) zero; "
-        f"the data may not support a random slope of {spec.time!r} per {spec.subject!r}"
+        f"the data may not support {what}"
     )
 
 
@@ -340,9 +346,13 @@ def _fit_statsmodels(
             checked.append(f"time / {scale_by:g}: statsmodels stopped with an error")
             continue
         beta, vcov, covs, sigma2, llf, optimizer, notes, sm_converged = fitted
-        ok, deviance = fastlmm.check_optimum(
+        ok, deviance, gain = fastlmm.check_optimum(
             y, x.to_numpy(float), _terms(spec, data), covs, sigma2, spec.method == "REML")
         if ok and sm_converged:
+            if gain > GAIN_NOTE:
+                notes.insert(0, f"statsmodels stopped within lme4's convergence tolerance but "
+                                f"about {gain:.1e} below the maximum of the log-likelihood: "
+                                "estimates may differ from lme4's in the fourth digit")
             if scale_by != 1.0:
                 notes.insert(0, f"statsmodels reached the optimum only with {spec.time} "
                                 f"divided by {scale_by:.6g}; results are in the original units")

@@ -68,7 +68,23 @@ def test_no_slope_variance_is_flagged_as_singular() -> None:
     assert res.loglik >= slow.loglik - 1e-6
 
 
-def test_fast_engine_refuses_a_team_level() -> None:
-    df = _simulate(5).assign(team=lambda d: d["id"] % 4)
-    with pytest.raises(AnalysisError, match="one grouping factor"):
-        fit_growth(df, "y", "t", "id", group="team", engine="fast")
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_team_level_agrees_with_statsmodels(method: str) -> None:
+    df = _simulate(5).assign(team=lambda d: d["id"] % 6)
+    fast = fit_growth(df, "y", "t", "id", group="team", method=method)
+    slow = fit_growth(df, "y", "t", "id", group="team", method=method, engine="statsmodels")
+    assert fast.engine == "fast" and slow.engine == "statsmodels"
+    assert fast.converged and slow.converged
+    assert_allclose(fast.beta, slow.beta, rtol=1e-5)
+    assert_allclose(fast.se, slow.se, rtol=1e-3)
+    assert fast.loglik == pytest.approx(slow.loglik, abs=1e-5)
+    assert fast.loglik >= slow.loglik - 1e-8
+
+
+def test_participants_who_move_team_are_fitted_with_each_occasions_team() -> None:
+    df = _simulate(6).assign(team=lambda d: (d["id"] + (d["t"] > 3) * (d["id"] % 5 == 0)) % 6)
+    res = fit_growth(df, "y", "t", "id", group="team")
+    assert res.converged and res.n_groups == 6
+    assert any("changed team" in w for w in res.warnings)
+    with pytest.raises(AnalysisError, match="statsmodels engine needs each participant in one team"):
+        fit_growth(df, "y", "t", "id", group="team", engine="statsmodels")

@@ -70,11 +70,13 @@ def test_two_level_model_matches_lme4(growth: pd.DataFrame, r_ref: dict[str, Any
     assert (res.n_obs, res.n_subjects, res.n_groups) == (661, 150, None)
 
 
+@pytest.mark.parametrize("engine", ["auto", "statsmodels"])
 @pytest.mark.parametrize("method", ["REML", "ML"])
-def test_team_level_model_matches_lme4(growth: pd.DataFrame, r_ref: dict[str, Any], method: str) -> None:
+def test_team_level_model_matches_lme4(growth: pd.DataFrame, r_ref: dict[str, Any], method: str,
+                                       engine: str) -> None:
     model = TEAM[method]
-    res = _fit(growth, method, "auto", group="team")
-    assert res.engine == "statsmodels"
+    res = _fit(growth, method, engine, group="team")
+    assert res.engine == ("fast" if engine == "auto" else "statsmodels")
     _check_fixed(res, r_ref, model)
     vc = _varcorr(r_ref, model)
     re = res.random_effects
