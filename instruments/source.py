@@ -1,4 +1,10 @@
-"""Read YAML files into plain data that remembers the line of every mapping and key."""
+"""Read YAML files into plain data that remembers the line of every mapping and key.
+
+The files are data typed by people, so the reader refuses what a questionnaire or study never
+needs and an attacker could use: anchors and aliases (`&a`, `*a`, and so `<<` merges; a 1 KB
+"alias bomb" expands to gigabytes), nesting deeper than MAX_DEPTH (the composer recurses), and
+files larger than MAX_BYTES. Each refusal is a Problem naming the file and line.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 
 from .model import Problem
 
@@ -26,8 +33,35 @@ class SourceMap(dict[Any, Any]):
         return self.key_lines.get(key, self.line)
 
 
+# Far above what any shipped file uses (the largest is about 20 KB and 8 levels deep).
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 50
+
+
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that builds SourceMaps, which record lines and duplicate keys."""
+    """A safe loader that builds SourceMaps (lines, duplicate keys) and refuses aliases and depth."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:  # type: ignore[override]
+        """Compose one node; refuse an alias, an anchor, or one nesting level too many."""
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise ComposerError(None, None, f"an alias (*{event.anchor}) is not allowed here: "
+                                "write the value out in full", event.start_mark)
+        if getattr(event, "anchor", None):
+            raise ComposerError(None, None, f"an anchor (&{event.anchor}) is not allowed here: "
+                                "write each value out in full", event.start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep",
+                                    event.start_mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[SourceMap]:
@@ -54,6 +88,10 @@ _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 def read_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
     """Parse `path`; return the data (None if unreadable) and problems named as `display`."""
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return None, [Problem(display, None, None, None, f"file is {size:,} bytes; the most "
+                                  f"accepted is {MAX_BYTES:,}")]
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(display, None, None, None, f"cannot read file: {exc}")]
