@@ -225,6 +225,7 @@ materialise_job = _job("materialise")
 open_due_job = _job("open_due")
 reminders_job = _job("reminders")
 expire_job = _job("expire")
+publish_job = _job("publish")
 deliver_job = _job("deliver")
 retention_job = _job("retention")
 

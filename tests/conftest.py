@@ -170,7 +170,7 @@ def db(app: Flask) -> Iterator[Session]:
 def trust(db: Session) -> dict[str, object]:
     """One trust: a big team (6 peers, 6 colleagues), a small team (2 peers, 5 colleagues)."""
     from tests import factories as f
-    from tests.helpers import completed_with_scores
+    from tests.helpers import completed_with_scores, publish
 
     org = f.OrganisationFactory(code="NRT", name="North Riverside")
     study = f.StudyFactory()
@@ -192,6 +192,7 @@ def trust(db: Session) -> dict[str, object]:
     other = f.OrganisationFactory(code="SHP", name="South Hills")
     f.ParticipantFactory(study=study, team=f.TeamFactory(organisation=other))
     db.commit()
+    publish(db)
     return {"org": org, "other": other, "study": study}
 
 

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import Session
 
 from survey import models as m
 from survey.db import utcnow
 from tests import factories as f
+
+
+def publish(db: Session, days: int = 365, fresh: bool = False) -> int:
+    """Publish the dashboard of every wave closed `days` from now (a year: every test wave), commit.
+
+    `fresh` first drops every snapshot: the figures as they would be published from the data now.
+    """
+    from sqlalchemy import delete
+
+    from survey.services.dashboard_publication import publish_due
+
+    if fresh:
+        db.execute(delete(m.DashboardSnapshot))
+    count = publish_due(db, utcnow() + dt.timedelta(days=days))
+    db.commit()
+    return count
 
 
 def completed_with_scores(db: Session, participant: m.Participant, wave: m.Wave,

@@ -102,8 +102,12 @@ SCHEMAS: dict[str, Any] = {
         "suppressed": {"type": "boolean"},
         "invited": NULLABLE_INT,
         "completed": NULLABLE_INT,
+        "completed_suppressed": {"type": "boolean", "description": "The number who answered "
+                                 "(and so the rate) is withheld: it would give away the size of "
+                                 "a group smaller than min_group_size."},
         "still_open": NULLABLE_INT,
-        "rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                 "description": "To 3 decimal places."},
     }),
     "TrendRow": {"allOf": [
         _object({"scale": {"type": "string"}, "group": {"type": "string"},
@@ -156,6 +160,19 @@ SCHEMAS: dict[str, Any] = {
                            _object({"code": {"type": "string"}, "name": {"type": "string"}})]},
         "study": _object({"code": {"type": "string"}, "name": {"type": "string"}}),
         "min_group_size": {"type": "integer"},
+        "published_at": {"type": ["string", "null"], "format": "date-time",
+                         "description": "When the latest published wave was published. Figures "
+                                        "are only of published waves (their answers closed), "
+                                        "frozen then; means to 1 decimal place."},
+        "published": {"type": "array", "items": _object({
+            "wave": {"type": "integer"},
+            "published_at": {"type": "string", "format": "date-time"}})},
+        "open_waves": {"type": "array", "description": "Waves still open: the trust's response "
+                       "rate to the nearest 10% only (null while fewer than min_group_size are "
+                       "invited).", "items": _object({
+                           "wave": {"type": "integer"}, "label": {"type": "string"},
+                           "response_rate_percent": {"type": ["integer", "null"],
+                                                     "minimum": 0, "maximum": 100}})},
         "waves": {"type": "array", "items": _object({"index": {"type": "integer"},
                                                      "label": {"type": "string"}})},
         "groups": {"type": "array", "items": _object({"id": {"type": "string"},

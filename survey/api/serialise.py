@@ -38,11 +38,16 @@ def study_json(study: Study) -> dict[str, Any]:
     }
 
 
+def _dp(value: float | None, places: int = 1) -> float | None:
+    """A figure at the page's precision (means and differences to 1 decimal place)."""
+    return None if value is None else round(value, places)
+
+
 def cell_json(cell: Cell) -> dict[str, Any]:
     """A figure with its n; a withheld one carries neither."""
     if cell.suppressed:
         return {"suppressed": True, "n": None, "value": None}
-    return {"suppressed": False, "n": None if cell.n_hidden else cell.n, "value": cell.value}
+    return {"suppressed": False, "n": None if cell.n_hidden else cell.n, "value": _dp(cell.value)}
 
 
 def rate_json(row: RateRow) -> dict[str, Any]:
@@ -55,9 +60,10 @@ def rate_json(row: RateRow) -> dict[str, Any]:
         "group": row.group,
         "suppressed": row.suppressed,
         "invited": row.invited if shown else None,
-        "completed": row.completed if shown else None,
+        "completed": row.completed if shown and not row.completed_suppressed else None,
+        "completed_suppressed": shown and row.completed_suppressed,
         "still_open": row.still_open if shown else None,
-        "rate": row.rate,
+        "rate": _dp(row.rate, 3),
     }
 
 
@@ -66,7 +72,7 @@ def estimate_json(estimate: Estimate | None) -> dict[str, Any]:
     if estimate is None:
         return {"estimate": None, "ci_low": None, "ci_high": None}
     low, high = estimate.ci
-    return {"estimate": estimate.value, "ci_low": low, "ci_high": high}
+    return {"estimate": _dp(estimate.value), "ci_low": _dp(low), "ci_high": _dp(high)}
 
 
 def change_json(item: Change) -> dict[str, Any]:
@@ -75,8 +81,8 @@ def change_json(item: Change) -> dict[str, Any]:
         "scale": item.scale, "group": item.group, "since": item.since,
         "wave_from": item.wave_from, "wave_to": item.wave_to,
         "suppressed": item.suppressed,
-        "value_from": None if item.suppressed else item.value_from,
-        "value_to": None if item.suppressed else item.value_to,
+        "value_from": None if item.suppressed else _dp(item.value_from),
+        "value_to": None if item.suppressed else _dp(item.value_to),
         **estimate_json(item.estimate), "verdict": item.verdict, "reason": item.reason,
     }
 
@@ -85,8 +91,9 @@ def benchmark_json(item: Benchmark) -> dict[str, Any]:
     """The trust beside the other trusts pooled; nothing of the comparator when withheld."""
     return {
         "scale": item.scale, "group": item.group, "wave": item.wave,
-        "suppressed": item.suppressed, "trust_value": item.trust_value,
-        "comparator_value": item.comparator_value, "comparator_trusts": item.comparator_trusts,
+        "suppressed": item.suppressed, "trust_value": _dp(item.trust_value),
+        "comparator_value": _dp(item.comparator_value),
+        "comparator_trusts": item.comparator_trusts,
         **estimate_json(item.estimate), "verdict": item.verdict, "reason": item.reason,
     }
 
@@ -98,6 +105,12 @@ def dashboard_json(organisation: Organisation, board: TrustDashboard) -> dict[st
         "team": None if board.team is None else {"code": board.team.code, "name": board.team.name},
         "study": {"code": board.study.code, "name": board.study.name},
         "min_group_size": board.min_group,
+        # The publication rule: figures only of waves whose answers have closed, frozen then.
+        "published_at": board.published_at.isoformat() if board.published_at else None,
+        "published": [{"wave": w, "published_at": at.isoformat()}
+                      for w, at in sorted(board.published.items())],
+        "open_waves": [{"wave": o.wave, "label": o.label, "response_rate_percent": o.rate_percent}
+                       for o in board.open_waves],
         "waves": [{"index": w.index, "label": w.label} for w in board.waves],
         "groups": [{"id": key, "label": label} for key, label in GROUP_LABELS.items()],
         "response_rates": [rate_json(r) for r in board.rates],
@@ -112,14 +125,14 @@ def dashboard_json(organisation: Organisation, board: TrustDashboard) -> dict[st
         "gap_wave": board.gap_wave,
         "gaps": [
             {"scale": scale, "team": team, "peer_workers": cell_json(peer),
-             "colleagues": cell_json(colleague), "gap": gap}
+             "colleagues": cell_json(colleague), "gap": _dp(gap)}
             for scale, teams in board.gaps.items()
             for team, (peer, colleague, gap) in teams.items()
         ],
         "current_wave": board.current_wave,
         "summary": [{**change_json(c), "text": describe(c)} for c in board.summary],
         "changes": [change_json(c) for c in board.changes],
-        "gap_trend": [{"scale": scale, "wave": wave, "gap": gap}
+        "gap_trend": [{"scale": scale, "wave": wave, "gap": _dp(gap)}
                       for scale, by_wave in board.gap_trend.items()
                       for wave, gap in by_wave.items()],
         "gap_changes": [change_json(c) for c in board.gap_changes],

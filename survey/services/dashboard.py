@@ -212,10 +212,9 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int,
     labels = {w.index: w.label for w in waves}
     view = TRUST_VIEW if team_id is None else team_id
     published = published_snapshots(db, study, organisation_id, view)
-    team_names = dict(db.execute(select(Team.id, Team.name)
-                                 .where(Team.organisation_id == organisation_id)).tuples())
+    team_names: dict[int, str] = dict(db.execute(
+        select(Team.id, Team.name).where(Team.organisation_id == organisation_id)).all())
     totals, by_group, by_team, changes = from_snapshots(published, team_names)
-    labels = {w: label for w, label in labels.items() if w in published}
     rates = [RateRow(w, labels[w], None, *_tally(totals[(w, "all", None)])) for w in sorted(labels)
              if (w, "all", None) in totals]
     for rate_row in rates:
@@ -242,7 +241,7 @@ def build(db: Session, study: Study, organisation_id: int, min_group: int,
         _add_changes(board, changes)
         if board.current_wave is not None:
             board.benchmarks = _benchmarks(db, study, organisation_id, board, by_group)
-    board.published = {w: published[w].published_at for w in labels}
+    board.published = {w: snapshot.published_at for w, snapshot in published.items()}
     board.open_waves = open_waves(db, study, organisation_id, waves, published, min_group)
     board.made_on = today or utcnow().date()
     return board

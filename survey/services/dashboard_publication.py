@@ -113,9 +113,9 @@ def publish_due(db: Session, now: dt.datetime, study_ids: list[int] | None = Non
         query = query.where(Study.id.in_(study_ids))
     published = 0
     for study in db.scalars(query).all():
-        done = set(db.execute(select(DashboardSnapshot.wave_id, DashboardSnapshot.organisation_id)
-                              .where(DashboardSnapshot.study_id == study.id,
-                                     DashboardSnapshot.view == TRUST_VIEW)).tuples())
+        done = {(wave_id, org_id) for wave_id, org_id in db.execute(
+            select(DashboardSnapshot.wave_id, DashboardSnapshot.organisation_id)
+            .where(DashboardSnapshot.study_id == study.id, DashboardSnapshot.view == TRUST_VIEW))}
         blocked: set[int] = set()  # trusts with an earlier wave still open
         for wave in study.waves:
             for organisation_id in sorted(_trusts_invited(db, wave)):

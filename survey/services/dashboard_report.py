@@ -92,6 +92,9 @@ def _rate_row(section: str, row: RateRow, group: str = "", still_open: bool = Fa
     if row.suppressed:
         return [section, "", group, team, row.label, "", WITHHELD, "", "", "", "", ""]
     waiting = str(row.still_open) if still_open and row.still_open else ""
+    if row.completed_suppressed:  # the number who answered is withheld, and so the rate
+        return [section, "", group, team, row.label, "", WITHHELD, "", "", str(row.invited),
+                WITHHELD, waiting, ""]
     return [section, "", group, team, row.label, "", percent(row).rstrip("%"), "", "",
             str(row.invited), str(row.completed), waiting, ""]
 
@@ -109,6 +112,10 @@ def _rows(board: TrustDashboard) -> Iterator[list[str]]:
         yield _rate_row("response rate (%)", rate, GROUP_LABELS[rate.group or ""])
     for rate in board.team_rates:
         yield _rate_row("response rate (%)", rate)
+    for wave in board.open_waves:  # to the nearest 10%, the trust as a whole, nothing more
+        shown = WITHHELD if wave.rate_percent is None else str(wave.rate_percent)
+        yield ["response rate (%), wave still open", "", "", "", _text(wave.label), "", shown,
+               "", "", "", "", ""]
     for scale, groups in board.trends.items():
         for group, by_wave in groups.items():
             for wave in board.waves:

@@ -37,8 +37,8 @@ from survey.models import (
     User,
     Wave,
 )
+from survey.services import dashboard_publication, tokens
 from survey.services import staff as staff_service
-from survey.services import tokens
 from survey.services.audit import record_event
 from survey.services.study_setup import StudySpec, WaveSpec, apply_study
 
@@ -140,6 +140,11 @@ def load_demo(db: Session, seed: int = 2013, today: dt.date | None = None,
     if study is None:
         study = _create(db, random.Random(seed), today, timezone)  # nosec B311 - synthetic demo data, not security
     staff = _ensure_staff(db)
+    # The waves whose answers have all closed are published at once, so the dashboard is full;
+    # the scheduler's publish step does the same for waves that close later.
+    db.flush()
+    now = utcnow() if today == utcnow().date() else dt.datetime.combine(today, dt.time(), dt.UTC)
+    dashboard_publication.publish_due(db, now, [study.id])
     links = _fresh_links(db, study)
     participants = db.scalar(select(func.count()).where(Participant.study_id == study.id)) or 0
     responses = db.scalar(

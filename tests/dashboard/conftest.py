@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests import factories as f
-from tests.helpers import completed_with_scores
+from tests.helpers import completed_with_scores, publish
 
 # Trust AAA: the same five peer workers and five colleagues answer both waves.
 PEERS_1 = [2.0, 2.0, 3.0, 3.0, 4.0]  # mean 14/5 = 2.8
@@ -46,4 +46,5 @@ def small_study(db: Session) -> dict[str, Any]:
                          w2, {"equality": x})
         others[code] = other
     db.commit()
+    publish(db)
     return {"study": study, "org": org, "team": team, "others": others, "waves": (w1, w2)}

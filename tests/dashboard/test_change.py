@@ -15,6 +15,7 @@ from survey import models as m
 from survey.services import dashboard_stats as stats
 from survey.services.dashboard import COLLEAGUES, GAP, PEERS, build
 from tests.dashboard.conftest import PEERS_1, PEERS_2
+from tests.helpers import publish
 
 
 def test_change_with_everyone_in_both_waves_is_the_paired_t_test() -> None:
@@ -144,6 +145,7 @@ def test_the_comparator_is_withheld_with_two_other_trusts(db: Session, small_stu
         select(m.Response.id).join(m.Invitation).join(m.Participant).join(m.Team)
         .where(m.Team.organisation_id == ddd.id))))
     db.commit()
+    publish(db, fresh=True)
     board = build(db, small_study["study"], small_study["org"].id, min_group=5)
     assert board.benchmarks and all(b.suppressed for b in board.benchmarks)
     assert all(b.comparator_value is None and b.verdict is None for b in board.benchmarks)

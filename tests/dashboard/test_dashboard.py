@@ -13,7 +13,7 @@ from survey import models as m
 from survey.services.dashboard import Cell, build, suppress
 from tests import factories as f
 from tests.conftest import StaffLogin
-from tests.helpers import completed_with_scores
+from tests.helpers import completed_with_scores, publish
 
 
 def test_suppress_withholds_small_cells_and_one_more() -> None:
@@ -140,6 +140,7 @@ def test_a_withheld_group_size_cannot_be_worked_out(db: Session) -> None:
     completed_with_scores(db, f.ParticipantFactory(study=study, team=f.TeamFactory(organisation=tiny)), wave,
               {"support": 3.0})
     db.commit()
+    publish(db)
     board = build(db, study, org.id, min_group=5)
     peers, colleagues = (board.trends["support"][g][1] for g in ("peer_workers", "colleagues"))
     assert peers.suppressed and peers.value is None

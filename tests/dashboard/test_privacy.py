@@ -20,7 +20,7 @@ from survey.services.dashboard import PEERS, build
 from tests import factories as f
 from tests.conftest import StaffLogin
 from tests.dashboard.conftest import PEERS_1, PEERS_2
-from tests.helpers import completed_with_scores
+from tests.helpers import completed_with_scores, publish
 
 # Each other trust's own means at wave 2 (see conftest): peers 3.2, 3.1, 2.7; colleagues 2.4, 2.7, 2.3.
 SECRETS = (3.2, 3.1, 2.7, 2.4, 2.3)
@@ -97,6 +97,7 @@ def test_a_change_resting_on_four_people_is_withheld_everywhere(
         completed_with_scores(db, person, w2, {"equality": PEERS_2[i]})
     completed_with_scores(db, people[5], w2, {"equality": 4.0})
     db.commit()
+    publish(db, fresh=True)
     before = {i: PEERS_1[i] for i in range(5)}
     after = {**{i: PEERS_2[i] for i in range(4)}, 5: 4.0}
     would_be = stats.change(before, after)  # what a four-pair interval would have been
@@ -138,6 +139,7 @@ def test_shown_differences_rest_only_on_shown_figures(db: Session, small_study: 
         completed_with_scores(db, p, w1, {"equality": x1})
         completed_with_scores(db, p, w2, {"equality": x2})
     db.commit()
+    publish(db, fresh=True)
     for team_id in (None, small_study["team"].id, tiny.id):
         board = build(db, study, org.id, min_group=5, team_id=team_id)
         for change in board.changes:
