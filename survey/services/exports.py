@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,6 +54,7 @@ long.csv      one row per participant x wave x scale: participant (random study 
               (managers answer the colleague survey), wave, months (time from the
               participant's anchor date to their answer), scale, score (mean of items after
               reverse keying; empty when too few items were answered), items_answered,
+              items_not_asked (the scale's items a condition hid from the response),
               language (the language the questionnaire was answered in: en English, cy Welsh;
               the language of its last page, where a person switched part way).
 wide.csv      the same scores, one row per participant, a column per scale and wave (identity_w1 ...)
@@ -128,6 +129,7 @@ LONG_LABELS: dict[str, str | None] = {
     "scale": "Scale",
     "score": "Scale score (mean of items after reverse keying, 1-5)",
     "items_answered": "Items of the scale answered",
+    "items_not_asked": "Items of the scale not asked (their condition was not met)",
     "language": "Language answered in (en English, cy Welsh)",
 }
 
@@ -234,7 +236,7 @@ def write_sav(table: Table, path: Path) -> None:
     import pyreadstat  # here, not at the top: importing the app stays free of it
     from pandas.api.types import is_numeric_dtype
 
-    missing: dict[str, list[float | str]] = {c: [DOES_NOT_APPLY] for c in table.coded}
+    missing: dict[str, list[Any]] = {c: [DOES_NOT_APPLY] for c in table.coded}
     for column in table.not_asked:
         text = not is_numeric_dtype(table.frame[column])
         missing.setdefault(column, []).append(str(NOT_ASKED) if text else NOT_ASKED)
