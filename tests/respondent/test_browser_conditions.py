@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from tests.browser_fixtures import AXE_OPTIONS
 from tests.respondent.test_browser import AXE, check_accessible, submit
 from tests.respondent.test_conditions import _response, conditional_dir, mini_link
-from tests.browser_fixtures import AXE_OPTIONS
 
 pytestmark = pytest.mark.browser
 __all__ = ["conditional_dir"]  # the fixture, used by name
