@@ -66,6 +66,8 @@ items_*.csv   item answers of each instrument version, one row per response. Rev
                 -8     = not asked (the question's condition was not met; also "-8" in a
                          free-text column)
                 empty  = not answered
+              Items of a randomised page have a column ITEM_pos: where the item came on
+              its page in that response (1 = first), drawn when the response started.
               Treat -9 and -8 as missing in analyses (R: read.csv(f, na.strings =
               c("", "-9", "-8")); pandas: read_csv(f, na_values=["-9", "-8"])).
 codebook.csv  every item: wording, scale, theme, reverse key, response options (also codebook.md).
@@ -184,6 +186,10 @@ def item_table(db: Session, study: Study, instrument: Instrument, free_text: boo
     conditional = [i for i in kept if i.show_if is not None]
     if conditional:
         _mark_not_asked(db, study, instrument, frame, conditional)
+    shuffled = {i.id: p.id for p in instrument.pages(first_wave=True) if p.randomise
+                for i in p.items if i in kept}
+    if shuffled:
+        _add_positions(db, study, instrument, frame, shuffled)
     codes: dict[int | float, str] = {o.value: o.label for o in instrument.response_options}
     if instrument.not_applicable_label:
         codes[DOES_NOT_APPLY] = DOES_NOT_APPLY_LABEL
@@ -196,9 +202,33 @@ def item_table(db: Session, study: Study, instrument: Instrument, free_text: boo
             value_labels[item.id] = {**value_labels[item.id], NOT_ASKED: NOT_ASKED_LABEL}
     whole = [i.id for i in kept if i.type == NUMBER and i.number is not None and i.number.integer]
     labels: dict[str, str | None] = {"language": LONG_LABELS["language"]}
+    labels.update({f"{item_id}_pos": f"Position of {item_id} on its randomised page {page}"
+                   for item_id, page in shuffled.items()})
+    whole += [f"{item_id}_pos" for item_id in shuffled]
     return Table(frame, {**labels, **{i.id: i.text for i in kept}}, value_labels,
                  likert if instrument.not_applicable_label else [], whole,
                  [i.id for i in conditional])
+
+
+def _add_positions(db: Session, study: Study, instrument: Instrument, frame: pd.DataFrame,
+                   shuffled: dict[str, str]) -> None:
+    """A column `ITEM_pos` per item of a randomised page: where it came on its page (1 = first)
+    in each response, as drawn when the response started (empty: not drawn)."""
+    rows = db.execute(
+        select(Participant.code, Wave.index, Response.item_order)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Wave, Invitation.wave_id == Wave.id)
+        .join(Participant, Invitation.participant_id == Participant.id)
+        .where(Wave.study_id == study.id, Response.submitted_at.is_not(None),
+               Response.instrument_id == instrument.id,
+               Response.instrument_version == instrument.version)
+    ).all()
+    order = {(code, wave): item_order or {} for code, wave, item_order in rows}
+    for item_id, page in shuffled.items():
+        frame[f"{item_id}_pos"] = [
+            (order.get((p, w), {}).get(page, []).index(item_id) + 1)
+            if item_id in order.get((p, w), {}).get(page, []) else float("nan")
+            for p, w in zip(frame["participant"], frame["wave"], strict=True)]
 
 
 def _mark_not_asked(db: Session, study: Study, instrument: Instrument, frame: pd.DataFrame,
