@@ -17,7 +17,7 @@ CSV_COLUMNS = (
     "instrument", "version", "content_hash", "audience", "position", "item_id", "type",
     "text", "page", "scale", "scale_label", "reverse", "theme", "theme_label", "baseline_only",
     "pair", "response_options", "not_applicable", "min_answered", "range", "unit",
-    "max_length", "help", "languages", "show_if", "show_if_words",
+    "max_length", "help", "languages", "show_if", "show_if_words", "randomised",
     *(f"{column}_{code}" for code in OTHER_LANGUAGES
       for column in ("text", "response_options", "help", "review")),
 )
@@ -57,6 +57,8 @@ def codebook_rows(
     """One row per item of every instrument, with everything needed to read its answers."""
     rows = []
     for instrument in instruments:
+        randomised = {i.id for p in instrument.pages(first_wave=True) if p.randomise
+                      for i in p.items}
         for position, item in enumerate(instrument.items, start=1):
             scale = instrument.scales[item.scale] if item.scale is not None else None
             number = item.number
@@ -91,6 +93,7 @@ def codebook_rows(
                 "languages": " ".join(instrument.languages),
                 "show_if": item.show_if.redcap() if item.show_if else "",
                 "show_if_words": item.show_if.words(answer_labels(instrument)) if item.show_if else "",
+                "randomised": "yes" if item.id in randomised else "no",
                 **_translated_columns(instrument, item),
             })
     return rows
@@ -174,6 +177,10 @@ def _instrument_section(instrument: Instrument, themes: Mapping[str, Theme]) -> 
           "yes" if item.baseline_only else "", item.pair or ""]
          for item in instrument.likert_items),
     )
+    shuffled = [p.id for p in instrument.pages(first_wave=True) if p.randomise]
+    if shuffled:
+        lines += ["", "Randomised pages (items shuffled for each response, the order fixed when "
+                  f"it starts and exported as ITEM_pos): {', '.join(shuffled)}."]
     conditional = [item for item in instrument.items if item.show_if is not None]
     if conditional:
         labels = answer_labels(instrument)

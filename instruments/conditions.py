@@ -110,7 +110,7 @@ class Condition:
             data.update(min=self.minimum, max=self.maximum, minx=self.min_exclusive,
                         maxx=self.max_exclusive)
         else:
-            data["values"] = [_number(v) for v in self.values]
+            data["values"] = list(self.values)
         return data
 
     def to_attribute(self) -> str:

@@ -83,6 +83,8 @@ class Scale:
     page_title: str | None = None
     #: The scale's page is asked only when this holds (its items' `show_if` include it).
     show_if: Condition | None = None
+    #: Its page's items are shuffled for each response (the order is stored with it).
+    randomise: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class PageSpec:
     title: str
     intro: str | None = None
     show_if: Condition | None = None
+    randomise: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ class Page:
     title: str
     intro: str | None
     items: tuple[Item, ...]
+    randomise: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,7 +264,7 @@ class Instrument:
             items = tuple(i for i in asked if i.scale == scale.id and not i.baseline_only)
             if items:
                 title = scale.page_title or scale.label
-                pages.append(Page(scale.id, title, self.time_frame, items))
+                pages.append(Page(scale.id, title, self.time_frame, items, scale.randomise))
         baseline = tuple(i for i in asked if i.baseline_only and i.is_likert)
         if baseline and self.baseline_module is not None:
             module = self.baseline_module
@@ -268,5 +272,5 @@ class Instrument:
         for spec in self.extra_pages:
             items = tuple(i for i in asked if i.page == spec.id)
             if items:
-                pages.append(Page(spec.id, spec.title, spec.intro, items))
+                pages.append(Page(spec.id, spec.title, spec.intro, items, spec.randomise))
         return pages

@@ -30,6 +30,7 @@ import yaml
 from . import safe_csv
 from .conditions import ROLE_FIELD, ROLES
 from .model import CHOICE, NUMBER, TEXT, Instrument, InstrumentError, Item, Problem
+from .redcap_logic import LogicError, parse_logic
 
 COLUMNS: tuple[str, ...] = (
     "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
@@ -49,6 +50,11 @@ CHOOSE_THEME = "choose_a_theme"
 #: The length limit of a drafted free-text item when the dictionary gives no @CHARLIMIT.
 DEFAULT_TEXT_LENGTH = 1000
 _CHARLIMIT = re.compile(r"@CHARLIMIT\s*=\s*'?(\d+)'?")
+#: The longest cell a dictionary may hold (characters), and the largest file (bytes).
+MAX_CELL = 10_000
+MAX_FILE = 5_000_000
+#: REDCap's yes/no and true/false fields, as PeerPulse choice items.
+_TWO_WAY = {"yesno": ((1, "Yes"), (0, "No")), "truefalse": ((1, "True"), (0, "False"))}
 
 
 def form_name(instrument: Instrument) -> str:
@@ -190,11 +196,35 @@ def draft_from_dictionary(path: Path, theme: str | None = None) -> str:
     """Read a REDCap dictionary and return an instrument YAML draft; InstrumentError if broken."""
     file = str(path)
     try:
+        if path.stat().st_size > MAX_FILE:
+            raise InstrumentError([Problem(file, None, None, None,
+                                           f"the file has {path.stat().st_size} bytes; a data "
+                                           f"dictionary may have at most {MAX_FILE}")])
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InstrumentError([Problem(file, None, None, None, f"cannot read the file ({exc})")]) from None
+    try:
+        return _draft(file, text, path, theme)
+    except csv.Error as exc:  # a cell over the csv module's own limit, or broken quoting
+        line, message = _csv_line(exc)
+        raise InstrumentError([Problem(file, line, None, None,
+                                       f"cannot read the CSV: {message} (a cell may hold at "
+                                       f"most {MAX_CELL} characters)")]) from None
+
+
+def _csv_line(exc: csv.Error) -> tuple[int | None, str]:
+    """The line a csv.Error happened on (`line N: ...`, as _draft raises it) and its message."""
+    found = re.match(r"line (\d+): (.*)", str(exc))
+    return (int(found.group(1)), found.group(2)) if found else (None, str(exc))
+
+
+def _draft(file: str, text: str, path: Path, theme: str | None) -> str:
+    """Read the dictionary's rows (csv.Error escapes: the caller locates it)."""
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise csv.Error(f"line 1: {exc}") from None
     if header is None or [h.strip() for h in header[:len(COLUMNS)]] != list(COLUMNS):
         raise InstrumentError([Problem(file, 1, None, None,
                                        "the header is not REDCap's data dictionary header; its "
@@ -202,7 +232,15 @@ def draft_from_dictionary(path: Path, theme: str | None = None) -> str:
     problems: list[Problem] = []
     draft = _Draft()
     names: dict[str, int] = {}
-    for row in reader:
+    known: dict[str, str] = {}
+    checkbox: set[str] = set()
+    while True:
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            raise csv.Error(f"line {reader.line_num}: {exc}") from None
+        if row is None:
+            break
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
@@ -210,8 +248,31 @@ def draft_from_dictionary(path: Path, theme: str | None = None) -> str:
             problems.append(Problem(file, line, None, None,
                                     f"{len(row)} columns where the header has {len(header)}"))
             continue
-        _read_row(dict(zip(COLUMNS, (c.strip() for c in row), strict=False)), file, line, draft,
-                  names, problems)
+        long = [(n, c) for n, c in enumerate(row, start=1) if len(c) > MAX_CELL]
+        if long:
+            number, cell = long[0]
+            problems.append(Problem(file, line, None, COLUMNS[number - 1] if number <= 18 else None,
+                                    f"column {number}: the cell has {len(cell)} characters; "
+                                    f"at most {MAX_CELL} are allowed"))
+            continue
+        cells = dict(zip(COLUMNS, (c.strip() for c in row), strict=False))
+        before = len(draft.items)
+        _read_row(cells, file, line, draft, names, problems)
+        added = draft.items[before:]
+        logic = cells[BRANCHING]
+        if logic and added:
+            try:
+                condition = parse_logic(logic, known, checkbox)
+            except LogicError as exc:
+                problems.append(Problem(file, line, cells[COLUMNS[0]], BRANCHING,
+                                        f"column {exc.column} of the logic: {exc}"))
+            else:
+                for item in added:
+                    item["show_if"] = condition
+        for item in added:
+            known.setdefault(cells[COLUMNS[0]], item["id"])
+        if cells[COLUMNS[3]] == "checkbox" and added:
+            checkbox.add(cells[COLUMNS[0]])
     if not draft.items and not problems:
         problems.append(Problem(file, None, None, COLUMNS[3],
                                 "no radio or dropdown fields: nothing to turn into items"))
@@ -239,9 +300,14 @@ def _read_row(row: dict[str, str], file: str, line: int, draft: _Draft, names: d
         draft.facts.update(facts)
         draft.facts.setdefault("form", row[COLUMNS[1]])
         return
+    if facts.get("type") == "role" or name == ROLE_FIELD:
+        return  # the role: PeerPulse knows it, conditions name it as [peerpulse_role]
     if kind in ("text", "notes") or (kind in ("radio", "dropdown")
                                      and facts.get("type") == CHOICE):
         _other_item(row, file, line, facts, draft, problems)
+        return
+    if kind in _TWO_WAY or kind == "checkbox":
+        _two_way_items(row, file, line, facts, draft, problems)
         return
     if kind not in ("radio", "dropdown"):
         draft.skipped.append(f"{name} ({kind or 'no field type'})")
@@ -327,6 +393,46 @@ def _other_item(row: dict[str, str], file: str, line: int, facts: dict[str, str]
     draft.items.append(item)
 
 
+def _two_way_items(row: dict[str, str], file: str, line: int, facts: dict[str, str],
+                   draft: _Draft, problems: list[Problem]) -> None:
+    """A yes/no or true/false field as a choice item (1 yes/true, 0 no/false, REDCap's
+    codes); a checkbox field as one ticked-or-not choice item per option (`field___code`,
+    REDCap's own export names)."""
+    name, kind = row[COLUMNS[0]], row[COLUMNS[3]]
+    if not row[COLUMNS[4]]:
+        problems.append(Problem(file, line, name, COLUMNS[4], "the field has no label (the question)"))
+        return
+    heading = row[COLUMNS[2]]
+    page = facts.get("page") or (_slug(heading) if heading else None) or \
+        (list(draft.pages)[-1] if draft.pages else "other_questions")
+    draft.pages.setdefault(page, heading or page.replace("_", " ").capitalize())
+    draft.facts.setdefault("form", row[COLUMNS[1]])
+    base: dict[str, Any] = {"type": CHOICE, "theme": facts.get("theme") or "", "page": page,
+                            "line": line}
+    if row[COLUMNS[6]]:
+        base["help"] = row[COLUMNS[6]]
+    if kind in _TWO_WAY:
+        options = [{"value": v, "label": label} for v, label in _TWO_WAY[kind]]
+        draft.items.append({"id": name, "text": row[COLUMNS[4]], **base, "options": options})
+        return
+    for part in (p.strip() for p in row[COLUMNS[5]].split("|")):
+        code, sep, label = part.partition(",")
+        code = code.strip().lower()
+        if not sep or not re.fullmatch(r"[a-z0-9_]+", code) or not label.strip():
+            problems.append(Problem(file, line, name, COLUMNS[5],
+                                    f"checkbox choice {part!r} is not 'code, label'"))
+            return
+        options = [{"value": 1, "label": "Ticked"}, {"value": 0, "label": "Not ticked"}]
+        draft.items.append({"id": f"{name}___{code}", "text": f"{row[COLUMNS[4]]}: {label.strip()}",
+                            **base, "options": options})
+
+
+def _comment(text: str) -> str:
+    """One YAML comment line: line breaks and control characters in the text become spaces,
+    so nothing from a cell can end the comment and become YAML."""
+    return "# " + " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def _yaml(draft: _Draft, path: Path, theme: str | None) -> str:
     """Write the draft as instrument YAML (comments say what was left out and what to finish)."""
     form = draft.facts.get("form", path.stem)
@@ -358,11 +464,12 @@ def _yaml(draft: _Draft, path: Path, theme: str | None) -> str:
         entry = {k: v for k, v in item.items() if k != "line"}
         entry["theme"] = entry["theme"] or theme or CHOOSE_THEME
         doc["items"].append(entry)
-    notes = [f"# Instrument draft from the REDCap data dictionary {path.name}.",
-             "# Check it with: python -m instruments check DIRECTORY (beside themes.yaml)."]
+    notes = [_comment(f"Instrument draft from the REDCap data dictionary {path.name}."),
+             _comment("Check it with: python -m instruments check DIRECTORY (beside themes.yaml).")]
     if any(not i["theme"] for i in draft.items) and not theme:
-        notes.append(f"# Items without a theme have '{CHOOSE_THEME}': pick one from themes.yaml.")
+        notes.append(_comment(f"Items without a theme have '{CHOOSE_THEME}': pick one from "
+                              "themes.yaml."))
     if draft.skipped:
-        notes.append("# Other fields not converted: " + ", ".join(draft.skipped))
+        notes.append(_comment("Other fields not converted: " + ", ".join(draft.skipped)))
     body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
     return "\n".join(notes) + "\n" + body

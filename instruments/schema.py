@@ -38,8 +38,9 @@ _TOP_FIELDS = (
     "not_applicable_label", "scales", "items", "baseline_module", "pairs_with", "pages",
     *LANGUAGE_FIELDS,
 )
-_SCALE_FIELDS = ("id", "label", "description", "min_answered", "page_title", "show_if")
-_PAGE_FIELDS = ("id", "title", "intro", "show_if")
+_SCALE_FIELDS = ("id", "label", "description", "min_answered", "page_title", "show_if",
+                 "randomise")
+_PAGE_FIELDS = ("id", "title", "intro", "show_if", "randomise")
 _COMMON_ITEM_FIELDS = ("id", "type", "text", "theme", "baseline_only", "help", "show_if")
 #: The fields each item type accepts (anything else is reported as an unknown field).
 ITEM_FIELDS: dict[str, tuple[str, ...]] = {
@@ -82,7 +83,8 @@ def _response_options(reader: FieldReader, root: SourceMap) -> tuple[ResponseOpt
     return tuple(options)
 
 
-def _scales(reader: FieldReader, root: SourceMap) -> tuple[dict[str, Scale], dict[str, int | None]]:
+def _scales(reader: FieldReader, root: SourceMap, randomised_lines: dict[str, int | None]
+            ) -> tuple[dict[str, Scale], dict[str, int | None]]:
     scales: dict[str, Scale] = {}
     lines: dict[str, int | None] = {}
     for entry in reader.sequence(root, "scales", None):
@@ -96,6 +98,9 @@ def _scales(reader: FieldReader, root: SourceMap) -> tuple[dict[str, Scale], dic
         min_answered = reader.share(raw, "min_answered", None)
         page_title = reader.text(raw, "page_title", None, required=False)
         show_if = condition_field(reader, raw, None)
+        randomise = reader.flag(raw, "randomise", None, required=False) or False
+        if randomise:
+            randomised_lines[str(scale_id)] = raw.line_of("randomise")
         if scale_id == BASELINE_PAGE_ID:
             reader.add(raw.line_of("id"), None, "id",
                        f"scale id {BASELINE_PAGE_ID!r} is reserved for the baseline-only page")
@@ -105,7 +110,7 @@ def _scales(reader: FieldReader, root: SourceMap) -> tuple[dict[str, Scale], dic
         elif not (scale_id is None or label is None or description is None
                   or min_answered is None):
             scales[scale_id] = Scale(scale_id, label, description, min_answered, (), page_title,
-                                     show_if)
+                                     show_if, randomise)
             lines[scale_id] = raw.line
     return scales, lines
 
@@ -282,8 +287,8 @@ def _items(
     return items, complete
 
 
-def _extra_pages(reader: FieldReader, root: SourceMap, scales: Mapping[str, Scale]
-                 ) -> dict[str, PageSpec]:
+def _extra_pages(reader: FieldReader, root: SourceMap, scales: Mapping[str, Scale],
+                 randomised_lines: dict[str, int | None]) -> dict[str, PageSpec]:
     """The extra pages (for items not on a scale), by id, in file order."""
     pages: dict[str, PageSpec] = {}
     if root.get("pages") is None:
@@ -297,6 +302,9 @@ def _extra_pages(reader: FieldReader, root: SourceMap, scales: Mapping[str, Scal
         title = reader.text(raw, "title", None)
         intro = reader.text(raw, "intro", None, required=False)
         show_if = condition_field(reader, raw, None)
+        randomise = reader.flag(raw, "randomise", None, required=False) or False
+        if randomise and page_id is not None:
+            randomised_lines[page_id] = raw.line_of("randomise")
         if page_id is None or title is None:
             continue
         if page_id == BASELINE_PAGE_ID or page_id in scales or page_id in pages:
@@ -304,7 +312,7 @@ def _extra_pages(reader: FieldReader, root: SourceMap, scales: Mapping[str, Scal
                        f"page id {page_id!r} is already used by a scale, another page or the "
                        "baseline-only page; choose another")
             continue
-        pages[page_id] = PageSpec(page_id, title, intro, show_if)
+        pages[page_id] = PageSpec(page_id, title, intro, show_if, randomise)
     return pages
 
 
@@ -413,8 +421,9 @@ def parse_instrument(
     time_frame = reader.text(root, "time_frame", None)
     not_applicable = reader.text(root, "not_applicable_label", None, required=False)
     options = _response_options(reader, root)
-    scales, scale_lines = _scales(reader, root)
-    pages = _extra_pages(reader, root, scales)
+    randomised_lines: dict[str, int | None] = {}  # the line of each `randomise: true`
+    scales, scale_lines = _scales(reader, root, randomised_lines)
+    pages = _extra_pages(reader, root, scales, randomised_lines)
     items, complete = _items(reader, root, scales, themes, audience, pages)
     if complete:
         _check_pages_used(reader, root, pages, items)
@@ -424,7 +433,7 @@ def parse_instrument(
             _check_scale_items(reader, scale, scale_lines[scale_id], members)
         scales[scale_id] = Scale(scale.id, scale.label, scale.description, scale.min_answered,
                                  tuple(item.id for item in members), scale.page_title,
-                                 scale.show_if)
+                                 scale.show_if, scale.randomise)
     baseline_module = _baseline_module(reader, root, items)
     pairs_with = _pairs_with(reader, root, audience, items)
     if (reader.problems or instrument_id is None or version is None or title is None
@@ -441,6 +450,7 @@ def parse_instrument(
         tuple(pages.values()), source=file,
     )
     check_conditions(reader, instrument, page_conditions)
+    _check_randomised(reader, instrument, randomised_lines)
     if reader.problems:
         return None, reader.problems
     languages, translations = parse_translations(reader, root, source_texts(instrument))
@@ -468,3 +478,19 @@ def _with_page_condition(item: Item, conditions: Mapping[str, tuple[Condition, s
     if page is None or page not in conditions:
         return item
     return dataclasses.replace(item, show_if=both(conditions[page][0], item.show_if))
+
+
+def _check_randomised(reader: FieldReader, instrument: Instrument,
+                      randomised_lines: Mapping[str, int | None]) -> None:
+    """A shuffled page cannot hold a condition on another item of the same page: the item it
+    depends on could come after it."""
+    for page in instrument.pages(first_wave=True):
+        if not page.randomise:
+            continue
+        on_page = {item.id for item in page.items}
+        for item in page.items:
+            if item.show_if is not None and item.show_if.item_ids() & on_page:
+                reader.add(randomised_lines.get(page.id), item.id, "randomise",
+                           f"page {page.id!r} is randomised, but item {item.id!r} depends on "
+                           f"{', '.join(sorted(item.show_if.item_ids() & on_page))} on the "
+                           "same page, which could then come after it")

@@ -251,6 +251,10 @@ SCHEMAS: dict[str, Any] = {
             "scale": {"type": "string"},
             "score": {**NULLABLE_NUMBER, "description": "null when too few items were answered"},
             "items_answered": {"type": "integer", "minimum": 0},
+            "items_not_asked": {"type": "integer", "minimum": 0,
+                                "description": "Items of the scale its conditions hid from this "
+                                               "response (not asked: never counted as missing "
+                                               "against the scale's minimum share)."},
         })},
     }),
     "QuestionnaireResponse": {

@@ -38,6 +38,13 @@ class Response(Base):
     items_not_asked: Mapped[list[str]] = mapped_column(
         JSON, default=list, server_default=text("'[]'")
     )
+    # Randomised pages: the seed drawn when the response started and the order it gave each
+    # shuffled page ({page id: [item ids]}), so the order is the same on every visit, in
+    # every language, and is exported for analysis of order effects.
+    order_seed: Mapped[int | None]
+    item_order: Mapped[dict[str, list[str]]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )
     # The language the answers were given in: the participant's at the last page saved
     # (the one the questionnaire was finished in), so the two versions can be compared.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")

@@ -70,8 +70,11 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
     current = plan.page(number)
     values = posted if posted is not None else form_values(shown.answers, current)
     left_out, reveal = _conditions(current, shown.answers, shown.role)
-    questions = render_groups(page_assets(plan.instrument, current).groups, values, errors,
-                              reveal, left_out)
+    groups = page_assets(plan.instrument, current).groups
+    if current.randomise:  # the assets are cached per page; this response has its own order
+        by_name = {group.name: group for group in groups}
+        groups = tuple(by_name[item.id] for item in current.items)
+    questions = render_groups(groups, values, errors, reveal, left_out)
     return render_template(
         "respondent/page.html", token=token, instrument_title=plan.instrument.title,
         page=current, number=number, total=plan.total, questions=questions, errors=errors,

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 DAYS_PER_MONTH = 365.25 / 12
 LONG_COLUMNS = ["participant", "team", "trust", "role", "role_group", "wave", "months", "scale",
-                "score", "items_answered", "language"]
+                "score", "items_answered", "items_not_asked", "language"]
 
 
 def submitted_responses(study: Study) -> Select:
@@ -53,21 +53,31 @@ def long_scores(db: Session, study: Study, scale: str | None = None) -> pd.DataF
     """One row per participant × wave × scale (the long format of the analysis package)."""
     import pandas as pd  # here, not at the top: importing the app stays free of pandas
 
-    query = submitted_responses(study).add_columns(ScaleScore.scale, ScaleScore.score,
-                                          ScaleScore.items_answered, Response.language)
+    query = submitted_responses(study).add_columns(
+        ScaleScore.scale, ScaleScore.score, ScaleScore.items_answered, Response.language,
+        Response.instrument_id, Response.instrument_version, Response.items_not_asked)
     query = query.join(ScaleScore, ScaleScore.response_id == Response.id)
     if scale is not None:
         query = query.where(ScaleScore.scale == scale)
     rows = [
         (code, team, trust, role.value, role.audience, wave,
          round((submitted.date() - anchor).days / DAYS_PER_MONTH, 4), scale_id, score, answered,
-         language)
+         _not_asked_in(instrument_id, version, scale_id, hidden), language)
         for code, team, trust, role, wave, anchor, submitted, _rid, scale_id, score, answered,
-        language in db.execute(query.order_by(Participant.code, Wave.index, ScaleScore.scale))
+        language, instrument_id, version, hidden
+        in db.execute(query.order_by(Participant.code, Wave.index, ScaleScore.scale))
     ]
     frame = pd.DataFrame(rows, columns=LONG_COLUMNS)
     frame["score"] = frame["score"].astype(float)
     return frame
+
+
+def _not_asked_in(instrument_id: str, version: int, scale: str, hidden: list[str] | None) -> int:
+    """How many of a scale's items a response's conditions hid ("not asked")."""
+    if not hidden:
+        return 0
+    items = load_instrument(instrument_id, version).scales[scale].items
+    return len(set(hidden) & set(items))
 
 
 def item_answers(db: Session, study: Study, instrument_id: str, version: int,

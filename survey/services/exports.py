@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,6 +54,7 @@ long.csv      one row per participant x wave x scale: participant (random study 
               (managers answer the colleague survey), wave, months (time from the
               participant's anchor date to their answer), scale, score (mean of items after
               reverse keying; empty when too few items were answered), items_answered,
+              items_not_asked (the scale's items a condition hid from the response),
               language (the language the questionnaire was answered in: en English, cy Welsh;
               the language of its last page, where a person switched part way).
 wide.csv      the same scores, one row per participant, a column per scale and wave (identity_w1 ...)
@@ -65,6 +66,8 @@ items_*.csv   item answers of each instrument version, one row per response. Rev
                 -8     = not asked (the question's condition was not met; also "-8" in a
                          free-text column)
                 empty  = not answered
+              Items of a randomised page have a column ITEM_pos: where the item came on
+              its page in that response (1 = first), drawn when the response started.
               Treat -9 and -8 as missing in analyses (R: read.csv(f, na.strings =
               c("", "-9", "-8")); pandas: read_csv(f, na_values=["-9", "-8"])).
 codebook.csv  every item: wording, scale, theme, reverse key, response options (also codebook.md).
@@ -128,6 +131,7 @@ LONG_LABELS: dict[str, str | None] = {
     "scale": "Scale",
     "score": "Scale score (mean of items after reverse keying, 1-5)",
     "items_answered": "Items of the scale answered",
+    "items_not_asked": "Items of the scale not asked (their condition was not met)",
     "language": "Language answered in (en English, cy Welsh)",
 }
 
@@ -182,6 +186,10 @@ def item_table(db: Session, study: Study, instrument: Instrument, free_text: boo
     conditional = [i for i in kept if i.show_if is not None]
     if conditional:
         _mark_not_asked(db, study, instrument, frame, conditional)
+    shuffled = {i.id: p.id for p in instrument.pages(first_wave=True) if p.randomise
+                for i in p.items if i in kept}
+    if shuffled:
+        _add_positions(db, study, instrument, frame, shuffled)
     codes: dict[int | float, str] = {o.value: o.label for o in instrument.response_options}
     if instrument.not_applicable_label:
         codes[DOES_NOT_APPLY] = DOES_NOT_APPLY_LABEL
@@ -194,9 +202,33 @@ def item_table(db: Session, study: Study, instrument: Instrument, free_text: boo
             value_labels[item.id] = {**value_labels[item.id], NOT_ASKED: NOT_ASKED_LABEL}
     whole = [i.id for i in kept if i.type == NUMBER and i.number is not None and i.number.integer]
     labels: dict[str, str | None] = {"language": LONG_LABELS["language"]}
+    labels.update({f"{item_id}_pos": f"Position of {item_id} on its randomised page {page}"
+                   for item_id, page in shuffled.items()})
+    whole += [f"{item_id}_pos" for item_id in shuffled]
     return Table(frame, {**labels, **{i.id: i.text for i in kept}}, value_labels,
                  likert if instrument.not_applicable_label else [], whole,
                  [i.id for i in conditional])
+
+
+def _add_positions(db: Session, study: Study, instrument: Instrument, frame: pd.DataFrame,
+                   shuffled: dict[str, str]) -> None:
+    """A column `ITEM_pos` per item of a randomised page: where it came on its page (1 = first)
+    in each response, as drawn when the response started (empty: not drawn)."""
+    rows = db.execute(
+        select(Participant.code, Wave.index, Response.item_order)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Wave, Invitation.wave_id == Wave.id)
+        .join(Participant, Invitation.participant_id == Participant.id)
+        .where(Wave.study_id == study.id, Response.submitted_at.is_not(None),
+               Response.instrument_id == instrument.id,
+               Response.instrument_version == instrument.version)
+    ).all()
+    order = {(code, wave): item_order or {} for code, wave, item_order in rows}
+    for item_id, page in shuffled.items():
+        frame[f"{item_id}_pos"] = [
+            (order.get((p, w), {}).get(page, []).index(item_id) + 1)
+            if item_id in order.get((p, w), {}).get(page, []) else float("nan")
+            for p, w in zip(frame["participant"], frame["wave"], strict=True)]
 
 
 def _mark_not_asked(db: Session, study: Study, instrument: Instrument, frame: pd.DataFrame,
@@ -234,7 +266,7 @@ def write_sav(table: Table, path: Path) -> None:
     import pyreadstat  # here, not at the top: importing the app stays free of it
     from pandas.api.types import is_numeric_dtype
 
-    missing: dict[str, list[float | str]] = {c: [DOES_NOT_APPLY] for c in table.coded}
+    missing: dict[str, list[Any]] = {c: [DOES_NOT_APPLY] for c in table.coded}
     for column in table.not_asked:
         text = not is_numeric_dtype(table.frame[column])
         missing.setdefault(column, []).append(str(NOT_ASKED) if text else NOT_ASKED)

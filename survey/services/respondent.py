@@ -46,6 +46,7 @@ class StartedResponse:
     instrument_hash: str
     pages_saved: list[str] | None
     answers: dict[str, AnswerValue]
+    item_order: dict[str, list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ _VISIT = (
         Response.id, Response.instrument_id, Response.instrument_version, Response.instrument_hash,
         Response.pages_saved, Answer.item_id.label("answer_item"), Answer.value.label("answer_value"),
         Answer.value_number, Answer.value_text, Participant.language, Participant.role,
+        Response.item_order,
     )
     .select_from(LinkToken)
     .join(Invitation, Invitation.id == LinkToken.invitation_id)
@@ -121,7 +123,7 @@ def read_visit(db: Session, token: str) -> Visit | None:
         return None
     (invitation_id, status, opens_at, closes_at, active, decision, given_version, study_version,
      show_own_scores, first_wave, wave_label, response_id, instrument_id, instrument_version,
-     instrument_hash, pages_saved, *_answer, language, role) = rows[0]
+     instrument_hash, pages_saved, *_answer, language, role, item_order) = rows[0]
     response = None
     if response_id is not None:
         answers: dict[str, AnswerValue] = {
@@ -129,7 +131,7 @@ def read_visit(db: Session, token: str) -> Visit | None:
             for row in rows if row.answer_item is not None
         }
         response = StartedResponse(response_id, instrument_id, instrument_version, instrument_hash,
-                                   pages_saved, answers)
+                                   pages_saved, answers, item_order)
     if active:  # the page's language then needs no query of its own
         languages.remember_link_language(db, token_hash, str(language))
     return Visit(
@@ -278,6 +280,7 @@ def show_page(db: Session, token: str, number: int, now: dt.datetime | None = No
     if visit.response is not None:
         return PageView(plan, plan.page(number), number, visit.response.answers, visit.role, back)
     response = responses.start_or_resume(db, visit.invitation(db), now)
+    plan = responses.pinned_questionnaire(response, visit.first_wave)  # its order, if drawn
     return PageView(plan, plan.page(number), number, responses.saved_answers(response),
                     visit.role, back)
 

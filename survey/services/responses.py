@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -136,8 +138,44 @@ def questionnaire(invitation: Invitation, response: Response | None = None) -> Q
 
 
 def pinned_questionnaire(response: Pinned, first_wave: bool) -> Questionnaire:
-    """The pages of a started response's pinned instrument (baseline-only items at wave 1)."""
-    return _questionnaire(pinned_instrument(response), first_wave)
+    """The pages of a started response's pinned instrument (baseline-only items at wave 1),
+    randomised pages in the order drawn for it."""
+    plan = _questionnaire(pinned_instrument(response), first_wave)
+    order = getattr(response, "item_order", None)
+    if not order:
+        return plan
+    return ordered(plan, tuple((page, tuple(ids)) for page, ids in sorted(order.items())))
+
+
+@lru_cache(maxsize=256)
+def ordered(plan: Questionnaire, order: tuple[tuple[str, tuple[str, ...]], ...]) -> Questionnaire:
+    """The same pages with each randomised page's items in a response's stored order."""
+    by_page = dict(order)
+    pages = []
+    for page in plan.pages:
+        ids = by_page.get(page.id)
+        if ids is None or set(ids) != {item.id for item in page.items}:
+            pages.append(page)  # not shuffled (or at another wave: the items differ)
+            continue
+        items = {item.id: item for item in page.items}
+        pages.append(Page(page.id, page.title, page.intro, tuple(items[i] for i in ids),
+                          page.randomise))
+    return Questionnaire(plan.instrument, tuple(pages))
+
+
+def draw_order(instrument: Instrument) -> tuple[int | None, dict[str, list[str]]]:
+    """A new response's seed and the order it gives each randomised page (none: no seed)."""
+    pages = [page for page in instrument.pages(first_wave=True) if page.randomise]
+    if not pages:
+        return None, {}
+    seed = secrets.randbelow(2**31)
+    shuffler = random.Random(seed)  # an order, not a secret  # nosec B311
+    order = {}
+    for page in pages:
+        ids = [item.id for item in page.items]
+        shuffler.shuffle(ids)
+        order[page.id] = ids
+    return seed, order
 
 
 @lru_cache(maxsize=64)
@@ -152,7 +190,8 @@ def in_language(plan: Questionnaire, language: str) -> Questionnaire:
 def worded_page(worded: Instrument, page: Page) -> Page:
     """`page` (same id and items) with the title, intro and items of `worded` (a localised copy)."""
     spec = next(p for p in worded.pages(first_wave=True) if p.id == page.id)
-    return Page(page.id, spec.title, spec.intro, tuple(worded.item(item.id) for item in page.items))
+    return Page(page.id, spec.title, spec.intro, tuple(worded.item(item.id) for item in page.items),
+                page.randomise)
 
 
 @lru_cache(maxsize=64)
@@ -193,7 +232,10 @@ def start_or_resume(
     instrument = assigned_instrument(invitation)
     # A version other people answered with different wording is frozen: refuse, never mix.
     ensure_unchanged(db, instrument)
+    seed, order = draw_order(instrument)
     response = Response(
+        order_seed=seed,
+        item_order=order,
         invitation_id=invitation.id,
         instrument_id=instrument.id,
         instrument_version=instrument.version,

@@ -46,7 +46,7 @@ def test_long_data_as_json_matches_the_database(db: Session, client: FlaskClient
     body = response.get_json()
     assert body["study"] == study.code
     assert body["columns"] == ["participant", "team", "trust", "role", "role_group", "wave", "months",
-                               "scale", "score", "items_answered", "language"]
+                               "scale", "score", "items_answered", "items_not_asked", "language"]
     assert {r["language"] for r in body["rows"]} == set(db.scalars(
         select(m.Response.language).where(m.Response.submitted_at.is_not(None))))
     stored = _stored_scores(db, study)

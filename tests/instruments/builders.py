@@ -298,3 +298,7 @@ items:
 CONDITIONAL = MINI.replace("items:\n", _CONDITIONAL_ITEMS, 1).replace(
     "    page_title: The second page\n",
     "    page_title: The second page\n    show_if: {item: a1, in: [4, 5]}\n", 1)
+
+# CONDITIONAL with the first scale's items shuffled for each response.
+RANDOMISED = CONDITIONAL.replace(
+    "  - id: first\n    label: First\n", "  - id: first\n    label: First\n    randomise: true\n", 1)

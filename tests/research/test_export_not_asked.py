@@ -27,6 +27,9 @@ def test_not_asked_is_distinct_in_csv_sav_dta_fhir_and_codebook(
     assert post(client, link, 4, {"supervised": "0", "useful": "2"}).endswith("/thanks")
     study = link.invitation.participant.study
     archive = zipfile.ZipFile(io.BytesIO(build_export(db, study, None)))
+    long = {r["scale"]: r for r in csv.DictReader(io.StringIO(archive.read("long.csv").decode()))}
+    assert (long["second"]["items_answered"], long["second"]["items_not_asked"]) == ("0", "3")
+    assert long["first"]["items_not_asked"] == "0"
     rows = list(csv.DictReader(io.StringIO(archive.read("items_mini_v1.csv").decode())))
     assert len(rows) == 1
     row = rows[0]
