@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from survey.db import utcnow
@@ -186,3 +186,26 @@ def record_bounce(
     if message is None or message.channel != Channel.EMAIL.value:
         return None
     return record_receipt(db, message, receipt, detail, settings, source="bounce", now=now)
+
+
+def receipt_counts(db: Session) -> dict[str, int]:
+    """How many sent messages have each receipt, and how many contacts failed by channel."""
+    counts = {receipt.value: 0 for receipt in Receipt}
+    for receipt, count in db.execute(
+        select(OutboxMessage.receipt, func.count()).where(OutboxMessage.receipt.is_not(None))
+        .group_by(OutboxMessage.receipt)
+    ):
+        counts[str(receipt)] = count
+    counts["email unreachable"] = db.scalar(
+        select(func.count()).where(Contact.email_failed_at.is_not(None))) or 0
+    counts["mobile unreachable"] = db.scalar(
+        select(func.count()).where(Contact.mobile_failed_at.is_not(None))) or 0
+    return counts
+
+
+def latest_receipts(db: Session, limit: int = 100) -> list[OutboxMessage]:
+    """The messages with the latest receipts, newest first (for the outbox page)."""
+    return list(db.scalars(
+        select(OutboxMessage).where(OutboxMessage.receipt.is_not(None))
+        .order_by(OutboxMessage.receipt_at.desc(), OutboxMessage.id.desc()).limit(limit)
+    ))

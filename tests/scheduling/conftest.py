@@ -41,6 +41,7 @@ class Recorder:
     """An aiosmtpd handler that keeps what it receives and can refuse on demand."""
 
     messages: list[EmailMessage] = field(default_factory=list)
+    senders: list[str] = field(default_factory=list)  # each accepted message's MAIL FROM
     temporary_failures: int = 0  # answer the next N DATA commands with 451
     refuse: set[str] = field(default_factory=set)  # recipients answered with 550
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -60,6 +61,7 @@ class Recorder:
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             assert isinstance(message, EmailMessage)
             self.messages.append(message)
+            self.senders.append(envelope.mail_from)
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:
