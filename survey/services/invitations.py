@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from survey.db import insert_on_conflict, utcnow
@@ -44,7 +44,7 @@ from survey.sms import render_survey_sms
 
 BATCH_SIZE = 500
 INSERT_CHUNK = 2000
-OPEN_STATES = (InvitationStatus.SENT, InvitationStatus.STARTED)
+OPEN_STATES = Invitation.OPEN_STATES
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -223,7 +223,7 @@ def queue_messages(
 
 
 def _claim(
-    db: Session, candidates: Select[Any], guard: Iterable[ColumnElement[bool]], values: dict[str, Any]
+    db: Session, candidates: Select[Any], guard: Iterable[Any], values: dict[str, Any]
 ) -> list[int]:
     """Atomically move the candidate rows (locked, skipping rows others hold) to new values.
 
@@ -291,7 +291,7 @@ def _reminders_due(db: Session, now: dt.datetime) -> dict[tuple[int, int, int], 
                        Invitation.closes_at, Invitation.reminders_sent)
             ).where(
                 Invitation.wave_id == wave.id,
-                Invitation.status.in_(OPEN_STATES),
+                Invitation.is_open,
                 Invitation.closes_at > now,
                 Invitation.reminders_sent < len(offsets),
             )
@@ -322,11 +322,11 @@ def queue_reminders(
             with sessions.begin() as db:
                 candidates = select(Invitation.id).where(
                     Invitation.id.in_(chunk), Invitation.reminders_sent == old,
-                    Invitation.status.in_(OPEN_STATES),
+                    Invitation.is_open,
                 )
                 claimed = _claim(
                     db, candidates,
-                    [Invitation.reminders_sent == old, Invitation.status.in_(OPEN_STATES)],
+                    [Invitation.reminders_sent == old, Invitation.is_open],
                     {"reminders_sent": new, "last_reminder_at": now},
                 )
                 for invitation in _load(db, claimed):
@@ -343,7 +343,7 @@ def expire(db: Session, now: dt.datetime | None = None) -> int:
     expired = db.execute(
         update(Invitation)
         .where(
-            Invitation.status.in_((InvitationStatus.SCHEDULED, *OPEN_STATES)),
+            Invitation.status.in_(Invitation.UNFINISHED_STATES),
             Invitation.closes_at <= now,
         )
         .values(status=InvitationStatus.EXPIRED)
