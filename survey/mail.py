@@ -235,7 +235,15 @@ class ConnectionFailure(TemporaryFailure):
 
 
 class PermanentFailure(Exception):
-    """Delivery will not work for this message (5xx reply)."""
+    """Delivery will not work for this message (5xx reply).
+
+    `recipient` is true when the refusal is about the address itself (a 5xx to RCPT TO, a
+    number the provider refuses): only then is that contact marked unreachable.
+    """
+
+    def __init__(self, message: str, *, recipient: bool = False) -> None:
+        super().__init__(message)
+        self.recipient = recipient
 
 
 class Transport(Protocol):
@@ -313,7 +321,7 @@ class SmtpTransport:
             codes = [code for code, _msg in exc.recipients.values()]
             detail = "; ".join(f"{code} {_text(msg)}" for code, msg in exc.recipients.values())
             if all(code >= 500 for code in codes):
-                raise PermanentFailure(f"recipient refused: {detail}") from exc
+                raise PermanentFailure(f"recipient refused: {detail}", recipient=True) from exc
             raise TemporaryFailure(f"recipient deferred: {detail}") from exc
         except smtplib.SMTPResponseException as exc:
             self._reset()

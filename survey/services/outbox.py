@@ -293,7 +293,7 @@ def _deliver_one(
         error = redact_addresses(str(exc))[:2000]
         if _finish(sessions, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
                    last_error=error, receipt=Receipt.PERMANENT_FAILURE, receipt_at=now,
-                   receipt_detail=error, body_text="", body_html=""):
+                   receipt_detail=error, body_text="", body_html="") and exc.recipient:
             _refused(sessions, message, now, error)
         report.failed += 1
         report.errors.append(error)

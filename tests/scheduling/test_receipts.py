@@ -236,6 +236,21 @@ def test_an_smtp_refusal_marks_the_email_dead_and_texts_go_instead(
     assert len(smtp_server.messages) == 0 and len(notify.to(ALEX)) == 2
 
 
+def test_a_refusal_not_about_the_address_fails_the_message_but_keeps_the_contact(
+    db: Session, staged: Staged, make_app: Callable[..., Flask], smtp_server: SmtpServer,
+) -> None:
+    app = make_app(**smtp_config(smtp_server))
+    enrol(db)
+    smtp_server.handler.rejections = 2  # both emails: 554 at DATA (content, not the address)
+    report = invite(db, staged, app)
+    assert report.failed == 2
+    failed = db.scalars(select(m.OutboxMessage).where(m.OutboxMessage.channel == "email")).all()
+    assert {(r.status, r.receipt) for r in failed} == {
+        (m.OutboxStatus.FAILED, m.Receipt.PERMANENT_FAILURE)}
+    assert db.scalar(select(func.count()).where(m.Contact.email_failed_at.is_not(None))) == 0
+    assert audit(db, "contact.unreachable") == []
+
+
 DSN = """\
 From: MAILER-DAEMON@mx.example.nhs.uk (Mail Delivery System)
 To: {to}
