@@ -119,6 +119,11 @@ class Config:
         self.MAIL_BACKEND = env.get("MAIL_BACKEND", "file")
         self.MAIL_FILE_DIR = env.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
         self.MAIL_FROM = env.get("MAIL_FROM", "PeerPulse <peerpulse@localhost>")
+        # The return address bounces come back to: bounces@example.org makes each email's
+        # envelope sender bounces+<message id>@example.org (read by `flask bounces serve`).
+        self.MAIL_BOUNCE_ADDRESS = env.get("MAIL_BOUNCE_ADDRESS", "")
+        # The bearer token Notify's delivery-status callback presents; empty turns it off.
+        self.NOTIFY_CALLBACK_TOKEN = env.get("NOTIFY_CALLBACK_TOKEN", "")
         self.SMTP_HOST = env.get("SMTP_HOST", "localhost")
         self.SMTP_PORT = int(env.get("SMTP_PORT", "25"))
         self.SMTP_STARTTLS = _bool(env.get("SMTP_STARTTLS"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -84,6 +85,9 @@ class MailSettings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_timeout: float = 10.0
+    # Where bounces go: "bounces@example.org" makes each email's envelope sender
+    # bounces+<outbox id>@example.org (VERP), so a bounce names its message. Empty: the From.
+    bounce_address: str = ""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
@@ -100,6 +104,7 @@ class MailSettings:
             smtp_user=config.get("SMTP_USER", ""),
             smtp_password=config.get("SMTP_PASSWORD", ""),
             smtp_timeout=float(config.get("SMTP_TIMEOUT", cls.smtp_timeout)),
+            bounce_address=config.get("MAIL_BOUNCE_ADDRESS", ""),
         )
 
 
@@ -169,9 +174,37 @@ def _header(value: str) -> Any:
     return value if value.isascii() else Header(value, "utf-8")
 
 
+_VERP = re.compile(r"^(?P<local>[^@+]+)\+(?P<id>[0-9]{1,18})@(?P<domain>[^@]+)$")
+_ADDRESS = re.compile(r"[^\s<>()\[\]\"';,:]+@[^\s<>()\[\]\"';,:]+")
+
+
+def verp_address(bounce_address: str, message_id: int) -> str | None:
+    """The envelope sender that names one outbox message (bounces+42@example.org), or None."""
+    if not bounce_address or "@" not in bounce_address:
+        return None
+    local, domain = bounce_address.rsplit("@", 1)
+    return f"{local}+{message_id}@{domain}"
+
+
+def parse_verp(address: str, bounce_address: str) -> int | None:
+    """The outbox message id a bounce's recipient names, None for any other address."""
+    match = _VERP.match(address.strip().strip("<>"))
+    if match is None or not bounce_address or "@" not in bounce_address:
+        return None
+    local, domain = bounce_address.rsplit("@", 1)
+    if match["local"].lower() != local.lower() or match["domain"].lower() != domain.lower():
+        return None
+    return int(match["id"])
+
+
+def redact_addresses(text: str) -> str:
+    """The text with every email address replaced by "<address>" (for errors kept or logged)."""
+    return _ADDRESS.sub("<address>", text)
+
+
 def build_message(
     settings: MailSettings, *, recipient: str, subject: str, text: str, html: str, message_key: str,
-    when: dt.datetime,
+    when: dt.datetime, envelope_sender: str | None = None,
 ) -> OutgoingEmail:
     """A multipart/alternative message; its Message-ID is stable per outbox message."""
     sender_name, sender_address = parseaddr(settings.sender)
@@ -190,7 +223,7 @@ def build_message(
     if html:
         message.attach(MIMEText(html, "html", _UTF8_QP))  # type: ignore[arg-type]
     data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))  # SMTP wants CRLF
-    return OutgoingEmail(sender_address, recipient, message_id, data)
+    return OutgoingEmail(envelope_sender or sender_address, recipient, message_id, data)
 
 
 class TemporaryFailure(Exception):
@@ -202,7 +235,15 @@ class ConnectionFailure(TemporaryFailure):
 
 
 class PermanentFailure(Exception):
-    """Delivery will not work for this message (5xx reply)."""
+    """Delivery will not work for this message (5xx reply).
+
+    `recipient` is true when the refusal is about the address itself (a 5xx to RCPT TO, a
+    number the provider refuses): only then is that contact marked unreachable.
+    """
+
+    def __init__(self, message: str, *, recipient: bool = False) -> None:
+        super().__init__(message)
+        self.recipient = recipient
 
 
 class Transport(Protocol):
@@ -280,7 +321,7 @@ class SmtpTransport:
             codes = [code for code, _msg in exc.recipients.values()]
             detail = "; ".join(f"{code} {_text(msg)}" for code, msg in exc.recipients.values())
             if all(code >= 500 for code in codes):
-                raise PermanentFailure(f"recipient refused: {detail}") from exc
+                raise PermanentFailure(f"recipient refused: {detail}", recipient=True) from exc
             raise TemporaryFailure(f"recipient deferred: {detail}") from exc
         except smtplib.SMTPResponseException as exc:
             self._reset()
@@ -345,5 +386,8 @@ __all__ = [
     "Transport",
     "build_message",
     "make_transport",
+    "parse_verp",
+    "redact_addresses",
     "render_survey_email",
+    "verp_address",
 ]

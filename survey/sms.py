@@ -185,7 +185,10 @@ class NotifySmsTransport:
                 raise ConnectionFailure(f"cannot reach GOV.UK Notify: {detail}") from exc
             if status == 429 or status >= 500:
                 raise TemporaryFailure(f"Notify {status}: {detail}") from exc
-            raise PermanentFailure(f"Notify {status}: {detail}") from exc
+            # A 400 about the number (not a key, template or trial-mode refusal) is about
+            # this recipient: the number is dead.
+            about_number = status == 400 and "number" in detail.lower()
+            raise PermanentFailure(f"Notify {status}: {detail}", recipient=about_number) from exc
 
     def close(self) -> None:
         """Close the HTTP session."""

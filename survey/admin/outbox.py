@@ -11,12 +11,13 @@ from survey.auth.access import require_role
 from survey.db import get_session
 from survey.models import Invitation, OutboxMessage, OutboxStatus, StaffRole
 from survey.services.outbox import status_counts
+from survey.services.receipts import latest_receipts, receipt_counts
 
 
 @bp.route("/outbox")
 @require_role(StaffRole.ADMIN)
 def outbox() -> str:
-    """Counts by status and the latest failed messages (no email addresses shown)."""
+    """Counts by status, the latest failed messages and delivery receipts (no addresses shown)."""
     db = get_session()
     failed = list(
         db.scalars(
@@ -26,7 +27,9 @@ def outbox() -> str:
             .limit(200)
         )
     )
-    invitation_ids = [msg.invitation_id for msg in failed if msg.invitation_id is not None]
+    receipts = latest_receipts(db)
+    invitation_ids = [msg.invitation_id for msg in (*failed, *receipts)
+                      if msg.invitation_id is not None]
     invitations = {
         inv.id: inv
         for inv in db.scalars(
@@ -45,5 +48,5 @@ def outbox() -> str:
     )
     return render_template(
         "admin/outbox.html", counts=status_counts(db), failed=failed, invitations=invitations,
-        retrying=retrying,
+        retrying=retrying, receipts=receipts, receipt_counts=receipt_counts(db),
     )

@@ -53,7 +53,7 @@ def participants(code: str) -> str:
     return render_template(
         "admin/participants.html", study=study, people=people, statuses=statuses, page=page,
         pages=pages, total=total,
-        unreachable=text_messages.unreachable([p.id for p in people if p.sms_opted_out_at], db),
+        unreachable=text_messages.unreachable([p.id for p in people], db),
     )
 
 

@@ -10,6 +10,7 @@
 | dispatch | `scheduler`, `dispatch --once` |
 | instruments | `instruments check` |
 | retention | `retention apply [--execute]` |
+| bounces | `bounces serve` |
 
 A new group is a module with a `COMMANDS` tuple, added to `GROUPS` below.
 """
@@ -18,9 +19,19 @@ from __future__ import annotations
 
 from flask import Flask
 
-from survey.commands import accounts, db, demo, dispatch, instruments, participants, retention, studies
+from survey.commands import (
+    accounts,
+    bounces,
+    db,
+    demo,
+    dispatch,
+    instruments,
+    participants,
+    retention,
+    studies,
+)
 
-GROUPS = (db, accounts, demo, studies, participants, dispatch, instruments, retention)
+GROUPS = (db, accounts, demo, studies, participants, dispatch, instruments, retention, bounces)
 
 
 def register(app: Flask) -> None:

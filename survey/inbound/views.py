@@ -12,9 +12,9 @@ from survey.services import text_messages
 from survey.web import commit_after
 
 
-def _authorised() -> bool:
-    """The request carries the configured bearer token (compared in constant time)."""
-    expected = str(current_app.config.get("SMS_INBOUND_TOKEN") or "")
+def authorised(setting: str = "SMS_INBOUND_TOKEN") -> bool:
+    """The request carries the bearer token of this setting (compared in constant time)."""
+    expected = str(current_app.config.get(setting) or "")
     given = request.headers.get("Authorization", "")
     scheme, _, token = given.partition(" ")
     return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(
@@ -27,7 +27,7 @@ def inbound() -> Response:
     """Record a STOP from the sender's number (every other reply is acknowledged and dropped)."""
     if not current_app.config.get("SMS_INBOUND_TOKEN"):
         abort(404)  # the callback is off
-    if not _authorised():
+    if not authorised():
         abort(401)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("source_number"), str) \

@@ -87,6 +87,19 @@ class StaffRole(enum.StrEnum):
     TRUST_MONITOR = "trust_monitor"
 
 
+class Receipt(enum.StrEnum):
+    """What the provider later reported about a message it accepted (Notify status, a DSN)."""
+
+    TEMPORARY_FAILURE = "temporary-failure"
+    DELIVERED = "delivered"
+    PERMANENT_FAILURE = "permanent-failure"
+
+    @property
+    def rank(self) -> int:
+        """Receipts only move up this order, so duplicates and late arrivals change nothing."""
+        return list(Receipt).index(self)
+
+
 class Channel(enum.StrEnum):
     """How a participant's invitations and reminders reach them."""
 

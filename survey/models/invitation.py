@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.db import Base, utcnow
@@ -40,6 +42,23 @@ class Invitation(Base):
     tokens: Mapped[list[LinkToken]] = relationship(
         back_populates="invitation", cascade="all, delete-orphan"
     )
+
+    # The one definition of the state groups: open (its link works, reminders may go) and
+    # unfinished (may still lead to messages or answers; completed, expired, cancelled are history).
+    OPEN_STATES: ClassVar[tuple[InvitationStatus, ...]] = (
+        InvitationStatus.SENT, InvitationStatus.STARTED)
+    UNFINISHED_STATES: ClassVar[tuple[InvitationStatus, ...]] = (
+        InvitationStatus.SCHEDULED, *OPEN_STATES)
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        """Sent or started (not yet completed, expired or cancelled); also a SQL expression."""
+        return self.status in self.OPEN_STATES
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls) -> ColumnElement[bool]:
+        return cls.status.in_(cls.OPEN_STATES)
 
 
 class LinkToken(Base):

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from survey.db import Base, utcnow
-from survey.models._types import OutboxStatus, enum_column, intpk
+from survey.models._types import OutboxStatus, Receipt, enum_column, intpk
 
 
 class OutboxMessage(Base):
@@ -40,3 +40,8 @@ class OutboxMessage(Base):
     claimed_until: Mapped[dt.datetime | None]
     # "email" or "sms": which transport delivers it (an SMS has no subject and no HTML body).
     channel: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
+    # The provider's later word on a sent message (Notify's callback, a bounce), and when.
+    receipt: Mapped[Receipt | None] = mapped_column(enum_column(Receipt))
+    receipt_at: Mapped[dt.datetime | None]
+    # The receipt's status code and diagnostic, with any address removed.
+    receipt_detail: Mapped[str | None] = mapped_column(Text)

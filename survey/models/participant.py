@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, String, UniqueConstraint, and_, or_
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, String, UniqueConstraint, and_, or_, select
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -75,6 +75,30 @@ class Participant(Base):
             or_(cls.consent_decision.is_(None), cls.consent_decision != ConsentDecision.DECLINED),
         )
 
+    @hybrid_property
+    def reachable(self) -> bool:
+        """Some message can reach them: a working email, or a working mobile that has not sent
+        STOP (the one reachability rule; its channels are services.text_messages.channels_for)."""
+        contact = self.contact
+        return contact is not None and (
+            contact.email_works or (contact.mobile_works and self.sms_opted_out_at is None)
+        )
+
+    @reachable.inplace.expression
+    @classmethod
+    def _reachable_expression(cls) -> ColumnElement[bool]:
+        # Its own Contact even inside a query that joins Contact (never correlated to it).
+        return (
+            select(Contact.participant_id)
+            .where(
+                Contact.participant_id == cls.id,
+                or_(Contact.email_works,
+                    and_(Contact.mobile_works, cls.sms_opted_out_at.is_(None))),
+            )
+            .correlate_except(Contact)
+            .exists()
+        )
+
     def __repr__(self) -> str:
         return f"<Participant {self.code}>"
 
@@ -100,6 +124,30 @@ class Contact(Base):
     channel: Mapped[Channel] = mapped_column(
         enum_column(Channel), default=Channel.EMAIL, server_default="email"
     )
+    # When a message to the address (or number) failed for good: a 5xx refusal, a bounce, or
+    # Notify's permanent-failure. Nothing more goes by that channel until the address changes.
+    email_failed_at: Mapped[dt.datetime | None]
+    mobile_failed_at: Mapped[dt.datetime | None]
 
     participant: Mapped[Participant] = relationship(back_populates="contact")
     study: Mapped[Study] = relationship()
+
+    @hybrid_property
+    def email_works(self) -> bool:
+        """There is an address and no message to it has failed for good; also SQL."""
+        return self.email is not None and self.email_failed_at is None
+
+    @email_works.inplace.expression
+    @classmethod
+    def _email_works_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.email.is_not(None), cls.email_failed_at.is_(None))
+
+    @hybrid_property
+    def mobile_works(self) -> bool:
+        """There is a mobile number and no text to it has failed for good; also SQL."""
+        return self.mobile is not None and self.mobile_failed_at is None
+
+    @mobile_works.inplace.expression
+    @classmethod
+    def _mobile_works_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.mobile.is_not(None), cls.mobile_failed_at.is_(None))

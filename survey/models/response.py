@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ColumnElement, Float, ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.db import Base, utcnow
@@ -55,6 +56,16 @@ class Response(Base):
     scores: Mapped[list[ScaleScore]] = relationship(
         back_populates="response", cascade="all, delete-orphan"
     )
+
+    @hybrid_property
+    def is_submitted(self) -> bool:
+        """Submitted (its answers count in analysis and exports); also a SQL expression."""
+        return self.submitted_at is not None
+
+    @is_submitted.inplace.expression
+    @classmethod
+    def _is_submitted_expression(cls) -> ColumnElement[bool]:
+        return cls.submitted_at.is_not(None)
 
 
 class Answer(Base):

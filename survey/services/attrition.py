@@ -64,7 +64,7 @@ def build(db: Session, study: Study) -> AttritionReport:
         .join(Response, Response.invitation_id == Invitation.id)
         .join(Team, Participant.team_id == Team.id)
         .where(Wave.study_id == study.id, Wave.index.in_(waves),
-               Response.submitted_at.is_not(None))
+               Response.is_submitted)
     ).all(), columns=["participant", "role", "team", "wave"])
     if answered.empty:
         raise AnalysisError("no wave has been answered yet: there is no attrition to report")

@@ -45,7 +45,7 @@ def submitted_responses(study: Study) -> Select:
         .join(Participant, Invitation.participant_id == Participant.id)
         .join(Team, Participant.team_id == Team.id)
         .join(Organisation, Team.organisation_id == Organisation.id)
-        .where(Wave.study_id == study.id, Response.submitted_at.is_not(None))
+        .where(Wave.study_id == study.id, Response.is_submitted)
     )
 
 

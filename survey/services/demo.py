@@ -149,7 +149,7 @@ def load_demo(db: Session, seed: int = 2013, today: dt.date | None = None,
     participants = db.scalar(select(func.count()).where(Participant.study_id == study.id)) or 0
     responses = db.scalar(
         select(func.count(Response.id)).join(Invitation).join(Participant)
-        .where(Participant.study_id == study.id, Response.submitted_at.is_not(None))
+        .where(Participant.study_id == study.id, Response.is_submitted)
     ) or 0
     return DemoSummary(created, participants, responses, links, staff)
 
@@ -308,7 +308,7 @@ def _fresh_links(db: Session, study: Study) -> list[tuple[str, str, str]]:
         invitations = db.scalars(
             select(Invitation).join(Participant)
             .where(Participant.study_id == study.id, Participant.role == role,
-                   Invitation.status.in_([InvitationStatus.SENT, InvitationStatus.STARTED]))
+                   Invitation.is_open)
             .order_by(Participant.code).limit(count)
         ).all()
         for invitation in invitations:

@@ -302,6 +302,11 @@ def apply_rows(
             participant.role = row.role
             anchor_changed = participant.anchor_date != row.anchor_date
             participant.anchor_date = row.anchor_date
+            # A changed address works until a message to it fails (services.receipts).
+            if (contact.email or "").lower() != (row.email or "").lower():
+                contact.email_failed_at = None
+            if contact.mobile != row.mobile:
+                contact.mobile_failed_at = None
             contact.email, contact.name = row.email, row.name
             contact.mobile, contact.channel = row.mobile, row.channel
             participant.language = row.language or participant.language

@@ -170,7 +170,7 @@ def item_table(db: Session, study: Study, instrument: Instrument, free_text: boo
         .join(Invitation, Response.invitation_id == Invitation.id)
         .join(Wave, Invitation.wave_id == Wave.id)
         .join(Participant, Invitation.participant_id == Participant.id)
-        .where(Wave.study_id == study.id, Response.submitted_at.is_not(None),
+        .where(Wave.study_id == study.id, Response.is_submitted,
                Response.instrument_id == instrument.id,
                Response.instrument_version == instrument.version, Answer.value.is_(None),
                Answer.value_number.is_(None), Answer.value_text.is_(None),

@@ -192,7 +192,7 @@ def responses(db: Session, study: Study, instrument: Instrument, free_text: bool
         .join(Invitation, Response.invitation_id == Invitation.id)
         .join(Wave, Invitation.wave_id == Wave.id)
         .join(Participant, Invitation.participant_id == Participant.id)
-        .where(Wave.study_id == study.id, Response.submitted_at.is_not(None),
+        .where(Wave.study_id == study.id, Response.is_submitted,
                Response.instrument_id == instrument.id,
                Response.instrument_version == instrument.version)
     )
@@ -255,7 +255,7 @@ def response_version(db: Session, study: Study, participant: str, wave: int) -> 
         .join(Wave, Invitation.wave_id == Wave.id)
         .join(Participant, Invitation.participant_id == Participant.id)
         .where(Wave.study_id == study.id, Wave.index == wave, Participant.code == participant,
-               Response.submitted_at.is_not(None))
+               Response.is_submitted)
     ).first()
     return None if found is None else load_instrument(found[0], found[1])
 

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from survey.db import insert_on_conflict, utcnow
@@ -38,13 +38,13 @@ from survey.models import (
     Wave,
 )
 from survey.services import schedule
-from survey.services.text_messages import delivery_channels
+from survey.services.text_messages import channels_for
 from survey.services.tokens import issue_token
 from survey.sms import render_survey_sms
 
 BATCH_SIZE = 500
 INSERT_CHUNK = 2000
-OPEN_STATES = (InvitationStatus.SENT, InvitationStatus.STARTED)
+OPEN_STATES = Invitation.OPEN_STATES
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -56,15 +56,7 @@ def _sendable(query: Select[*_Ts]) -> Select[*_Ts]:
         .join(Contact, Contact.participant_id == Participant.id)
         .join(Wave, Wave.id == Invitation.wave_id)
         .join(Study, Study.id == Wave.study_id)
-        .where(Participant.is_active, Study.status == StudyStatus.ACTIVE, _reachable())
-    )
-
-
-def _reachable() -> ColumnElement[bool]:
-    """SQL: the participant has an email address, or a mobile number that has not sent STOP."""
-    return or_(
-        Contact.email.is_not(None),
-        and_(Contact.mobile.is_not(None), Participant.sms_opted_out_at.is_(None)),
+        .where(Participant.is_active, Study.status == StudyStatus.ACTIVE, Participant.reachable)
     )
 
 
@@ -170,20 +162,24 @@ def _load(db: Session, ids: Sequence[int]) -> list[Invitation]:
     )
 
 
-def _queue_messages(
+def queue_messages(
     db: Session, settings: MailSettings, invitation: Invitation, kind: str, dedupe_key: str,
-    now: dt.datetime,
+    now: dt.datetime, *, send_at: dt.datetime | None = None, only: str | None = None,
 ) -> None:
     """Issue a fresh personal link and put the email and/or text in the outbox (same transaction).
 
     The text's dedupe_key is the email's with "sms:" in front, so an email and a text for the
-    same invitation are two messages, each queued once.
+    same invitation are two messages, each queued once. `only` keeps one channel (a resend
+    after a temporary failure), `send_at` delays it.
     """
     contact = invitation.participant.contact
     assert contact is not None  # guaranteed by the claim's join on Contact
     study = invitation.wave.study
-    channels = delivery_channels(contact.email, contact.mobile, contact.channel,
-                                 invitation.participant.sms_opted_out_at is not None)
+    channels = tuple(name for name in channels_for(contact, invitation.participant)
+                     if only is None or name == only)
+    if not channels:
+        return
+    send_at = send_at or now
     token = issue_token(db, invitation)
     if "sms" in channels:
         assert contact.mobile is not None
@@ -194,10 +190,11 @@ def _queue_messages(
         db.add(OutboxMessage(
             dedupe_key=f"sms:{dedupe_key}", kind=kind, channel="sms", invitation_id=invitation.id,
             recipient=contact.mobile, subject="", body_text=text, body_html="",
-            next_attempt_at=now, created_at=now,
+            next_attempt_at=send_at, created_at=now,
         ))
-    if contact.email is None or "email" not in channels:
+    if "email" not in channels:
         return
+    assert contact.email is not None
     email = render_survey_email(
         kind,
         settings=settings,
@@ -219,14 +216,14 @@ def _queue_messages(
             subject=email.subject,
             body_text=email.text,
             body_html=email.html,
-            next_attempt_at=now,
+            next_attempt_at=send_at,
             created_at=now,
         )
     )
 
 
 def _claim(
-    db: Session, candidates: Select[Any], guard: Iterable[ColumnElement[bool]], values: dict[str, Any]
+    db: Session, candidates: Select[Any], guard: Iterable[Any], values: dict[str, Any]
 ) -> list[int]:
     """Atomically move the candidate rows (locked, skipping rows others hold) to new values.
 
@@ -274,7 +271,7 @@ def open_due(
             if not ids:
                 return opened
             for invitation in _load(db, ids):
-                _queue_messages(db, settings, invitation, "invite", f"invite:{invitation.id}", now)
+                queue_messages(db, settings, invitation, "invite", f"invite:{invitation.id}", now)
         opened += len(ids)
 
 
@@ -294,7 +291,7 @@ def _reminders_due(db: Session, now: dt.datetime) -> dict[tuple[int, int, int], 
                        Invitation.closes_at, Invitation.reminders_sent)
             ).where(
                 Invitation.wave_id == wave.id,
-                Invitation.status.in_(OPEN_STATES),
+                Invitation.is_open,
                 Invitation.closes_at > now,
                 Invitation.reminders_sent < len(offsets),
             )
@@ -325,15 +322,15 @@ def queue_reminders(
             with sessions.begin() as db:
                 candidates = select(Invitation.id).where(
                     Invitation.id.in_(chunk), Invitation.reminders_sent == old,
-                    Invitation.status.in_(OPEN_STATES),
+                    Invitation.is_open,
                 )
                 claimed = _claim(
                     db, candidates,
-                    [Invitation.reminders_sent == old, Invitation.status.in_(OPEN_STATES)],
+                    [Invitation.reminders_sent == old, Invitation.is_open],
                     {"reminders_sent": new, "last_reminder_at": now},
                 )
                 for invitation in _load(db, claimed):
-                    _queue_messages(
+                    queue_messages(
                         db, settings, invitation, "remind", f"remind:{invitation.id}:{new}", now
                     )
             queued += len(claimed)
@@ -346,7 +343,7 @@ def expire(db: Session, now: dt.datetime | None = None) -> int:
     expired = db.execute(
         update(Invitation)
         .where(
-            Invitation.status.in_((InvitationStatus.SCHEDULED, *OPEN_STATES)),
+            Invitation.status.in_(Invitation.UNFINISHED_STATES),
             Invitation.closes_at <= now,
         )
         .values(status=InvitationStatus.EXPIRED)

@@ -34,6 +34,8 @@ from survey.mail import (
     Transport,
     build_message,
     make_transport,
+    redact_addresses,
+    verp_address,
 )
 from survey.models import (
     Channel,
@@ -43,12 +45,15 @@ from survey.models import (
     OutboxMessage,
     OutboxStatus,
     Participant,
+    Receipt,
     Study,
     StudyStatus,
     Wave,
 )
 from survey.services import schedule
 from survey.services.invitations import OPEN_STATES
+from survey.services.receipts import mark_unreachable, message_key
+from survey.services.text_messages import delivery_channels
 from survey.sms import OutgoingSms, SmsSettings, SmsTransport, make_sms_transport
 
 BATCH_SIZE = 100
@@ -164,6 +169,9 @@ class _Claimed:
     contact_mobile: str | None
     sms_opted_out_at: dt.datetime | None
     contact_channel: Channel | None
+    participant_id: int | None
+    email_failed_at: dt.datetime | None
+    mobile_failed_at: dt.datetime | None
 
 
 _CLAIMED_COLUMNS = (
@@ -175,6 +183,7 @@ _CLAIMED_COLUMNS = (
     Study.status, Study.timezone, Study.send_hour_start, Study.send_hour_end,
     Study.send_weekdays_only,
     OutboxMessage.channel, Contact.mobile, Participant.sms_opted_out_at, Contact.channel,
+    Participant.id, Contact.email_failed_at, Contact.mobile_failed_at,
 )
 
 
@@ -201,13 +210,23 @@ def _recheck(message: _Claimed, now: dt.datetime) -> tuple[str, str | dt.datetim
         return "cancel", "the invitation no longer exists"
     if not message.participant_active:
         return "cancel", f"participant {message.participant_code} is no longer taking part"
-    address = message.contact_mobile if message.channel == "sms" else message.contact_email
+    sms = message.channel == "sms"
+    address = message.contact_mobile if sms else message.contact_email
     if address is None:
         return "cancel", f"participant {message.participant_code} has no contact details"
-    if message.channel == "sms" and message.sms_opted_out_at is not None:
+    if (message.mobile_failed_at if sms else message.email_failed_at) is not None:
+        return "cancel", (f"participant {message.participant_code}'s "
+                          f"{'mobile number' if sms else 'email address'} failed for good")
+    if sms and message.sms_opted_out_at is not None:
         return "cancel", f"participant {message.participant_code} asked for no more texts"
-    if message.channel == "sms" and not (message.contact_channel and message.contact_channel.uses_sms):
-        return "cancel", f"participant {message.participant_code} no longer gets texts"
+    assert message.contact_channel is not None  # the contact exists: it has an address
+    if message.channel not in delivery_channels(
+        None if message.email_failed_at else message.contact_email,
+        None if message.mobile_failed_at else message.contact_mobile,
+        message.contact_channel, message.sms_opted_out_at is not None,
+    ):
+        return "cancel", (f"participant {message.participant_code} no longer gets "
+                          f"{'texts' if sms else 'emails'}")
     if message.invitation_status not in OPEN_STATES:
         return "cancel", f"the invitation is {message.invitation_status.value}"
     if message.closes_at is None or message.closes_at <= now:
@@ -233,13 +252,14 @@ def _hand_over(
 ) -> None:
     """Build the email or text for a claimed message and give it to its channel's transport."""
     # Stable for this message (a resend carries the same Message-ID), unique across databases.
-    key = f"{message.dedupe_key}.{message.id}.{message.created_at:%Y%m%d%H%M%S%f}"
+    key = message_key(message.dedupe_key, message.id, message.created_at)
     if message.channel == "sms":
         cast(SmsTransport, transport).send(OutgoingSms(recipient, message.body_text, key))
         return
     email = build_message(
         settings, recipient=recipient, subject=message.subject, text=message.body_text,
         html=message.body_html, message_key=key, when=now,
+        envelope_sender=verp_address(settings.bounce_address, message.id),
     )
     cast(Transport, transport).send(email)
 
@@ -270,10 +290,13 @@ def _deliver_one(
     try:
         _hand_over(transport, settings, message, recipient, now)
     except PermanentFailure as exc:
-        _finish(sessions, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
-                last_error=str(exc)[:2000])
+        error = redact_addresses(str(exc))[:2000]
+        if _finish(sessions, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
+                   last_error=error, receipt=Receipt.PERMANENT_FAILURE, receipt_at=now,
+                   receipt_detail=error, body_text="", body_html="") and exc.recipient:
+            _refused(sessions, message, now, error)
         report.failed += 1
-        report.errors.append(str(exc))
+        report.errors.append(error)
     except TemporaryFailure as exc:
         if attempts >= max_attempts:
             _finish(sessions, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
@@ -292,6 +315,16 @@ def _deliver_one(
         _finish(sessions, message_id, worker, status=OutboxStatus.SENT, sent_at=now, attempts=attempts,
                 last_error=None, recipient=recipient, body_text="", body_html="")
         report.sent += 1
+
+
+def _refused(sessions: sessionmaker[Session], message: _Claimed, now: dt.datetime,
+             error: str) -> None:
+    """A refusal at sending: that contact is unreachable on that channel (audited); commits."""
+    if message.participant_id is None:
+        return
+    with sessions.begin() as db:
+        mark_unreachable(db, message.participant_id, Channel(message.channel), now,
+                         source="refused at sending", detail=error, message_id=message.id)
 
 
 def deliver(

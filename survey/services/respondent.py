@@ -159,7 +159,7 @@ def link_state(visit: Visit | None, now: dt.datetime) -> LinkState:
         return LinkState.COMPLETED
     if status in (InvitationStatus.EXPIRED, InvitationStatus.CANCELLED) or now >= visit.closes_at:
         return LinkState.CLOSED
-    if status in (InvitationStatus.SENT, InvitationStatus.STARTED) and visit.opens_at <= now:
+    if status in Invitation.OPEN_STATES and visit.opens_at <= now:
         return LinkState.OPEN
     return LinkState.UNKNOWN
 

@@ -403,7 +403,7 @@ def own_scores(db: Session, participant: Participant) -> list[WaveScores]:
         .join(Invitation, Invitation.wave_id == Wave.id)
         .join(Response, Response.invitation_id == Invitation.id)
         .join(ScaleScore, ScaleScore.response_id == Response.id)
-        .where(Invitation.participant_id == participant.id, Response.submitted_at.is_not(None))
+        .where(Invitation.participant_id == participant.id, Response.is_submitted)
         .order_by(Wave.index, ScaleScore.scale)
     ).all()
     waves: dict[int, WaveScores] = {}

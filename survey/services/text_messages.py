@@ -52,11 +52,24 @@ def default_channel(email: str | None, mobile: str | None) -> Channel:
 def delivery_channels(
     email: str | None, mobile: str | None, channel: Channel, sms_opted_out: bool
 ) -> tuple[str, ...]:
-    """The channels an invitation or reminder goes by now: ("email",), ("sms",), both or none."""
-    sms = bool(mobile) and channel.uses_sms and not sms_opted_out
+    """The channels an invitation or reminder goes by now: ("email",), ("sms",), both or none.
+
+    `email` and `mobile` are the working ones (None once a message to them failed for good):
+    when the email of an email-only participant is dead, texts go to their mobile instead.
+    """
+    sms = bool(mobile) and (channel.uses_sms or not email) and not sms_opted_out
     # After a STOP, email still goes to a participant who has an address.
     send_email = bool(email) and (channel.uses_email or not sms)
     return tuple(name for name, on in (("email", send_email), ("sms", sms)) if on)
+
+
+def channels_for(contact: Contact, participant: Participant) -> tuple[str, ...]:
+    """The channels this participant's messages go by now (working addresses, STOP, choice)."""
+    return delivery_channels(
+        contact.email if contact.email_works else None,
+        contact.mobile if contact.mobile_works else None,
+        contact.channel, participant.sms_opted_out_at is not None,
+    )
 
 
 def opt_out(
@@ -98,14 +111,12 @@ def opt_out_by_number(db: Session, sender: str, now: dt.datetime | None = None) 
 
 
 def unreachable(participant_ids: list[int], db: Session) -> set[int]:
-    """Of these participants, those who stopped texts and have no email: sent nothing now."""
+    """Of these participants, those no message can reach now (STOP and no working email,
+    or every address failed for good): sent nothing."""
     if not participant_ids:
         return set()
     return set(db.scalars(
-        select(Participant.id).join(Contact).where(
-            Participant.id.in_(participant_ids), Participant.sms_opted_out_at.is_not(None),
-            Contact.email.is_(None),
-        )
+        select(Participant.id).where(Participant.id.in_(participant_ids), ~Participant.reachable)
     ))
 
 

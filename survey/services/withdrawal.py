@@ -22,9 +22,7 @@ from survey.models import (
 from survey.services.audit import record_event
 
 # Invitations that may still lead to mail or answers; completed ones are history.
-OPEN_INVITATION_STATES = (
-    InvitationStatus.SCHEDULED, InvitationStatus.SENT, InvitationStatus.STARTED,
-)
+OPEN_INVITATION_STATES = Invitation.UNFINISHED_STATES
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,9 @@ class Recorder:
     """An aiosmtpd handler that keeps what it receives and can refuse on demand."""
 
     messages: list[EmailMessage] = field(default_factory=list)
+    senders: list[str] = field(default_factory=list)  # each accepted message's MAIL FROM
     temporary_failures: int = 0  # answer the next N DATA commands with 451
+    rejections: int = 0  # answer the next N DATA commands with 554 (a refusal not about the address)
     refuse: set[str] = field(default_factory=set)  # recipients answered with 550
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,9 +59,13 @@ class Recorder:
             if self.temporary_failures > 0:
                 self.temporary_failures -= 1
                 return "451 4.3.0 Please try again later"
+            if self.rejections > 0:
+                self.rejections -= 1
+                return "554 5.7.1 Message content rejected"
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             assert isinstance(message, EmailMessage)
             self.messages.append(message)
+            self.senders.append(envelope.mail_from)
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:

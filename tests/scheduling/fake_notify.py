@@ -33,6 +33,7 @@ class Received:
     phone_number: str
     body: str
     reference: str | None
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 @dataclass
@@ -84,11 +85,20 @@ class FakeNotify:
                     {"error": "BadRequestError", "message": "Missing personalisation: body"}]}
             if data["phone_number"] in self.refuse:
                 return _error(400)
-            self.received.append(Received(data["phone_number"], body, data.get("reference")))
-            return 201, {"id": str(uuid.uuid4()), "reference": data.get("reference"),
+            text = Received(data["phone_number"], body, data.get("reference"))
+            self.received.append(text)
+            return 201, {"id": text.id, "reference": data.get("reference"),
                          "content": {"body": body, "from_number": "PeerPulse"},
                          "template": {"id": self.template_id, "version": 1, "uri": ""},
                          "uri": ""}
+
+
+def status_callback(text: Received, status: str) -> dict[str, Any]:
+    """The body Notify POSTs to a service's delivery-status callback URL about one text."""
+    return {"id": text.id, "reference": text.reference, "to": text.phone_number,
+            "status": status, "created_at": "2026-01-05T09:00:00.000000Z",
+            "completed_at": "2026-01-05T09:00:05.000000Z", "sent_at": "2026-01-05T09:00:01.000000Z",
+            "notification_type": "sms", "template_id": "", "template_version": 1}
 
 
 def _error(status: int) -> tuple[int, dict[str, Any]]:

@@ -128,7 +128,7 @@ def test_every_command_module_is_registered_in_one_place(app: Flask) -> None:
     assert modules == {module.__name__.rsplit(".", 1)[1] for module in commands.GROUPS}
     names = {command.name for module in commands.GROUPS for command in module.COMMANDS}
     assert names == {"db", "create-admin", "demo", "studies", "participants", "scheduler",
-                     "dispatch", "instruments", "retention"}
+                     "dispatch", "instruments", "retention", "bounces"}
     assert names <= set(app.cli.list_commands(None))  # type: ignore[arg-type]
 
 
