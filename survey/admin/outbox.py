@@ -7,24 +7,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from survey.admin import bp
+from survey.admin.paging import paginate
 from survey.auth.access import require_role
 from survey.db import get_session
 from survey.models import Invitation, OutboxMessage, OutboxStatus, StaffRole
 from survey.services.outbox import status_counts
 
+PAGE_SIZE = 50
+
 
 @bp.route("/outbox")
 @require_role(StaffRole.ADMIN)
 def outbox() -> str:
-    """Counts by status and the latest failed messages (no email addresses shown)."""
+    """Counts by status and the failed messages, newest first, a page at a time (no addresses)."""
     db = get_session()
-    failed = list(
-        db.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.FAILED)
-            .order_by(OutboxMessage.id.desc())
-            .limit(200)
-        )
+    failed, page = paginate(
+        db,
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.id.desc()),
+        PAGE_SIZE,
     )
     invitation_ids = [msg.invitation_id for msg in failed if msg.invitation_id is not None]
     invitations = {
@@ -45,5 +47,5 @@ def outbox() -> str:
     )
     return render_template(
         "admin/outbox.html", counts=status_counts(db), failed=failed, invitations=invitations,
-        retrying=retrying,
+        retrying=retrying, page=page,
     )
