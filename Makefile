@@ -44,7 +44,7 @@ demo: install ## Migrate the SQLite database and load the demo data (idempotent)
 	PEERPULSE_DEMO=1 $(BIN)/flask demo
 
 run: demo ## Set up, load the demo and serve the app and the scheduler on 127.0.0.1:5000
-	@echo "Starting the web app on http://$(HOST):$(PORT) and the scheduler (Ctrl-C stops both)"
+	@echo "PeerPulse: open http://$(HOST):$(PORT)/ (the front page; staff sign in from it). Starting the web app and the scheduler (Ctrl-C stops both)"
 	PEERPULSE_DEMO=1 BASE_URL=http://$(HOST):$(PORT) scripts/run-demo.sh $(HOST) $(PORT)
 
 test-tools: ## Make sure Debian's chromium and redis-server are installed (the tests need them)

@@ -12,11 +12,12 @@ from wtforms import SelectChoice
 
 from survey.admin import bp
 from survey.admin.forms import AuditFilterForm
+from survey.admin.paging import paginate
 from survey.auth.access import require_role
 from survey.db import get_session
 from survey.models import AuditEvent, StaffRole, User
 
-LIMIT = 200
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -51,18 +52,18 @@ def _row(event: AuditEvent, staff_emails: dict[str, str]) -> AuditRow:
 @bp.route("/audit")
 @require_role(StaffRole.ADMIN)
 def audit() -> str:
-    """The latest 200 audit events (of one action if chosen), newest first."""
+    """The audit events (of one action if chosen), newest first, a page at a time."""
     db = get_session()
     actions = list(db.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
     form = AuditFilterForm(request.args)
     form.action.choices = [SelectChoice("", "All actions"), *(SelectChoice(a, a) for a in actions)]
     chosen = request.args.get("action", "")
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(LIMIT)
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if chosen:
         query = query.where(AuditEvent.action == chosen)
-    events = list(db.scalars(query))
+    events, page = paginate(db, query, PAGE_SIZE)
     user_ids = {int(e.target_id) for e in events if e.target_type == "user" and e.target_id.isdigit()}
     staff_emails = {str(user_id): email for user_id, email in
                     db.execute(select(User.id, User.email).where(User.id.in_(user_ids)))}
     rows = [_row(event, staff_emails) for event in events]
-    return render_template("admin/audit.html", form=form, rows=rows, chosen=chosen, limit=LIMIT)
+    return render_template("admin/audit.html", form=form, rows=rows, chosen=chosen, page=page)

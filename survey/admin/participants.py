@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 from survey.admin import bp
 from survey.admin.common import STAFF, study_or_404
 from survey.admin.forms import ImportForm, ParticipantForm, form_problems, save_or_show
+from survey.admin.paging import paginate
 from survey.auth.access import current_user, require_role
 from survey.db import get_session, writes_on_get
 from survey.models import Invitation, InvitationStatus, Participant, Study, Team, Wave
@@ -30,17 +31,13 @@ def participants(code: str) -> str:
     """Participants by pseudonym with team, role, status and each wave's invitation status."""
     db = get_session()
     study = study_or_404(code)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = db.scalar(select(func.count(Participant.id)).where(Participant.study_id == study.id)) or 0
-    people = list(
-        db.scalars(
-            select(Participant)
-            .where(Participant.study_id == study.id)
-            .options(joinedload(Participant.team))
-            .order_by(Participant.code)
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-        )
+    people, page = paginate(
+        db,
+        select(Participant)
+        .where(Participant.study_id == study.id)
+        .options(joinedload(Participant.team))
+        .order_by(Participant.code),
+        PAGE_SIZE,
     )
     statuses: dict[int, dict[int, InvitationStatus]] = defaultdict(dict)
     for participant_id, wave_index, status in db.execute(
@@ -49,10 +46,8 @@ def participants(code: str) -> str:
         .where(Invitation.participant_id.in_([p.id for p in people]))
     ):
         statuses[participant_id][wave_index] = status
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template(
         "admin/participants.html", study=study, people=people, statuses=statuses, page=page,
-        pages=pages, total=total,
         unreachable=text_messages.unreachable([p.id for p in people], db),
     )
 

@@ -117,10 +117,12 @@ class DemoSummary:
     def render(self, base_url: str) -> str:
         """A newcomer's guide to the demo."""
         lines = [
+            f"Start at {base_url}/ (what PeerPulse is; staff sign in from there).",
+            "",
             "PeerPulse demo " + ("loaded." if self.created else "was already loaded; nothing duplicated."),
             f"  {self.participants} participants, {self.responses} completed responses.",
             "",
-            f"Open {base_url}/staff/login and sign in (password for all: {DEMO_PASSWORD}):",
+            f"Staff: {base_url}/staff/login (password for all: {DEMO_PASSWORD}):",
             "  (these are demo accounts: they sign in with the password alone; every other",
             "  administrator or researcher account sets up two-factor sign-in at its first sign-in)",
         ]

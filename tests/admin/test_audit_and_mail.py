@@ -1,4 +1,4 @@
-"""The audit log page (latest 200, newest first, filter by action) and the read-only mail page."""
+"""The audit log page (newest first, 50 a page, filter by action) and the read-only mail page."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def add_event(db: Session, action: str, at: dt.datetime, **fields: object) -> No
     db.add(m.AuditEvent(action=action, at=at, actor=str(fields.pop("actor", "system")), **fields))
 
 
-def test_audit_log_newest_first_limited_and_filtered(client: FlaskClient, db: Session,
-                                                     admin: m.User) -> None:
+def test_audit_log_newest_first_paginated_and_filtered(client: FlaskClient, db: Session,
+                                                       admin: m.User) -> None:
     start = dt.datetime(2020, 3, 1, 8, 0, tzinfo=UTC)  # before the sign-in
     for n in range(205):
         add_event(db, "export" if n % 2 else "study.pause", start + dt.timedelta(minutes=n),
@@ -30,16 +30,35 @@ def test_audit_log_newest_first_limited_and_filtered(client: FlaskClient, db: Se
     db.commit()
     page = client.get("/admin/audit").get_data(as_text=True)
     whens = re.findall(r'<th scope="row"><time datetime="([^"]+)">', page)
-    assert len(whens) == 200
+    assert len(whens) == 50
     # The sign-in of the admin is the newest event (now); then the added ones, newest first.
     assert whens[1:4] == ["2020-03-01T11:24:00+00:00", "2020-03-01T11:23:00+00:00",
                           "2020-03-01T11:22:00+00:00"]
+    assert "206 event(s)" in page and "Showing 1 to 50 of 206 audit events" in page
+    assert '<a href="/admin/audit?page=1" aria-current="page"' in page
+    assert 'href="/admin/audit?page=2" rel="next"' in page and 'rel="prev"' not in page
     assert '<option value="export">export</option>' in page and '<option value="login">login</option>' in page
+    # Every event once across the pages, in order; the last page holds the remainder.
+    seen = []
+    for number in range(1, 6):
+        seen += re.findall(r'<th scope="row"><time datetime="([^"]+)">',
+                           client.get(f"/admin/audit?page={number}").get_data(as_text=True))
+    assert len(seen) == len(set(seen)) == 206 and seen == sorted(seen, reverse=True)
+    last = client.get("/admin/audit?page=5").get_data(as_text=True)
+    assert "Showing 201 to 206 of 206" in last and 'rel="next"' not in last
+    assert "2020-03-01T08:00:00+00:00" in last
+    # A page past the end, or not a number, shows a real page rather than an error.
+    assert "Showing 201 to 206" in client.get("/admin/audit?page=99").get_data(as_text=True)
+    assert "Showing 1 to 50" in client.get("/admin/audit?page=x").get_data(as_text=True)
     page = client.get("/admin/audit?action=export").get_data(as_text=True)
     rows = re.findall(r"<td>(export|study\.pause|login)</td>", page)
-    assert rows and set(rows) == {"export"} and len(rows) == 102
+    assert rows and set(rows) == {"export"} and len(rows) == 50
+    assert "Showing 1 to 50 of 102 audit events" in page
+    assert 'href="/admin/audit?page=2&amp;action=export" rel="next"' in page  # the filter is kept
     assert '<option selected value="export">export</option>' in page
     assert "<td>study s203</td>" in page and "<dt>rows</dt><dd>203</dd>" in page
+    third = client.get("/admin/audit?action=export&page=3").get_data(as_text=True)
+    assert len(re.findall(r"<td>export</td>", third)) == 2
 
 
 def test_audit_detail_and_staff_targets_are_readable(client: FlaskClient, db: Session,

@@ -117,6 +117,9 @@ def test_demo_command_prints_logins_and_links(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "admin@example.org" in result.output and "/r/" in result.output
+    # The first thing it prints is the front door, which answers.
+    first = result.output.splitlines()[0]
+    assert first.startswith("Start at http") and "/ (what PeerPulse is" in first, first
 
 
 def test_every_command_module_is_registered_in_one_place(app: Flask) -> None:
