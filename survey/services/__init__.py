@@ -23,8 +23,8 @@ Where things happen:
 | a personal link is issued and resolved | `tokens.issue_token`, `respondent.read_visit` |
 | an email is sent (at most once) | `outbox.deliver` (messages written by the invitation steps) |
 | a text message is sent (at most once) | `outbox.deliver` given `sms_settings` |
-| which channels (email, text) a participant gets | `text_messages.channels_for` (rule: `text_messages.delivery_channels`; in SQL `Participant.reachable`) |
-| a delivery receipt (Notify callback, bounce) is applied | `receipts.record_receipt`, `receipts.record_bounce` |
+| which channels a participant gets | `text_messages.channels_for`; SQL: `Participant.reachable` |
+| a delivery receipt (Notify callback, bounce) is applied | `receipts.record_receipt`, `.record_bounce` |
 | a contact is marked unreachable on one channel (audited) | `receipts.mark_unreachable` |
 | a mobile number is checked | `text_messages.parse_mobile` |
 | texts are stopped by a STOP reply | `text_messages.opt_out_by_number` |
