@@ -15,7 +15,7 @@ import survey.db
 from alembic import op
 
 revision = "0014_messaging"
-down_revision = "0010_language"
+down_revision = "0012_questionnaires"
 branch_labels = None
 depends_on = None
 
