@@ -112,9 +112,9 @@ def _rows(board: TrustDashboard) -> Iterator[list[str]]:
         yield _rate_row("response rate (%)", rate, GROUP_LABELS[rate.group or ""])
     for rate in board.team_rates:
         yield _rate_row("response rate (%)", rate)
-    for wave in board.open_waves:  # to the nearest 10%, the trust as a whole, nothing more
-        shown = WITHHELD if wave.rate_percent is None else str(wave.rate_percent)
-        yield ["response rate (%), wave still open", "", "", "", _text(wave.label), "", shown,
+    for still_open in board.open_waves:  # to the nearest 10%, the trust as a whole, no more
+        shown = WITHHELD if still_open.rate_percent is None else str(still_open.rate_percent)
+        yield ["response rate (%), wave still open", "", "", "", _text(still_open.label), "", shown,
                "", "", "", "", ""]
     for scale, groups in board.trends.items():
         for group, by_wave in groups.items():

@@ -386,5 +386,6 @@ def thanks(db: Session, token: str, now: dt.datetime | None = None) -> ThanksVie
     show = visit.show_own_scores
     if not show or visit.response is None:
         return ThanksView(visit.wave_label, show, None, [])
+    invitation = visit.invitation(db)
     return ThanksView(visit.wave_label, show, responses.pinned_instrument(visit.response),
-                      responses.own_scores(db, visit.invitation(db).participant))
+                      responses.own_scores(db, invitation.participant, up_to=invitation.wave.index))

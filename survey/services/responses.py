@@ -396,16 +396,24 @@ class WaveScores:
     scores: dict[str, float | None]
 
 
-def own_scores(db: Session, participant: Participant) -> list[WaveScores]:
-    """A participant's scale scores for each wave they completed, earliest first."""
-    rows = db.execute(
+def own_scores(db: Session, participant: Participant, up_to: int | None = None
+               ) -> list[WaveScores]:
+    """A participant's scale scores for each wave they completed, earliest first.
+
+    `up_to` (a wave index) stops at that wave: a link to an earlier wave shows only what was
+    known at that wave, never scores given later through newer links.
+    """
+    query = (
         select(Wave.index, Wave.label, ScaleScore.scale, ScaleScore.score)
         .join(Invitation, Invitation.wave_id == Wave.id)
         .join(Response, Response.invitation_id == Invitation.id)
         .join(ScaleScore, ScaleScore.response_id == Response.id)
         .where(Invitation.participant_id == participant.id, Response.is_submitted)
         .order_by(Wave.index, ScaleScore.scale)
-    ).all()
+    )
+    if up_to is not None:
+        query = query.where(Wave.index <= up_to)
+    rows = db.execute(query).all()
     waves: dict[int, WaveScores] = {}
     for index, label, scale, score in rows:
         waves.setdefault(index, WaveScores(index, label, {})).scores[scale] = score
