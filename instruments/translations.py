@@ -199,7 +199,8 @@ def localised(instrument: Instrument, language: str) -> Instrument:
     t = dict(translation.texts)
     scales = {
         sid: Scale(s.id, t[f"scales.{sid}.label"], t[f"scales.{sid}.description"], s.min_answered,
-                   s.items, t[f"scales.{sid}.page_title"] if s.page_title else None)
+                   s.items, t[f"scales.{sid}.page_title"] if s.page_title else None,
+                   s.show_if, s.randomise)
         for sid, s in instrument.scales.items()
     }
     baseline = instrument.baseline_module
@@ -213,6 +214,7 @@ def localised(instrument: Instrument, language: str) -> Instrument:
         baseline_module=(BaselineModule(t["baseline_module.title"], t["baseline_module.intro"])
                          if baseline else None),
         extra_pages=tuple(PageSpec(p.id, t[f"pages.{p.id}.title"],
-                                   t[f"pages.{p.id}.intro"] if p.intro else None)
+                                   t[f"pages.{p.id}.intro"] if p.intro else None,
+                                   p.show_if, p.randomise)
                           for p in instrument.extra_pages),
     )

@@ -113,3 +113,23 @@ def test_a_condition_on_free_text_is_refused(tmp_path: Path) -> None:
     problems = _load(tmp_path, text)
     assert [(p.line, p.item, p.field) for p in problems if "free-text item 'better'" in p.message] \
         == [(marked_line(text), "after", "show_if")]
+
+
+def test_the_welsh_wording_keeps_conditions_and_randomised_pages() -> None:
+    import dataclasses
+
+    from instruments.conditions import EQUALS, Condition
+    from instruments.translations import localised
+
+    v2 = load_instrument("peer_worker", 2)
+    condition = Condition(EQUALS, "pw_id_1", values=(4.0,))
+    first = next(iter(v2.scales.values()))
+    changed = dataclasses.replace(
+        v2, scales={**v2.scales, first.id: dataclasses.replace(first, show_if=condition,
+                                                               randomise=True)},
+        extra_pages=tuple(dataclasses.replace(p, show_if=condition, randomise=True)
+                          for p in v2.extra_pages))
+    welsh = localised(changed, "cy")
+    assert welsh.language == "cy" and welsh.title != changed.title
+    assert welsh.scales[first.id].show_if == condition and welsh.scales[first.id].randomise
+    assert all(p.show_if == condition and p.randomise for p in welsh.extra_pages)
