@@ -45,21 +45,21 @@ class _LineLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:  # type: ignore[override, unused-ignore]
         """Compose one node; refuse an alias, an anchor, or one nesting level too many."""
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             raise ComposerError(None, None, f"an alias (*{event.anchor}) is not allowed here: "
-                                "write the value out in full", event.start_mark)
+                                "write the value out in full", event.start_mark)  # type: ignore[arg-type, unused-ignore]
         if getattr(event, "anchor", None):
             raise ComposerError(None, None, f"an anchor (&{event.anchor}) is not allowed here: "
-                                "write each value out in full", event.start_mark)
+                                "write each value out in full", event.start_mark)  # type: ignore[arg-type, unused-ignore]
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
                 raise ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep",
-                                    event.start_mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                                    event.start_mark)  # type: ignore[arg-type, unused-ignore]
+            return super().compose_node(parent, index)  # type: ignore[no-any-return, unused-ignore]
         finally:
             self._depth -= 1
 
