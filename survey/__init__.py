@@ -58,8 +58,7 @@ def _check_scheduler_config(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach each audience's blueprint."""
-    from survey import (admin, api, auth, dashboard, front, health, inbound, research, respondent,
-                        staff)
+    from survey import admin, api, auth, dashboard, front, health, inbound, research, respondent, staff
 
     for package in (front, auth, staff, respondent, dashboard, research, admin, api, health, inbound):
         app.register_blueprint(package.bp)
