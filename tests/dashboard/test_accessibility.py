@@ -70,7 +70,7 @@ def test_dashboard_prints_cleanly(db: Session, live_server: str, browser: Any, w
         assert hidden and set(hidden) == {"none"}, hidden
         text = page.inner_text("main")
         # The board report carries its date, the suppression rule and the method note.
-        assert "Figures as on " in text
+        assert "Figures up to " in text and ", published on " in text
         assert "fewer than 5 people" in text and "How these figures are made" in text
         assert page.evaluate("getComputedStyle(document.querySelector('thead')).display") == "table-header-group"
     # The trust's report has the comparator and what changed most.
