@@ -41,6 +41,7 @@ COLUMNS: tuple[str, ...] = (
     "Field Annotation",
 )
 BRANCHING = COLUMNS[11]
+ANNOTATION = COLUMNS[17]
 NOT_APPLICABLE_CODE = -9
 RECORD_ID = "record_id"
 TAG = "@PEERPULSE"
@@ -141,8 +142,19 @@ def _other_row(item: Item, form: str, header: str) -> dict[str, str]:
 
 
 def dictionary_csv(instrument: Instrument) -> str:
-    """The dictionary as CSV text, as REDCap's "Upload data dictionary" reads it."""
-    return safe_csv.dicts_text(COLUMNS, dictionary_rows(instrument), lineterminator="\n")
+    """The dictionary as CSV text, as REDCap's "Upload data dictionary" reads it.
+
+    A Field Annotation holds action tags (`@HIDDEN`, `@PEERPULSE`), which begin with `@`, a
+    formula prefix. The safe writer's leading quote would hide them from REDCap, which finds a
+    tag only at the start of the annotation or after white space; so the annotation is written
+    after one space instead. A spreadsheet reads that cell as text, and REDCap still finds its
+    tags.
+    """
+    rows = dictionary_rows(instrument)
+    for row in rows:
+        if row[ANNOTATION].startswith("@"):
+            row[ANNOTATION] = " " + row[ANNOTATION]
+    return safe_csv.dicts_text(COLUMNS, rows, lineterminator="\n")
 
 
 @dataclass
