@@ -250,6 +250,46 @@ def _minimise(
     )
 
 
+def _optimise(
+    objective: Callable[[Array], tuple[float, Array]],
+    theta0: Array,
+    bounds: list[tuple[float | None, float | None]],
+    diag_idx: NDArray[np.intp],
+    max_iter: int,
+    tried: list[str],
+    deviance: Callable[[Array], float],
+    stationary: Callable[[Array], bool],
+    maxfev: int,
+) -> tuple[Array, bool]:
+    """Minimise the profiled deviance, and say whether the optimum passed the check.
+
+    L-BFGS-B from ``theta0``; when a variance ends at zero, a restart from inside the boundary
+    (the better of the two is kept); when the optimum fails ``stationary``, Nelder-Mead from
+    there (kept if no worse). ``tried`` gathers the steps taken, for the report.
+    """
+    res = _minimise(objective, theta0, bounds, max_iter)
+    at_zero = np.asarray(res.x)[diag_idx] < SINGULAR_TOL
+    if max_iter > 1 and at_zero.any():
+        restart = np.asarray(res.x, dtype=float).copy()
+        restart[diag_idx[at_zero]] = theta0[diag_idx[at_zero]]
+        tried.append("a restart from inside the boundary")
+        res2 = _minimise(objective, restart, bounds, max_iter)
+        if res2.fun < res.fun or not res.success:
+            res = res2
+    theta = np.asarray(res.x, dtype=float)
+    converged = stationary(theta)
+    if not converged and max_iter > 1:
+        tried.append("Nelder-Mead")
+        res3 = optimize.minimize(
+            deviance, theta, method="Nelder-Mead", bounds=bounds,
+            options={"maxfev": maxfev, "xatol": 1e-10, "fatol": 1e-12},
+        )
+        if res3.fun <= deviance(theta):
+            theta = np.asarray(res3.x, dtype=float)
+        converged = stationary(theta)
+    return theta, converged
+
+
 def _one_blas_thread(func: Callable[..., Any]) -> Callable[..., Any]:
     """Run func with BLAS on one thread: its matrices are small, and on a busy machine
     threaded BLAS made one deviance evaluation 14 times slower (threadpoolctl)."""
@@ -293,26 +333,11 @@ def fit_one_factor(
         return sol.deviance, deviance_gradient(stats, theta, sol, reml)
 
     tried = ["L-BFGS-B with the exact gradient of the profiled deviance"]
-    res = _minimise(objective, theta0, bounds, max_iter)
-    at_zero = np.asarray(res.x)[diag_idx] < SINGULAR_TOL
-    if max_iter > 1 and at_zero.any():
-        restart = np.asarray(res.x, dtype=float).copy()
-        restart[diag_idx[at_zero]] = theta0[diag_idx[at_zero]]
-        tried.append("a restart from inside the boundary")
-        res2 = _minimise(objective, restart, bounds, max_iter)
-        if res2.fun < res.fun or not res.success:
-            res = res2
-    theta = np.asarray(res.x, dtype=float)
-    converged = _stationary(objective, theta, diag_idx)
-    if not converged and max_iter > 1:
-        tried.append("Nelder-Mead")
-        res3 = optimize.minimize(
-            lambda t: objective(t)[0], theta, method="Nelder-Mead", bounds=bounds,
-            options={"maxfev": 20 * max_iter, "xatol": 1e-10, "fatol": 1e-12},
-        )
-        if res3.fun <= res.fun:
-            theta = np.asarray(res3.x, dtype=float)
-        converged = _stationary(objective, theta, diag_idx)
+    theta, converged = _optimise(
+        objective, theta0, bounds, diag_idx, max_iter, tried,
+        deviance=lambda t: objective(t)[0],
+        stationary=lambda t: _stationary(objective, t, diag_idx), maxfev=20 * max_iter,
+    )
     sol = solve_pls(stats, theta, reml)
     lam = theta_to_lambda(theta, q)
     sigma2 = sol.sigma2
@@ -717,26 +742,11 @@ def fit_terms(
     bounds = model.bounds()
     diag_idx = model.diag_idx
     tried = ["L-BFGS-B on the profiled deviance"]
-    res = _minimise(objective, theta0, bounds, max_iter)
-    at_zero = np.asarray(res.x)[diag_idx] < SINGULAR_TOL
-    if max_iter > 1 and at_zero.any():
-        restart = np.asarray(res.x, dtype=float).copy()
-        restart[diag_idx[at_zero]] = theta0[diag_idx[at_zero]]
-        tried.append("a restart from inside the boundary")
-        res2 = _minimise(objective, restart, bounds, max_iter)
-        if res2.fun < res.fun or not res.success:
-            res = res2
-    theta = np.asarray(res.x, dtype=float)
-    converged = _stationary_numeric(model, reml, theta)
-    if not converged and max_iter > 1:
-        tried.append("Nelder-Mead")
-        res3 = optimize.minimize(
-            lambda t: model.deviance(t, reml), theta, method="Nelder-Mead", bounds=bounds,
-            options={"maxfev": 40 * max_iter, "xatol": 1e-10, "fatol": 1e-12},
-        )
-        if res3.fun <= model.deviance(theta, reml):
-            theta = np.asarray(res3.x, dtype=float)
-        converged = _stationary_numeric(model, reml, theta)
+    theta, converged = _optimise(
+        objective, theta0, bounds, diag_idx, max_iter, tried,
+        deviance=lambda t: model.deviance(t, reml),
+        stationary=lambda t: _stationary_numeric(model, reml, t), maxfev=40 * max_iter,
+    )
     return _terms_result(model, theta, reml, converged, tried, counter[0])
 
 

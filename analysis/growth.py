@@ -242,33 +242,9 @@ def _fit_fast(
     z = np.column_stack([np.ones(len(y)), data[spec.time].to_numpy(float)])
     stats = fastlmm.SufficientStats.from_arrays(y, x.to_numpy(float), z, codes)
     fit = fastlmm.fit_one_factor(stats, reml=spec.method == "REML", max_iter=max_iter)
-    notes = [] if fit.converged else [fit.message]
-    if fit.singular:
-        notes.append(_singular_note(spec))
     sd = np.sqrt(np.diag(fit.cov_re))
     corr = float(fit.cov_re[0, 1] / (sd[0] * sd[1])) if sd.min() > 0 else None
-    return GrowthResults(
-        spec=spec,
-        engine="fast",
-        data=data,
-        design_info=x.design_info,
-        term_names=list(x.columns),
-        beta=fit.beta,
-        vcov=fit.vcov,
-        random_effects=RandomEffects(
-            subject_sd={"Intercept": float(sd[0]), spec.time: float(sd[1])},
-            subject_corr=corr,
-            group_sd=None,
-        ),
-        residual_sd=fit.sigma,
-        loglik=fit.loglik,
-        n_cov_params=3,
-        n_subjects=int(codes.max()) + 1,
-        n_groups=None,
-        converged=fit.converged,
-        optimizer=fit.message,
-        warnings=notes,
-    )
+    return _fast_results(spec, data, x, fit, sd, corr, None, int(codes.max()) + 1, None)
 
 
 def _fit_fast_teams(
@@ -281,11 +257,20 @@ def _fit_fast_teams(
     terms = _terms(spec, data)
     fit = fastlmm.fit_terms(y, x.to_numpy(float), terms, reml=spec.method == "REML",
                             max_iter=max_iter)
+    team_cov, subject_cov = fit.cov_re
+    return _fast_results(spec, data, x, fit, np.sqrt(np.diag(subject_cov)), None,
+                         float(np.sqrt(team_cov[0, 0])), int(data[spec.subject].nunique()),
+                         int(data[spec.group].nunique()))
+
+
+def _fast_results(
+    spec: GrowthSpec, data: pd.DataFrame, x: pd.DataFrame, fit: Any, subject_sd: np.ndarray,
+    subject_corr: float | None, group_sd: float | None, n_subjects: int, n_groups: int | None,
+) -> GrowthResults:
+    """The results of a fast-engine fit (with or without teams), its notes from its check."""
     notes = [] if fit.converged else [fit.message]
     if fit.singular:
         notes.append(_singular_note(spec))
-    team_cov, subject_cov = fit.cov_re
-    sd = np.sqrt(np.diag(subject_cov))
     return GrowthResults(
         spec=spec,
         engine="fast",
@@ -295,15 +280,15 @@ def _fit_fast_teams(
         beta=fit.beta,
         vcov=fit.vcov,
         random_effects=RandomEffects(
-            subject_sd={"Intercept": float(sd[0]), spec.time: float(sd[1])},
-            subject_corr=None,
-            group_sd=float(np.sqrt(team_cov[0, 0])),
+            subject_sd={"Intercept": float(subject_sd[0]), spec.time: float(subject_sd[1])},
+            subject_corr=subject_corr,
+            group_sd=group_sd,
         ),
         residual_sd=fit.sigma,
         loglik=fit.loglik,
         n_cov_params=3,
-        n_subjects=int(data[spec.subject].nunique()),
-        n_groups=int(data[spec.group].nunique()),
+        n_subjects=n_subjects,
+        n_groups=n_groups,
         converged=fit.converged,
         optimizer=fit.message,
         warnings=notes,
