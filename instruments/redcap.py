@@ -359,17 +359,28 @@ def _read_row(row: dict[str, str], file: str, line: int, draft: _Draft, names: d
     draft.items.append(item)
 
 
-def _other_item(row: dict[str, str], file: str, line: int, facts: dict[str, str], draft: _Draft,
-                problems: list[Problem]) -> None:
-    """A choice, number or free-text item from a radio, validated text or notes field."""
-    name, kind = row[COLUMNS[0]], row[COLUMNS[3]]
+def _page_of(row: dict[str, str], file: str, line: int, facts: dict[str, str], draft: _Draft,
+             problems: list[Problem]) -> str | None:
+    """The page a non-Likert field goes on (its @PEERPULSE page, its section header, or the
+    page before), noted in the draft; None, with a problem, when the field has no label."""
     if not row[COLUMNS[4]]:
-        problems.append(Problem(file, line, name, COLUMNS[4], "the field has no label (the question)"))
-        return
+        problems.append(Problem(file, line, row[COLUMNS[0]], COLUMNS[4],
+                                "the field has no label (the question)"))
+        return None
     heading = row[COLUMNS[2]]
     page = facts.get("page") or (_slug(heading) if heading else None) or \
         (list(draft.pages)[-1] if draft.pages else "other_questions")
     draft.pages.setdefault(page, heading or page.replace("_", " ").capitalize())
+    return page
+
+
+def _other_item(row: dict[str, str], file: str, line: int, facts: dict[str, str], draft: _Draft,
+                problems: list[Problem]) -> None:
+    """A choice, number or free-text item from a radio, validated text or notes field."""
+    name, kind = row[COLUMNS[0]], row[COLUMNS[3]]
+    page = _page_of(row, file, line, facts, draft, problems)
+    if page is None:
+        return
     item: dict[str, Any] = {"id": name, "type": TEXT, "text": row[COLUMNS[4]],
                             "theme": facts.get("theme") or "", "page": page, "line": line}
     validation = row[COLUMNS[7]].lower()
@@ -411,13 +422,9 @@ def _two_way_items(row: dict[str, str], file: str, line: int, facts: dict[str, s
     codes); a checkbox field as one ticked-or-not choice item per option (`field___code`,
     REDCap's own export names)."""
     name, kind = row[COLUMNS[0]], row[COLUMNS[3]]
-    if not row[COLUMNS[4]]:
-        problems.append(Problem(file, line, name, COLUMNS[4], "the field has no label (the question)"))
+    page = _page_of(row, file, line, facts, draft, problems)
+    if page is None:
         return
-    heading = row[COLUMNS[2]]
-    page = facts.get("page") or (_slug(heading) if heading else None) or \
-        (list(draft.pages)[-1] if draft.pages else "other_questions")
-    draft.pages.setdefault(page, heading or page.replace("_", " ").capitalize())
     draft.facts.setdefault("form", row[COLUMNS[1]])
     base: dict[str, Any] = {"type": CHOICE, "theme": facts.get("theme") or "", "page": page,
                             "line": line}

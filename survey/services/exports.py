@@ -11,11 +11,12 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 import analysis
@@ -210,19 +211,25 @@ def item_table(db: Session, study: Study, instrument: Instrument, free_text: boo
                  [i.id for i in conditional])
 
 
+def _per_response(db: Session, study: Study, instrument: Instrument,
+                  column: Any) -> Sequence[Row[str, int, Any]]:
+    """(participant code, wave index, column) of each submitted response to this version."""
+    return db.execute(
+        select(Participant.code, Wave.index, column)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Wave, Invitation.wave_id == Wave.id)
+        .join(Participant, Invitation.participant_id == Participant.id)
+        .where(Wave.study_id == study.id, Response.is_submitted,
+               Response.instrument_id == instrument.id,
+               Response.instrument_version == instrument.version)
+    ).all()
+
+
 def _add_positions(db: Session, study: Study, instrument: Instrument, frame: pd.DataFrame,
                    shuffled: dict[str, str]) -> None:
     """A column `ITEM_pos` per item of a randomised page: where it came on its page (1 = first)
     in each response, as drawn when the response started (empty: not drawn)."""
-    rows = db.execute(
-        select(Participant.code, Wave.index, Response.item_order)
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .join(Wave, Invitation.wave_id == Wave.id)
-        .join(Participant, Invitation.participant_id == Participant.id)
-        .where(Wave.study_id == study.id, Response.submitted_at.is_not(None),
-               Response.instrument_id == instrument.id,
-               Response.instrument_version == instrument.version)
-    ).all()
+    rows = _per_response(db, study, instrument, Response.item_order)
     order = {(code, wave): item_order or {} for code, wave, item_order in rows}
     for item_id, page in shuffled.items():
         frame[f"{item_id}_pos"] = [
@@ -234,15 +241,7 @@ def _add_positions(db: Session, study: Study, instrument: Instrument, frame: pd.
 def _mark_not_asked(db: Session, study: Study, instrument: Instrument, frame: pd.DataFrame,
                     conditional: list[Item]) -> None:
     """Put -8 (not asked) in the cells of the questions each response's conditions hid."""
-    rows = db.execute(
-        select(Participant.code, Wave.index, Response.items_not_asked)
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .join(Wave, Invitation.wave_id == Wave.id)
-        .join(Participant, Invitation.participant_id == Participant.id)
-        .where(Wave.study_id == study.id, Response.submitted_at.is_not(None),
-               Response.instrument_id == instrument.id,
-               Response.instrument_version == instrument.version)
-    ).all()
+    rows = _per_response(db, study, instrument, Response.items_not_asked)
     row_of = {(p, w): i for i, (p, w) in enumerate(zip(frame["participant"], frame["wave"],
                                                        strict=True))}
     types = {item.id: item.type for item in conditional}
