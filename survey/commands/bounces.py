@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from types import FrameType
-
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -14,6 +10,7 @@ from survey.bounces import OnReceipt, bounce_receiver
 from survey.db import get_sessionmaker
 from survey.mail import MailSettings
 from survey.models import Receipt
+from survey.until_stopped import stop_on_sigterm, wait_until
 
 
 def receipt_recorder(app: Flask) -> OnReceipt:
@@ -47,19 +44,11 @@ def serve(host: str, port: int) -> None:
         raise click.UsageError("MAIL_BOUNCE_ADDRESS is not set: emails carry no bounce address "
                                "(set it to e.g. bounces@example.org).")
     receiver = bounce_receiver(address, receipt_recorder(app), host=host, port=port)
-    stop = threading.Event()
-
-    def _stop(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
+    stop = stop_on_sigterm()
     receiver.start()
     click.echo(f"Bounce receiver (LMTP) on {host}:{port}. Stop with Ctrl-C.")
     try:
-        while not stop.wait(1.0):
-            pass
-    except KeyboardInterrupt:
-        pass
+        wait_until(stop)
     finally:
         receiver.stop()
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
-from types import FrameType
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+
+from survey.until_stopped import stop_on_sigterm, wait_until
 
 
 @click.command("scheduler")
@@ -20,20 +19,12 @@ def run_scheduler() -> None:
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     scheduler = build_scheduler(app, blocking=False)
-    stop = threading.Event()
-
-    def _stop(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()  # only set a flag here; the main thread shuts down cleanly
-
-    signal.signal(signal.SIGTERM, _stop)
+    stop = stop_on_sigterm()
     scheduler.start()
     jobs = ", ".join(f"{name} every {seconds}s" for name, seconds in intervals(app).items())
     click.echo(f"Scheduler running ({jobs}). Stop with Ctrl-C.")
     try:
-        while not stop.wait(1.0):
-            pass
-    except KeyboardInterrupt:
-        pass
+        wait_until(stop)
     finally:
         click.echo("Stopping: waiting for running jobs to finish ...")
         scheduler.shutdown(wait=True)
