@@ -122,6 +122,8 @@ class Item:
     page: str | None = None
     #: Asked only when this holds: the item's own condition and its page's (or scale's).
     show_if: Condition | None = None
+    #: May bring up something difficult: the page shows the study's support link beside it.
+    sensitive: bool = False
 
     @property
     def is_likert(self) -> bool:
