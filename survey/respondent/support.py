@@ -23,5 +23,7 @@ from survey.services import support as support_service
 def support(token: str) -> FlaskResponse:
     """The study's support contacts (or the default ones) in the page's language."""
     contacts = support_service.support_for_link(get_session(), token, current_language())
-    page = render_template("respondent/support.html", token=token, contacts=contacts or [])
-    return make_response(page, 404 if contacts is None else 200)
+    known = contacts is not None  # an unknown link's page links to none of its pages
+    page = render_template("respondent/support.html", token=token if known else None,
+                           contacts=contacts or [])
+    return make_response(page, 200 if known else 404)
