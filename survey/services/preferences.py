@@ -49,7 +49,7 @@ def link_display(db: Session, token: str) -> Display | None:
         return None
     seen = db.info.get(_SEEN, {}).get(token_hash)
     if seen is not None:
-        return seen  # type: ignore[no-any-return]
+        return seen
     row = db.execute(_DISPLAY_OF_LINK, {"token_hash": token_hash}).first()
     if row is None:
         return None

@@ -8,10 +8,10 @@ a page, thanks, or the invalid-link page). Nothing here commits, and nothing kno
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
-import dataclasses
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
