@@ -122,6 +122,8 @@ class Item:
     page: str | None = None
     #: Asked only when this holds: the item's own condition and its page's (or scale's).
     show_if: Condition | None = None
+    #: May bring up something difficult: the page shows the study's support link beside it.
+    sensitive: bool = False
 
     @property
     def is_likert(self) -> bool:
@@ -153,6 +155,14 @@ class Page:
     intro: str | None
     items: tuple[Item, ...]
     randomise: bool = False
+    #: In one-question-per-page mode each question is a step of its own: the id of the page
+    #: the step is part of (the step's own id is `step_id(part_of, item id)`).
+    part_of: str | None = None
+
+
+def step_id(page_id: str, item_id: str) -> str:
+    """The id of the step that asks one item of a page on its own (one question per page)."""
+    return f"{page_id}/{item_id}"
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,12 @@ _TOP_FIELDS = (
 _SCALE_FIELDS = ("id", "label", "description", "min_answered", "page_title", "show_if",
                  "randomise")
 _PAGE_FIELDS = ("id", "title", "intro", "show_if", "randomise")
-_COMMON_ITEM_FIELDS = ("id", "type", "text", "theme", "baseline_only", "help", "show_if")
+_COMMON_ITEM_FIELDS = ("id", "type", "text", "theme", "baseline_only", "help", "show_if",
+                       "sensitive")
 #: The fields each item type accepts (anything else is reported as an unknown field).
 ITEM_FIELDS: dict[str, tuple[str, ...]] = {
     LIKERT: ("id", "text", "scale", "reverse", "theme", "baseline_only", "help", "pair", "type",
-             "show_if"),
+             "show_if", "sensitive"),
     CHOICE: (*_COMMON_ITEM_FIELDS, "page", "options"),
     NUMBER: (*_COMMON_ITEM_FIELDS, "page", "min", "max", "integer", "unit"),
     TEXT: (*_COMMON_ITEM_FIELDS, "page", "max_length"),
@@ -208,12 +209,13 @@ def _other_item(reader: FieldReader, raw: SourceMap, item_id: str | None, kind: 
     number = _number_range(reader, raw, item_id) if kind == NUMBER else None
     max_length = _max_length(reader, raw, item_id) if kind == TEXT else None
     show_if = condition_field(reader, raw, item_id)
+    sensitive = reader.flag(raw, "sensitive", item_id, required=False) or False
     if (len(reader.problems) > problems_before or item_id is None or text is None
             or theme is None or page is None):
         return None
     return Item(item_id, text, None, False, theme, baseline_only, help_text, None,
                 line=raw.line, type=kind, options=options, number=number,
-                max_length=max_length, page=page, show_if=show_if)
+                max_length=max_length, page=page, show_if=show_if, sensitive=sensitive)
 
 
 def _likert_item(reader: FieldReader, raw: SourceMap, item_id: str | None,
@@ -228,6 +230,7 @@ def _likert_item(reader: FieldReader, raw: SourceMap, item_id: str | None,
     help_text = reader.text(raw, "help", item_id, required=False)
     pair = reader.identifier(raw, "pair", item_id) if raw.get("pair") is not None else None
     show_if = condition_field(reader, raw, item_id)
+    sensitive = reader.flag(raw, "sensitive", item_id, required=False) or False
     if scale is not None and scale not in scales:
         reader.add(raw.line_of("scale"), item_id, "scale",
                    f"unknown scale {scale!r}; scales: {', '.join(scales) or 'none'}")
@@ -242,7 +245,7 @@ def _likert_item(reader: FieldReader, raw: SourceMap, item_id: str | None,
     if item_id is None or text is None or scale is None or reverse is None or theme is None:
         return None
     return Item(item_id, text, scale, reverse, theme, baseline_only, help_text, pair,
-                line=raw.line, show_if=show_if)
+                line=raw.line, show_if=show_if, sensitive=sensitive)
 
 
 def _items(

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, String, UniqueConstraint, and_, or_, select
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    and_,
+    false,
+    or_,
+    select,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +58,10 @@ class Participant(Base):
     # The language of the person's pages and emails (instruments.languages.LANGUAGES); set at
     # enrolment (the study's default unless the file gives one) and by the pages' switch.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # How the person likes their survey pages, chosen on any of them and kept for their links:
+    # one question per page, and larger text.
+    one_question: Mapped[bool] = mapped_column(default=False, server_default=false())
+    larger_text: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # When the participant asked for no more text messages (replied STOP, or on their link's page).
     sms_opted_out_at: Mapped[dt.datetime | None]

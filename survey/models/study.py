@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -37,6 +38,9 @@ class Study(Base):
     # Days after the study closes (its last answer window ends) after which contact details
     # and link tokens are deleted; None keeps them (see services/retention.py).
     retention_days: Mapped[int | None]
+    # The study's support page: a list of {name, text: {language: words}, phone, url}, shown
+    # from every respondent page (None: PeerPulse's default, Samaritans); see study_setup.
+    support: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     waves: Mapped[list[Wave]] = relationship(back_populates="study", order_by="Wave.index")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import redirect, request, url_for
+from flask import request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -13,7 +11,7 @@ from instruments.languages import LANGUAGES
 from survey.db import get_session
 from survey.i18n import change_language, register_language_source
 from survey.respondent import bp
-from survey.respondent.links import follow, token_route
+from survey.respondent.links import back_to, follow, token_route
 from survey.services import languages, respondent
 from survey.services.errors import InputError
 from survey.web import commit_after
@@ -59,9 +57,4 @@ def language(token: str) -> WerkzeugResponse:
         raise BadRequest("unknown language") from None
     if not known:
         return follow(token, respondent.Goto(respondent.Where.UNKNOWN_LINK))
-    target = request.form.get("next", "")
-    own = url_for("respondent.entry", token=token)
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not (target == own or target.startswith(own + "/")):
-        target = own  # only ever back to a page of the same link
-    return redirect(target, 303)
+    return back_to(token, request.form.get("next", ""))

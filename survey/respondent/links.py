@@ -8,6 +8,7 @@ import hmac
 import time
 from collections.abc import Callable
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask.wrappers import Response as FlaskResponse
@@ -107,6 +108,15 @@ def token_route(view: Callable[..., Any]) -> Callable[..., Any]:
 def _limit_body_size() -> None:
     """Refuse huge bodies early (413) instead of parsing them."""
     request.max_content_length = MAX_POST_BYTES
+
+
+def back_to(token: str, target: str) -> WerkzeugResponse:
+    """Back to `target`, a path of a page of the same link (else the link itself)."""
+    own = url_for("respondent.entry", token=token)
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not (target == own or target.startswith(own + "/")):
+        target = own  # only ever back to a page of the same link
+    return redirect(target, 303)
 
 
 def follow(token: str, goto: Goto) -> WerkzeugResponse:

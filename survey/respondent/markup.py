@@ -158,6 +158,7 @@ def render_groups(
     groups: Sequence[Question], values: Mapping[str, str],
     errors: Mapping[str, Sequence[str]] | None = None,
     reveal: Mapping[str, str] | None = None, left_out: Collection[str] = (),
+    beside: Mapping[str, str] | None = None,
 ) -> Markup:
     """Several questions in order, each with its chosen (or typed) value and errors.
 
@@ -165,15 +166,18 @@ def render_groups(
     `reveal` depends on answers on this page: it is wrapped in a block whose data-show-if
     holds the condition (JSON) for static/conditional.js, which hides and reveals it as
     the answers change (the GOV.UK conditional reveal). Without JavaScript it stays shown,
-    and the server discards its answer if the condition is not met.
+    and the server discards its answer if the condition is not met. `beside` holds HTML to
+    follow a question (the support link beside a sensitive one), shown and hidden with it.
     """
     errors = errors or {}
     reveal = reveal or {}
+    beside = beside or {}
     parts = []
     for group in groups:
         if group.name in left_out:
             continue
-        html = group.html(values.get(group.name), errors.get(group.name, ()))
+        html = group.html(values.get(group.name), errors.get(group.name, ())) \
+            + beside.get(group.name, "")
         if group.name in reveal:
             html = (f'<div class="conditional" id="conditional-{escape(group.name)}" '
                     f'data-show-if="{escape(reveal[group.name])}">\n{html}</div>\n')

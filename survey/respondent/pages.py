@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
+from flask_babel import gettext
+from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from instruments import Instrument, Page
@@ -74,13 +76,24 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
     if current.randomise:  # the assets are cached per page; this response has its own order
         by_name = {group.name: group for group in groups}
         groups = tuple(by_name[item.id] for item in current.items)
-    questions = render_groups(groups, values, errors, reveal, left_out)
+    questions = render_groups(groups, values, errors, reveal, left_out, _support_beside(token, current))
     return render_template(
         "respondent/page.html", token=token, instrument_title=plan.instrument.title,
         page=current, number=number, total=plan.total, questions=questions, errors=errors,
         content_language=plan.instrument.language, back=shown.back,
-        reveal_script=bool(reveal),
+        reveal_script=bool(reveal), one_question=current.part_of is not None,
     )
+
+
+def _support_beside(token: str, page: Page) -> dict[str, str]:
+    """The support link beside each question of the page marked sensitive."""
+    marked = [item.id for item in page.items if item.sensitive]
+    if not marked:
+        return {}
+    link = Markup('<p class="support-beside"><a href="{}">{}</a></p>\n').format(
+        url_for("respondent.support", token=token),
+        gettext("If this question brings up something difficult, here is where to get support"))
+    return dict.fromkeys(marked, str(link))
 
 
 def _conditions(page: Page, saved: Mapping[str, AnswerValue], role: str | None

@@ -71,6 +71,27 @@ TRUSTS = {
 }
 # Per team: peer workers, colleagues, managers.
 TEAM_MIX = ((Role.PEER_WORKER, 4), (Role.COLLEAGUE, 7), (Role.MANAGER, 2))
+# The demo's support page: a trust service (its number is in Ofcom's range kept for drama) and
+# Samaritans, in English and Welsh.
+DEMO_SUPPORT = (
+    {"name": {"en": "Staff wellbeing service of your trust",
+              "cy": "Gwasanaeth llesiant staff eich ymddiriedolaeth"},
+     "text": {"en": "Confidential support for everyone who works in the trust, peer workers "
+                    "included. Weekdays, 9am to 5pm.",
+              "cy": "Cymorth cyfrinachol i bawb sy'n gweithio yn yr ymddiriedolaeth, gan "
+                    "gynnwys gweithwyr cymheiriaid. Yn ystod yr wythnos, 9am i 5pm."},
+     "phone": "01632 960 123", "url": None},
+    {"name": {"en": "Samaritans", "cy": "Samariaid"},
+     "text": {"en": "Someone to talk to, whatever you are going through. Free to call, "
+                    "24 hours a day, every day.",
+              "cy": "Rhywun i siarad ag ef, beth bynnag rydych chi'n ei wynebu. Am ddim i'w "
+                    "ffonio, 24 awr y dydd, bob dydd."},
+     "phone": "116 123", "url": "https://www.samaritans.org"},
+    {"name": {"en": "Samaritans' Welsh Language Line", "cy": "Llinell Gymraeg y Samariaid"},
+     "text": {"en": "Talk to Samaritans in Welsh. Free to call.",
+              "cy": "Siaradwch â'r Samariaid yn Gymraeg. Am ddim i'w ffonio."},
+     "phone": "0808 164 0123", "url": None},
+)
 DEMO_STUDY = StudySpec(
     code=STUDY_CODE,
     name="Peer worker roles: integration over the first year",
@@ -82,6 +103,7 @@ DEMO_STUDY = StudySpec(
                  (Role.MANAGER, "colleague", 2)),
     waves=tuple(WaveSpec(index, label, offset, None, 21, (3, 7)) for index, label, offset in (
         (1, "Baseline", 0), (2, "3 months", 91), (3, "6 months", 182), (4, "9 months", 273))),
+    support=DEMO_SUPPORT,
 )
 # (baseline mean, change per month) of each scale, as peer workers and as colleagues see it.
 GROWTH = {

@@ -8,6 +8,7 @@ a page, thanks, or the invalid-link page). Nothing here commits, and nothing kno
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
@@ -20,8 +21,9 @@ from instruments import Instrument, Page
 from instruments.answers import AnswerValue
 from survey.db import utcnow
 from survey.models import Answer, Invitation, InvitationStatus, LinkToken, Participant, Response, Study, Wave
-from survey.services import languages, responses
+from survey.services import languages, preferences, responses
 from survey.services.consent import consent_is_current, record_consent
+from survey.services.preferences import Display
 from survey.services.responses import Questionnaire, WaveScores
 from survey.services.tokens import lookup_hash
 from survey.services.withdrawal import withdraw as withdraw_participant
@@ -69,6 +71,7 @@ class Visit:
     response: StartedResponse | None
     language: str = "en"  # the participant's (survey.services.languages)
     role: str | None = None  # the participant's, for conditions on it
+    one_question: bool = False  # the participant's choice: one question per page
 
     def shown(self, plan: Questionnaire) -> set[str]:
         """The items asked given the answers saved so far (all conditions decided by them)."""
@@ -97,7 +100,7 @@ _VISIT = (
         Response.id, Response.instrument_id, Response.instrument_version, Response.instrument_hash,
         Response.pages_saved, Answer.item_id.label("answer_item"), Answer.value.label("answer_value"),
         Answer.value_number, Answer.value_text, Participant.language, Participant.role,
-        Response.item_order,
+        Response.item_order, Participant.one_question, Participant.larger_text,
     )
     .select_from(LinkToken)
     .join(Invitation, Invitation.id == LinkToken.invitation_id)
@@ -123,7 +126,8 @@ def read_visit(db: Session, token: str) -> Visit | None:
         return None
     (invitation_id, status, opens_at, closes_at, active, decision, given_version, study_version,
      show_own_scores, first_wave, wave_label, response_id, instrument_id, instrument_version,
-     instrument_hash, pages_saved, *_answer, language, role, item_order) = rows[0]
+     instrument_hash, pages_saved, *_answer, language, role, item_order, one_question,
+     larger_text) = rows[0]
     response = None
     if response_id is not None:
         answers: dict[str, AnswerValue] = {
@@ -134,10 +138,12 @@ def read_visit(db: Session, token: str) -> Visit | None:
                                    pages_saved, answers, item_order)
     if active:  # the page's language then needs no query of its own
         languages.remember_link_language(db, token_hash, str(language))
+        preferences.remember_display(db, token_hash, Display(bool(one_question), bool(larger_text)))
     return Visit(
         invitation_id, status, opens_at, closes_at, bool(active),
         consent_is_current(decision, given_version, study_version), bool(first_wave),
         wave_label, show_own_scores, response, str(language), str(getattr(role, "value", role)),
+        bool(one_question),
     )
 
 
@@ -209,10 +215,13 @@ def _open_visit(
 
 
 def _plan(db: Session, visit: Visit) -> Questionnaire:
-    """The pages the visit's response asks: pinned once started, else the study's assignment."""
+    """The pages the visit's response asks: pinned once started, else the study's assignment;
+    each question a step of its own when the person chose one question per page."""
     if visit.response is not None:
-        return responses.pinned_questionnaire(visit.response, visit.first_wave)
-    return responses.questionnaire(visit.invitation(db))
+        plan = responses.pinned_questionnaire(visit.response, visit.first_wave)
+    else:
+        plan = responses.questionnaire(visit.invitation(db))
+    return plan.one_per_page() if visit.one_question else plan
 
 
 def _reachable(plan: Questionnaire, visit: Visit) -> int:
@@ -281,6 +290,7 @@ def show_page(db: Session, token: str, number: int, now: dt.datetime | None = No
         return PageView(plan, plan.page(number), number, visit.response.answers, visit.role, back)
     response = responses.start_or_resume(db, visit.invitation(db), now)
     plan = responses.pinned_questionnaire(response, visit.first_wave)  # its order, if drawn
+    plan = plan.one_per_page() if visit.one_question else plan
     return PageView(plan, plan.page(number), number, responses.saved_answers(response),
                     visit.role, back)
 
@@ -315,6 +325,23 @@ def save_page(
         responses.complete(db, response, plan, now, visit.role)
         return Goto(Where.THANKS)
     return Goto(Where.PAGE, following)
+
+
+def same_place(db: Session, token: str, number: int, was_one_question: bool,
+               now: dt.datetime | None = None) -> Goto:
+    """Where page (or step) `number` of the other display mode is now, after a switch of mode:
+    a page's first question, or the page a question is on (the link itself, for any other)."""
+    visit = _open_visit(db, token, now)
+    if isinstance(visit, Goto):
+        return visit
+    now_plan = _plan(db, visit)
+    base = _plan(db, dataclasses.replace(visit, one_question=False))
+    before = base.one_per_page() if was_one_question else base
+    if not 1 <= number <= before.total:
+        return Goto(Where.ENTRY)
+    page = before.page(number)
+    found = now_plan.number_of(page.part_of or page.id)
+    return Goto(Where.PAGE, found) if found is not None else Goto(Where.ENTRY)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from instruments import Instrument, Page, load_instrument, score_scales
 from instruments.answers import AnswerValue, problem
 from instruments.conditions import shown_items
-from instruments.model import NUMBER
+from instruments.model import NUMBER, step_id
 from instruments.translations import localised
 from survey.db import utcnow
 from survey.models import (
@@ -77,9 +77,18 @@ class Questionnaire:
         """
         saved = set(response.pages_saved or [])
         for number, page in enumerate(self.pages, start=1):
-            if page.id not in saved and (shown is None or self.page_shown(number, shown)):
+            if not _done(page, saved, shown) and (shown is None or self.page_shown(number, shown)):
                 return number
         return None
+
+    def one_per_page(self) -> Questionnaire:
+        """The same questions, each a step of its own (one question per page)."""
+        return one_question_per_page(self)
+
+    def number_of(self, page_id: str) -> int | None:
+        """The number of the first page (or step) that is, or is part of, page `page_id`."""
+        return next((n for n, page in enumerate(self.pages, start=1)
+                     if page.id == page_id or page.part_of == page_id), None)
 
     def asked_item_ids(self) -> set[str]:
         """Ids of every item on these pages."""
@@ -101,6 +110,27 @@ class Questionnaire:
     def previous_page(self, number: int, shown: set[str]) -> int | None:
         """The last page before `number` that asks something, or None."""
         return next((n for n in range(number - 1, 0, -1) if self.page_shown(n, shown)), None)
+
+
+def _done(page: Page, saved: set[str], shown: set[str] | None) -> bool:
+    """Whether a page (or step) is saved, in either mode: a step is saved with its whole page,
+    and a page once each of its questions asked was saved as a step."""
+    if page.id in saved or (page.part_of is not None and page.part_of in saved):
+        return True
+    if page.part_of is not None:
+        return False
+    asked = [item for item in page.items if shown is None or item.id in shown]
+    return bool(asked) and all(step_id(page.id, item.id) in saved for item in asked)
+
+
+@lru_cache(maxsize=64)
+def one_question_per_page(plan: Questionnaire) -> Questionnaire:
+    """`plan` with every question a step of its own, titled and introduced as its page."""
+    steps = tuple(
+        Page(step_id(page.id, item.id), page.title, page.intro, (item,), part_of=page.id)
+        for page in plan.pages for item in page.items
+    )
+    return Questionnaire(plan.instrument, steps)
 
 
 def assigned_instrument(invitation: Invitation) -> Instrument:
@@ -189,9 +219,10 @@ def in_language(plan: Questionnaire, language: str) -> Questionnaire:
 
 def worded_page(worded: Instrument, page: Page) -> Page:
     """`page` (same id and items) with the title, intro and items of `worded` (a localised copy)."""
-    spec = next(p for p in worded.pages(first_wave=True) if p.id == page.id)
+    spec_id = page.part_of or page.id  # a step is worded as its page
+    spec = next(p for p in worded.pages(first_wave=True) if p.id == spec_id)
     return Page(page.id, spec.title, spec.intro, tuple(worded.item(item.id) for item in page.items),
-                page.randomise)
+                page.randomise, page.part_of)
 
 
 @lru_cache(maxsize=64)

@@ -26,10 +26,11 @@ from survey.models import Invitation, Role, Study, StudyInstrument, Wave
 from survey.services.errors import InputError
 from survey.services.errors import Problem as InputProblem
 from survey.services.instrument_versions import CONSENT_DIR
+from survey.services.support import read_support
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 STUDY_FIELDS = ("code", "name", "timezone", "sending", "show_own_scores", "consent_version",
-                "retention_days", "instruments", "waves", "default_language")
+                "retention_days", "instruments", "waves", "default_language", "support")
 WAVE_FIELDS = ("index", "label", "offset_days", "fixed_date", "window_days", "reminders")
 
 
@@ -60,6 +61,8 @@ class StudySpec:
     waves: tuple[WaveSpec, ...] = ()
     retention_days: int | None = None
     default_language: str = SOURCE_LANGUAGE
+    #: The study's support contacts (survey.services.support); None: PeerPulse's default.
+    support: tuple[dict[str, Any], ...] | None = None
 
 
 def read_study_file(
@@ -97,11 +100,12 @@ def read_study_file(
     instruments = _instruments(reader, root)
     language = _default_language(reader, root, instruments)
     waves = _waves(reader, root)
+    support = read_support(reader, root)
     if reader.problems or code is None or name is None:
         return None, reader.problems
     return StudySpec(code, name, timezone, hours, weekdays_only,
                      True if show is None else show, consent, instruments, waves, retention,
-                     language), []
+                     language, None if support is None else tuple(support)), []
 
 
 def _default_language(reader: FieldReader, root: SourceMap,
@@ -245,6 +249,7 @@ def apply_study(db: Session, spec: StudySpec) -> Study:
     study.consent_version = spec.consent_version
     study.retention_days = spec.retention_days
     study.default_language = spec.default_language
+    study.support = None if spec.support is None else [dict(c) for c in spec.support]
     current = {si.role: si for si in study.instruments}
     for role, instrument_id, version in spec.instruments:
         assignment = current.get(role) or StudyInstrument(study=study, role=role)

@@ -19,7 +19,7 @@ PEER = load_instrument("peer_worker", 1)
 def test_page_has_a_fieldset_per_item_progress_and_time_frame(client: FlaskClient, link: PersonalLink) -> None:
     html = client.get(f"{link.url}/page/1").get_data(as_text=True)
     first = PEER.pages(first_wave=True)[0]
-    assert html.count("<fieldset") == len(first.items)
+    assert html.count("<fieldset class=\"likert") == len(first.items)
     assert html.count("<legend>") == len(first.items)
     for item in first.items:
         assert f"<legend>{item.text}</legend>" in html.replace("&#39;", "'")
