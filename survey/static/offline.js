@@ -54,6 +54,12 @@
   function pathOf(address) { return new URL(address, window.location.href).pathname; }
   function numberOf(address) { return Number((/\/page\/(\d+)$/.exec(pathOf(address)) || [0, 0])[1]); }
 
+  /* Whether the server's next page lies past the one shown (the thank-you page does). */
+  function beyond(address) {
+    var reached = numberOf(address);
+    return !reached || reached > numberOf(window.location.pathname);
+  }
+
   function say(message) {
     status.textContent = "";
     window.setTimeout(function () { status.textContent = message; }, 50);
@@ -123,6 +129,12 @@
     return window.fetch(entry.url, { method: "POST", body: body(entry, token), credentials: "same-origin" })
       .then(function (response) {
         if (response.status >= 500 || response.status === 429) { return keepFrom(entries, index); }
+        var reached = numberOf(response.url);
+        if (response.ok && response.redirected && reached && reached <= entry.number) {
+          /* Sent back to an earlier page: it must be saved first. A copy is kept (sent again
+             later it is stored once), and the rest wait. */
+          return { url: response.url };
+        }
         if (entry.stored) { store.removeItem(entry.key); }
         if (response.ok && response.redirected) { return sendFrom(entries, index + 1, token, response.url); }
         return { refused: entry };
@@ -157,6 +169,7 @@
     if (worded && worded.tagName === "DIV" && worded.lang) { questions = worded; }
     questions.replaceChildren(next.content.cloneNode(true));
     form.action = data.action;
+    window.history.replaceState(null, "", data.action);
     form.elements.namedItem("page_revision").value = data.revision;
     document.title = data.title;
     document.querySelectorAll(".error-summary").forEach(function (el) { el.remove(); });
@@ -211,8 +224,10 @@
         var input = form.elements.namedItem("csrf_token");
         if (input && token) { input.value = token; }
         say(status.getAttribute("data-sent"));
-      } else if (result.url) {
+      } else if (result.url && (current || beyond(result.url))) {
         window.location.assign(result.url);
+      } else if (result.url) {
+        say(status.getAttribute("data-sent"));  /* sent from a page still current: stay */
       }
     });
   }
