@@ -5,7 +5,7 @@
    and page, nothing else: no names, no token for the form), the status region says so in the
    page's language, and the next page is shown from its <template> copy where there is one,
    so the person can go on. Copies are sent in page order when the connection returns (the
-   `online` event, the next page load or the next save), each with a fresh CSRF token read
+   `online` event, every 30 seconds, the next page load or save), each with a fresh CSRF token read
    from a page of the link (a token that expired, or a session lost while offline, loses
    nothing), and each is deleted once the server has taken it. Each copy carries the revision
    its page was shown at, so a copy sent twice is stored once and never over a newer save.
@@ -48,8 +48,10 @@
   var status = document.getElementById("offline-status");
   if (!form || !status || !store || !window.fetch || !window.URLSearchParams) { return; }
   var pagePrefix = PREFIX + window.location.pathname.replace(/\/page\/\d+$/, "/page/");
+  var RETRY_MS = 30000;
   var busy = false;
   var swapped = false;
+  var retry = null;
 
   function pathOf(address) { return new URL(address, window.location.href).pathname; }
   function numberOf(address) { return Number((/\/page\/(\d+)$/.exec(pathOf(address)) || [0, 0])[1]); }
@@ -217,6 +219,9 @@
       if (result.offline) {
         if (current && current.stored) { showNext(); }
         say(status.getAttribute("data-saved"));
+        /* A phone can be "online" while the server is out of reach: no `online` event comes. */
+        window.clearTimeout(retry);
+        retry = window.setTimeout(function () { flush(null); }, RETRY_MS);
       } else if (result.refused) {
         postPlainly(result.refused, token);
       } else if (!current && swapped) {
