@@ -46,6 +46,12 @@ class Response(Base):
     item_order: Mapped[dict[str, list[str]]] = mapped_column(
         JSON, default=dict, server_default=text("'{}'")
     )
+    # Each saved page's revision ({page id: times saved}): a page form carries the revision it
+    # was shown at, and a post of an older one (a copy kept offline and sent twice, or sent
+    # after a newer save) changes nothing (survey.services.responses.save_page).
+    page_revisions: Mapped[dict[str, int]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )
     # The language the answers were given in: the participant's at the last page saved
     # (the one the questionnaire was finished in), so the two versions can be compared.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")

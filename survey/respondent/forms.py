@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from instruments import Instrument, Item, Page
@@ -19,6 +19,9 @@ from survey.respondent.markup import NOT_APPLICABLE, InputQuestion, Question, Ra
 
 # Page assets are built once per instrument version and page; a few instruments, a few pages.
 _MAX_CACHED_PAGES = 256
+#: The page form's hidden field holding the revision the page was shown at
+#: (survey.services.responses.save_page: an older one changes nothing).
+REVISION_FIELD = "page_revision"
 
 
 class ConsentForm(FlaskForm):
@@ -79,6 +82,7 @@ def _field(instrument: Instrument, item: Item) -> Any:
 def page_form_class(instrument: Instrument, page: Page) -> type[FlaskForm]:
     """A form class with one optional field per item of the page (it validates posts)."""
     fields: dict[str, Any] = {item.id: _field(instrument, item) for item in page.items}
+    fields[REVISION_FIELD] = HiddenField(validators=[Optional()])
     return type(f"{instrument.id}_v{instrument.version}_{page.id}_form", (FlaskForm,), fields)
 
 
@@ -120,6 +124,16 @@ def page_assets(instrument: Instrument, page: Page) -> PageAssets:
         # Two requests may build the same assets at once; either result is the same.
         _assets[key] = assets
     return assets
+
+
+def ordered_groups(instrument: Instrument, page: Page) -> tuple[Question, ...]:
+    """A page's questions in its items' order (a randomised page: the response's own order;
+    the assets are cached per page in file order)."""
+    groups = page_assets(instrument, page).groups
+    if not page.randomise:
+        return groups
+    by_name = {group.name: group for group in groups}
+    return tuple(by_name[item.id] for item in page.items)
 
 
 def _form_value(value: AnswerValue) -> str:

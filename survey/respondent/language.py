@@ -11,6 +11,7 @@ from instruments.languages import LANGUAGES
 from survey.db import get_session
 from survey.i18n import change_language, register_language_source
 from survey.respondent import bp
+from survey.respondent.forms import REVISION_FIELD
 from survey.respondent.links import back_to, follow, token_route
 from survey.services import languages, respondent
 from survey.services.errors import InputError
@@ -42,7 +43,7 @@ def switch_language(token: str, language: str) -> dict[str, str]:
     commit_after(lambda: languages.set_link_language(db, token, language))
     change_language(language)  # this request's pages are now in the new language
     return {key: value for key, value in request.form.items()
-            if key not in (SWITCH_FIELD, "csrf_token") and value.strip()}
+            if key not in (SWITCH_FIELD, "csrf_token", REVISION_FIELD) and value.strip()}
 
 
 @bp.route("/<token>/language", methods=["POST"])

@@ -18,6 +18,7 @@ from survey.respondent import bp
 from survey.respondent.forms import (
     PageErrors,
     form_values,
+    ordered_groups,
     page_answers,
     page_assets,
     validated_post,
@@ -25,6 +26,7 @@ from survey.respondent.forms import (
 from survey.respondent.language import SWITCH_FIELD, switch_language
 from survey.respondent.links import follow, token_route
 from survey.respondent.markup import render_groups
+from survey.respondent.offline import posted_revision
 from survey.services import respondent
 from survey.services.errors import InputError
 from survey.services.responses import in_language, worded_page
@@ -57,7 +59,9 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
         posted = switch_language(token, request.form[SWITCH_FIELD])
     elif request.method == "POST":
         try:
-            goto = commit_after(lambda: respondent.save_page(db, token, number, _posted_answers))
+            revision = posted_revision()
+            goto = commit_after(lambda: respondent.save_page(
+                db, token, number, _posted_answers, revision=revision))
         except InputError:
             abort(400)
         except PageErrors as wrong:  # shown again with every answer as typed, nothing saved
@@ -72,16 +76,14 @@ def page(token: str, number: int) -> str | WerkzeugResponse:
     current = plan.page(number)
     values = posted if posted is not None else form_values(shown.answers, current)
     left_out, reveal = _conditions(current, shown.answers, shown.role)
-    groups = page_assets(plan.instrument, current).groups
-    if current.randomise:  # the assets are cached per page; this response has its own order
-        by_name = {group.name: group for group in groups}
-        groups = tuple(by_name[item.id] for item in current.items)
+    groups = ordered_groups(plan.instrument, current)
     questions = render_groups(groups, values, errors, reveal, left_out, _support_beside(token, current))
     return render_template(
         "respondent/page.html", token=token, instrument_title=plan.instrument.title,
         page=current, number=number, total=plan.total, questions=questions, errors=errors,
         content_language=plan.instrument.language, back=shown.back,
         reveal_script=bool(reveal), one_question=current.part_of is not None,
+        revision=shown.revision(number),
     )
 
 

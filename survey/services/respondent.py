@@ -49,6 +49,7 @@ class StartedResponse:
     pages_saved: list[str] | None
     answers: dict[str, AnswerValue]
     item_order: dict[str, list[str]] | None = None
+    page_revisions: dict[str, int] | None = None  # {page id: times saved}
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ _VISIT = (
         Response.pages_saved, Answer.item_id.label("answer_item"), Answer.value.label("answer_value"),
         Answer.value_number, Answer.value_text, Participant.language, Participant.role,
         Response.item_order, Participant.one_question, Participant.larger_text,
+        Response.page_revisions,
     )
     .select_from(LinkToken)
     .join(Invitation, Invitation.id == LinkToken.invitation_id)
@@ -127,7 +129,7 @@ def read_visit(db: Session, token: str) -> Visit | None:
     (invitation_id, status, opens_at, closes_at, active, decision, given_version, study_version,
      show_own_scores, first_wave, wave_label, response_id, instrument_id, instrument_version,
      instrument_hash, pages_saved, *_answer, language, role, item_order, one_question,
-     larger_text) = rows[0]
+     larger_text, revisions) = rows[0]
     response = None
     if response_id is not None:
         answers: dict[str, AnswerValue] = {
@@ -135,7 +137,7 @@ def read_visit(db: Session, token: str) -> Visit | None:
             for row in rows if row.answer_item is not None
         }
         response = StartedResponse(response_id, instrument_id, instrument_version, instrument_hash,
-                                   pages_saved, answers, item_order)
+                                   pages_saved, answers, item_order, revisions)
     if active:  # the page's language then needs no query of its own
         languages.remember_link_language(db, token_hash, str(language))
         preferences.remember_display(db, token_hash, Display(bool(one_question), bool(larger_text)))
@@ -253,6 +255,11 @@ class PageView:
     answers: dict[str, AnswerValue]
     role: str | None = None
     back: int | None = None  # the page before that asks something
+    revisions: Mapping[str, int] | None = None  # {page id: times saved}, for the page forms
+
+    def revision(self, number: int) -> int:
+        """The revision page `number` is shown at: the form carries it back when saved."""
+        return int((self.revisions or {}).get(self.plan.page(number).id, 0))
 
 
 
@@ -287,12 +294,13 @@ def show_page(db: Session, token: str, number: int, now: dt.datetime | None = No
     visit, plan = found
     back = plan.previous_page(number, visit.shown(plan))
     if visit.response is not None:
-        return PageView(plan, plan.page(number), number, visit.response.answers, visit.role, back)
+        return PageView(plan, plan.page(number), number, visit.response.answers, visit.role, back,
+                        visit.response.page_revisions)
     response = responses.start_or_resume(db, visit.invitation(db), now)
     plan = responses.pinned_questionnaire(response, visit.first_wave)  # its order, if drawn
     plan = plan.one_per_page() if visit.one_question else plan
     return PageView(plan, plan.page(number), number, responses.saved_answers(response),
-                    visit.role, back)
+                    visit.role, back, response.page_revisions)
 
 
 # Reads a page's posted answers (the web layer validates its form); may stop the request.
@@ -300,10 +308,13 @@ AnswerReader = Callable[[Instrument, Page], Mapping[str, AnswerValue]]
 
 
 def save_page(
-    db: Session, token: str, number: int, read_answers: AnswerReader, now: dt.datetime | None = None
+    db: Session, token: str, number: int, read_answers: AnswerReader,
+    now: dt.datetime | None = None, revision: int | None = None,
 ) -> Goto:
     """Store a page's answers (completing the response on the last page); where to go next.
 
+    `revision` is the one the page form was shown at: a post of an older one (sent twice, or
+    overtaken by a newer save) changes nothing and goes on as if saved.
     Raises InputError for an answer the page does not allow; nothing is stored then.
     """
     found = _at_page(db, token, number, now)
@@ -313,7 +324,7 @@ def save_page(
     answers = read_answers(plan.instrument, plan.page(number))
     invitation = visit.invitation(db)
     response = responses.start_or_resume(db, invitation, now)
-    if not responses.save_page(db, response, plan, number, answers, now, visit.role):
+    if not responses.save_page(db, response, plan, number, answers, now, visit.role, revision):
         return Goto(Where.THANKS)  # submitted meanwhile: nothing changed
     response.language = invitation.participant.language  # the language of the latest page saved
     shown = plan.shown(responses.saved_answers(response), visit.role)

@@ -334,6 +334,7 @@ def save_page(
     answers: Mapping[str, AnswerValue],
     now: dt.datetime | None = None,
     role: str | None = None,
+    revision: int | None = None,
 ) -> bool:
     """Store a page's answers exactly as given (items left out are unanswered); idempotent.
 
@@ -341,12 +342,21 @@ def save_page(
     question that an answer changed here now hides is removed (it is "not asked"). `role`
     is the participant's, for conditions on it. Returns False, changing nothing, when the
     response was already submitted.
+
+    `revision` is the page's revision the form was shown at (`page_revision`): older than the
+    stored one, the post is a copy sent again or one overtaken by a newer save, and changes
+    nothing (True is returned: the person goes on as if it was saved). None stores always.
     """
     now = now or utcnow()
     page = plan.page(number)
     check_page_answers(plan.instrument, page, answers)
     if not _claim_unsubmitted(db, response, now):
         return False
+    # Read after the claim, which locks the row: two posts of one revision queue here.
+    current = page_revision(response, page.id)
+    if revision is not None and revision < current:
+        return True
+    response.page_revisions = {**(response.page_revisions or {}), page.id: current + 1}
     on_page = {item.id for item in page.items}
     earlier = {k: v for k, v in saved_answers(response).items() if k not in on_page}
     shown = plan.shown({**earlier, **answers}, role)
@@ -375,6 +385,11 @@ def save_page(
         response.pages_saved = [*response.pages_saved, page.id]
     db.flush()
     return True
+
+
+def page_revision(response: Pinned, page_id: str) -> int:
+    """How many times a page of a response was saved (its form carries this as its revision)."""
+    return int((getattr(response, "page_revisions", None) or {}).get(page_id, 0))
 
 
 def complete(
