@@ -4,7 +4,7 @@ while offline and sent again (or late) is stored once and never overwrites a new
 Existing responses have saved no page under this rule: an empty object.
 
 Revision ID: 0019_offline
-Revises: 0014_messaging
+Revises: 0018_preferences
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_offline"
-down_revision = "0014_messaging"
+down_revision = "0018_preferences"
 branch_labels = None
 depends_on = None
 
