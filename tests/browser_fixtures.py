@@ -25,6 +25,15 @@ CHROMIUM_ARGS = [
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
+def assert_no_axe_violations(page: Any, what: str) -> None:
+    """axe-core (WCAG 2.1 A and AA rules) finds nothing on the page; `what` names it on failure."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page, options=AXE_OPTIONS)
+    ids = [v["id"] for v in result.response["violations"]]
+    assert result.violations_count == 0, f"{what}: {ids}"
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app served over HTTP on a free local port, in a thread; yields its base URL."""

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy.orm import Session
 
 from analysis import AnalysisError
-from instruments import load_instrument
 from instruments.model import Instrument, Scale
 from survey.models import Study
 from survey.services import datasets
@@ -46,33 +45,26 @@ def study_agreement(db: Session, study: Study, min_group_size: int) -> list[Scal
     from analysis.agreement import team_agreement, uniform_null_variance
 
     tables = []
-    versions = sorted({(si.instrument_id, si.instrument_version) for si in study.instruments})
-    for instrument_id, version in versions:
-        instrument = load_instrument(instrument_id, version)
-        answers = datasets.item_answers(db, study, instrument_id, version, keyed=True)
-        for scale in instrument.scales.values():
-            items = [i for i in scale.items if i in answers.columns]
-            if answers.empty or not items:
+    for instrument, scale, answers, items in datasets.scale_answers(db, study):
+        # a scale's items are rated on the instrument's response options
+        ranvar = uniform_null_variance(len(instrument.values))
+        waves = []
+        for wave, part in answers.groupby("wave", sort=True):
+            complete = part.dropna(subset=[*items, "team"])
+            sizes = complete["team"].value_counts()
+            small = sizes[sizes < max(min_group_size, 2)].index
+            kept = complete[~complete["team"].isin(small)]
+            if kept.empty:
+                waves.append(WaveAgreement(int(wave), None, (
+                    f"no team has at least {min_group_size} people who answered every "
+                    "item of the scale at this wave"), len(small)))
                 continue
-            # a scale's items are rated on the instrument's response options
-            ranvar = uniform_null_variance(len(instrument.values))
-            waves = []
-            for wave, part in answers.groupby("wave", sort=True):
-                complete = part.dropna(subset=[*items, "team"])
-                sizes = complete["team"].value_counts()
-                small = sizes[sizes < max(min_group_size, 2)].index
-                kept = complete[~complete["team"].isin(small)]
-                if kept.empty:
-                    waves.append(WaveAgreement(int(wave), None, (
-                        f"no team has at least {min_group_size} people who answered every "
-                        "item of the scale at this wave"), len(small)))
-                    continue
-                try:
-                    results = team_agreement(kept, items, "team", ranvar=ranvar)
-                    waves.append(WaveAgreement(int(wave), results, "", len(small)))
-                except AnalysisError as exc:
-                    waves.append(WaveAgreement(int(wave), None, str(exc), len(small)))
-            tables.append(ScaleAgreement(instrument, scale, waves))
+            try:
+                results = team_agreement(kept, items, "team", ranvar=ranvar)
+                waves.append(WaveAgreement(int(wave), results, "", len(small)))
+            except AnalysisError as exc:
+                waves.append(WaveAgreement(int(wave), None, str(exc), len(small)))
+        tables.append(ScaleAgreement(instrument, scale, waves))
     return tables
 
 

@@ -27,7 +27,11 @@ from survey.models import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import pandas as pd
+
+    from instruments.model import Instrument, Scale
 
 DAYS_PER_MONTH = 365.25 / 12
 LONG_COLUMNS = ["participant", "team", "trust", "role", "role_group", "wave", "months", "scale",
@@ -78,6 +82,21 @@ def _not_asked_in(instrument_id: str, version: int, scale: str, hidden: list[str
         return 0
     items = load_instrument(instrument_id, version).scales[scale].items
     return len(set(hidden) & set(items))
+
+
+def scale_answers(db: Session, study: Study, min_items: int = 1
+                  ) -> Iterator[tuple[Instrument, Scale, pd.DataFrame, list[str]]]:
+    """Each scale of each instrument version of the study that has answers: the version, the
+    scale, its keyed item answers (one row per response) and the scale's items among them,
+    when there are at least `min_items` (reliability and agreement read scales this way)."""
+    versions = sorted({(si.instrument_id, si.instrument_version) for si in study.instruments})
+    for instrument_id, version in versions:
+        instrument = load_instrument(instrument_id, version)
+        answers = item_answers(db, study, instrument_id, version, keyed=True)
+        for scale in instrument.scales.values():
+            items = [i for i in scale.items if i in answers.columns]
+            if not answers.empty and items and len(items) >= min_items:
+                yield instrument, scale, answers, items
 
 
 def item_answers(db: Session, study: Study, instrument_id: str, version: int,

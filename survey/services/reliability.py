@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 # `analysis` loads its statistics on first use, so importing this module (and the app) stays light.
 import analysis
 from analysis import AnalysisError
-from instruments import load_instrument
 from instruments.model import Instrument, Scale
 from survey.models import Study
 from survey.services import datasets
@@ -28,20 +27,13 @@ class ScaleReliability(NamedTuple):
 def study_reliability(db: Session, study: Study) -> list[ScaleReliability]:
     """Every scale of the study's instruments; a group that cannot be computed says why."""
     tables = []
-    versions = sorted({(si.instrument_id, si.instrument_version) for si in study.instruments})
-    for instrument_id, version in versions:
-        instrument = load_instrument(instrument_id, version)
-        answers = datasets.item_answers(db, study, instrument_id, version, keyed=True)
-        for scale in instrument.scales.values():
-            items = [i for i in scale.items if i in answers.columns]
-            if answers.empty or len(items) < MIN_ITEMS:
-                continue
-            rows = []
-            for (wave, role), part in answers.groupby(["wave", "role"], sort=True):
-                try:
-                    row = analysis.reliability_table(part, items).iloc[0].to_dict()
-                except AnalysisError as exc:
-                    row = {"n": len(part), "error": str(exc)}
-                rows.append({"wave": wave, "role": role, **row})
-            tables.append(ScaleReliability(instrument, scale, rows))
+    for instrument, scale, answers, items in datasets.scale_answers(db, study, MIN_ITEMS):
+        rows = []
+        for (wave, role), part in answers.groupby(["wave", "role"], sort=True):
+            try:
+                row = analysis.reliability_table(part, items).iloc[0].to_dict()
+            except AnalysisError as exc:
+                row = {"n": len(part), "error": str(exc)}
+            rows.append({"wave": wave, "role": role, **row})
+        tables.append(ScaleReliability(instrument, scale, rows))
     return tables

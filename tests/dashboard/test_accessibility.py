@@ -7,11 +7,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy.orm import Session
 
 from survey.services.demo import DEMO_PASSWORD, load_demo
-from tests.browser_fixtures import AXE_OPTIONS, browser_sign_in
+from tests.browser_fixtures import assert_no_axe_violations, browser_sign_in
 
 PAGES = {
     "trust_monitor": ["/staff/", "/dashboard/NRT", "/dashboard/NRT/teams/NRT-CMHT"],
@@ -28,15 +27,9 @@ def _signed_in(browser: Any, live_server: str, role: str, width: int) -> tuple[A
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     page.goto(f"{live_server}/staff/login")
-    assert Axe().run(page, options=AXE_OPTIONS).violations_count == 0
+    assert_no_axe_violations(page, "/staff/login")
     browser_sign_in(page, live_server, LOGINS[role], DEMO_PASSWORD, code=False)  # demo: password only
     return context, page
-
-
-def _no_violations(page: Any, what: str) -> None:
-    result = Axe().run(page, options=AXE_OPTIONS)
-    ids = [v["id"] for v in result.response["violations"]]
-    assert result.violations_count == 0, f"{what}: {ids}"
 
 
 @pytest.mark.browser
@@ -49,7 +42,7 @@ def test_staff_pages_have_no_axe_violations(db: Session, live_server: str, brows
         for path in paths:
             response = page.goto(live_server + path)
             assert response is not None and response.status == 200, path
-            _no_violations(page, f"{role} {path} at {width}px")
+            assert_no_axe_violations(page, f"{role} {path} at {width}px")
         context.close()
 
 
@@ -63,7 +56,7 @@ def test_dashboard_prints_cleanly(db: Session, live_server: str, browser: Any, w
     for path in DASHBOARDS:
         response = page.goto(live_server + path)
         assert response is not None and response.status == 200, path
-        _no_violations(page, f"{path} in print at {width}px")
+        assert_no_axe_violations(page, f"{path} in print at {width}px")
         hidden = page.evaluate("""() => ['nav', '.skip-link', '.site-footer', '.report-links']
             .map(s => document.querySelector(s)).filter(Boolean)
             .map(e => getComputedStyle(e).display)""")

@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from survey import models as m
 from survey.services.demo import DEMO_PASSWORD, load_demo
-from tests.browser_fixtures import AXE_OPTIONS, browser_sign_in
+from tests.browser_fixtures import assert_no_axe_violations, browser_sign_in
 
 STAFF_BLUEPRINTS = ("front", "auth", "staff", "dashboard", "research", "admin")
 # GET routes that are not HTML pages, or need a sign-in half done (tests/survey/test_auth_accessibility.py).
@@ -103,12 +102,6 @@ def _check_layout(page: Any, path: str, width: int) -> int:
     return len(found["inputs"])
 
 
-def _no_violations(page: Any, what: str) -> None:
-    result = Axe().run(page, options=AXE_OPTIONS)
-    ids = [v["id"] for v in result.response["violations"]]
-    assert result.violations_count == 0, f"{what}: {ids}"
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [1280, 390])
 def test_staff_pages_layout_and_axe(db: Session, live_server: str, browser: Any, width: int) -> None:
@@ -120,14 +113,14 @@ def test_staff_pages_layout_and_axe(db: Session, live_server: str, browser: Any,
     page = context.new_page()
     page.goto(f"{live_server}/staff/login")
     _check_layout(page, "/staff/login", width)
-    _no_violations(page, f"/staff/login at {width}px")
+    assert_no_axe_violations(page, f"/staff/login at {width}px")
     browser_sign_in(page, live_server, "admin@example.org", DEMO_PASSWORD, code=False)
     choices = {}
     for path in paths:
         response = page.goto(live_server + path)
         assert response is not None and response.status == 200, path
         choices[path] = _check_layout(page, path, width)
-        _no_violations(page, f"{path} at {width}px")
+        assert_no_axe_violations(page, f"{path} at {width}px")
     # The research forms have radios and checkboxes, so the line check above had work to do.
     assert choices["/research/demo/model?scale=equality&by=role_group&method=REML"] == 6
     assert choices["/research/demo/invariance"] == 2 and choices["/research/"] >= 1
