@@ -17,7 +17,7 @@ from survey.admin.paging import paginate
 from survey.auth.access import current_user, require_role
 from survey.db import get_session, writes_on_get
 from survey.models import Invitation, InvitationStatus, Participant, Study, Team, Wave
-from survey.services import enrolment, text_messages
+from survey.services import enrolment, opt_outs
 from survey.services.audit import record_event
 from survey.services.errors import InputError, Problem
 from survey.web import commit_after
@@ -48,7 +48,7 @@ def participants(code: str) -> str:
         statuses[participant_id][wave_index] = status
     return render_template(
         "admin/participants.html", study=study, people=people, statuses=statuses, page=page,
-        unreachable=text_messages.unreachable([p.id for p in people], db),
+        unreachable=opt_outs.unreachable([p.id for p in people], db),
     )
 
 

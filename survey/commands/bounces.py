@@ -10,9 +10,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from survey.bounces import OnReceipt, bounce_receiver
 from survey.db import get_sessionmaker
-from survey.mail import MailSettings
+from survey.messaging.bounces import OnReceipt, bounce_receiver
+from survey.messaging.email import MailSettings
 from survey.models import Receipt
 
 

@@ -19,28 +19,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from survey.db import insert_on_conflict, utcnow
-from survey.mail import MailSettings, render_survey_email
+from survey.messaging import channels as channel_registry
+from survey.messaging.base import Links
+from survey.messaging.compose import compose
+from survey.messaging.email import MailSettings
 from survey.models import (
+    Channel,
     Contact,
     Invitation,
     InvitationStatus,
-    OutboxMessage,
     Participant,
     Study,
     StudyStatus,
     Wave,
 )
 from survey.services import schedule
-from survey.services.text_messages import channels_for
-from survey.services.tokens import issue_token
-from survey.sms import render_survey_sms
+from survey.services.tokens import emails_url, issue_token, later_url, survey_url, withdraw_url
 
 BATCH_SIZE = 500
 INSERT_CHUNK = 2000
@@ -162,64 +163,30 @@ def _load(db: Session, ids: Sequence[int]) -> list[Invitation]:
     )
 
 
+def issue_links(db: Session, settings: MailSettings) -> Callable[[Invitation], Links]:
+    """Issue a fresh personal link for an invitation and give its URLs (for `compose`)."""
+
+    def links(invitation: Invitation) -> Links:
+        token = issue_token(db, invitation)
+        base = settings.base_url
+        return Links(survey=survey_url(base, token), withdraw=withdraw_url(base, token),
+                     unsubscribe=emails_url(base, token), later=later_url(base, token))
+
+    return links
+
+
 def queue_messages(
     db: Session, settings: MailSettings, invitation: Invitation, kind: str, dedupe_key: str,
-    now: dt.datetime, *, send_at: dt.datetime | None = None, only: str | None = None,
+    now: dt.datetime, *, send_at: dt.datetime | None = None, only: Channel | None = None,
 ) -> None:
     """Issue a fresh personal link and put the email and/or text in the outbox (same transaction).
 
-    The text's dedupe_key is the email's with "sms:" in front, so an email and a text for the
-    same invitation are two messages, each queued once. `only` keeps one channel (a resend
-    after a temporary failure), `send_at` delays it.
+    One `messaging.compose` step: the text's dedupe_key is the email's with "sms:" in front, so
+    an email and a text for the same invitation are two messages, each queued once. `only`
+    keeps one channel (a resend after a failure), `send_at` delays it.
     """
-    contact = invitation.participant.contact
-    assert contact is not None  # guaranteed by the claim's join on Contact
-    study = invitation.wave.study
-    channels = tuple(name for name in channels_for(contact, invitation.participant)
-                     if only is None or name == only)
-    if not channels:
-        return
-    send_at = send_at or now
-    token = issue_token(db, invitation)
-    if "sms" in channels:
-        assert contact.mobile is not None
-        text = render_survey_sms(kind, base_url=settings.base_url, token=token,
-                                 closes_at=invitation.closes_at,
-                                 zone=schedule.SendingRules.for_study(study).zone,
-                                 language=invitation.participant.language)
-        db.add(OutboxMessage(
-            dedupe_key=f"sms:{dedupe_key}", kind=kind, channel="sms", invitation_id=invitation.id,
-            recipient=contact.mobile, subject="", body_text=text, body_html="",
-            next_attempt_at=send_at, created_at=now,
-        ))
-    if "email" not in channels:
-        return
-    assert contact.email is not None
-    email = render_survey_email(
-        kind,
-        settings=settings,
-        token=token,
-        study_name=study.name,
-        wave_label=invitation.wave.label,
-        recipient_name=contact.name,
-        closes_at=invitation.closes_at,
-        zone=schedule.SendingRules.for_study(study).zone,
-        first_wave=invitation.wave.is_baseline,
-        language=invitation.participant.language,
-    )
-    db.add(
-        OutboxMessage(
-            dedupe_key=dedupe_key,
-            kind=kind,
-            invitation_id=invitation.id,
-            recipient=contact.email,
-            subject=email.subject,
-            body_text=email.text,
-            body_html=email.html,
-            next_attempt_at=send_at,
-            created_at=now,
-        )
-    )
+    compose(db, invitation, kind, dedupe_key, now, channels=channel_registry.renderers(settings),
+            issue_links=issue_links(db, settings), send_at=send_at, only=only)
 
 
 def _claim(

@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from survey.db import utcnow
-from survey.mail import MailSettings, redact_addresses
+from survey.messaging.email import MailSettings, redact_addresses
 from survey.models import (
     Channel,
     Contact,
@@ -174,7 +174,7 @@ def _queue_retry(db: Session, message: OutboxMessage, settings: MailSettings,
         OutboxMessage.dedupe_key == _retry_key(message, n + 1)))
     if exists is None:
         queue_messages(db, settings, invitation, message.kind, f"{base}:retry{n + 1}", now,
-                       send_at=now + retry_delay(n + 1), only=message.channel)
+                       send_at=now + retry_delay(n + 1), only=Channel(message.channel))
 
 
 def record_bounce(
