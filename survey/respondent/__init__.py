@@ -7,6 +7,15 @@ from survey.respondent.markup import radio_field
 bp = Blueprint("respondent", __name__, url_prefix="/r")
 bp.add_app_template_global(radio_field, "radio_field")
 
-from survey.respondent import consent, entry, language, pages, texts, thanks, withdraw  # noqa: E402,F401
+from survey.respondent import (  # noqa: E402,F401
+    consent,
+    emails,
+    entry,
+    language,
+    pages,
+    texts,
+    thanks,
+    withdraw,
+)
 
 __all__ = ["bp"]

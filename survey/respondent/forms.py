@@ -212,3 +212,7 @@ def _choices(field: RadioField) -> set[str]:
 
 class StopTextsForm(FlaskForm):
     """Stop text messages (the button is the whole form)."""
+
+
+class StopEmailsForm(FlaskForm):
+    """Stop emails for this study (the button is the whole form)."""
