@@ -12,6 +12,7 @@ from survey.respondent import (  # noqa: E402,F401
     emails,
     entry,
     language,
+    later,
     pages,
     texts,
     thanks,

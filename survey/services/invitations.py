@@ -261,6 +261,7 @@ def _reminders_due(db: Session, now: dt.datetime) -> dict[tuple[int, int, int], 
                 Invitation.is_open,
                 Invitation.closes_at > now,
                 Invitation.reminders_sent < len(offsets),
+                Invitation.remind_at.is_(None),  # "remind me later" replaces these
             )
         ).all()
         for inv_id, sent_at, opens_at, closes_at, sent_count in rows:
@@ -280,7 +281,8 @@ def queue_reminders(
     sent: a person never gets more than the configured number, nor two at once.
     """
     now = now or utcnow()
-    queued = 0
+    # Requested reminders first: each one counts as the scheduled reminders due by now.
+    queued = _queue_requested(sessions, settings, now, batch_size)
     with sessions() as db:
         due = _reminders_due(db, now)
     for (_wave, old, new), ids in due.items():
@@ -289,11 +291,12 @@ def queue_reminders(
             with sessions.begin() as db:
                 candidates = select(Invitation.id).where(
                     Invitation.id.in_(chunk), Invitation.reminders_sent == old,
-                    Invitation.is_open,
+                    Invitation.is_open, Invitation.remind_at.is_(None),
                 )
                 claimed = _claim(
                     db, candidates,
-                    [Invitation.reminders_sent == old, Invitation.is_open],
+                    [Invitation.reminders_sent == old, Invitation.is_open,
+                     Invitation.remind_at.is_(None)],
                     {"reminders_sent": new, "last_reminder_at": now},
                 )
                 for invitation in _load(db, claimed):
@@ -302,6 +305,48 @@ def queue_reminders(
                     )
             queued += len(claimed)
     return queued
+
+
+def _queue_requested(
+    sessions: sessionmaker[Session], settings: MailSettings, now: dt.datetime, batch_size: int,
+) -> int:
+    """Queue the reminders respondents asked for ("remind me later") that are due; exactly once.
+
+    The claim clears remind_at in the same guarded UPDATE that takes the row, so only one
+    transaction (one scheduler) gets each request; its message goes in that transaction under
+    a key naming the request. The reminders the schedule owes by now count as sent.
+    """
+    queued = 0
+    while True:
+        with sessions.begin() as db:
+            candidates = (
+                _sendable(select(Invitation.id))
+                .where(Invitation.remind_at <= now, Invitation.is_open,
+                       Invitation.closes_at > now)
+                .order_by(Invitation.id)
+                .limit(batch_size)
+            )
+            requested: dict[int, dt.datetime | None] = {
+                row.id: row.remind_at for row in db.execute(
+                    select(Invitation.id, Invitation.remind_at).where(
+                        Invitation.id.in_(candidates.scalar_subquery())))}
+            claimed = _claim(
+                db, candidates, [Invitation.remind_at <= now, Invitation.is_open],
+                {"remind_at": None, "last_reminder_at": now},
+            )
+            if not claimed:
+                return queued
+            for invitation in _load(db, claimed):
+                offsets = [int(x) for x in invitation.wave.reminder_offsets or []]
+                if offsets:
+                    rules = schedule.SendingRules.for_study(invitation.wave.study)
+                    owed = schedule.reminders_due(rules, invitation.sent_at or invitation.opens_at,
+                                                  offsets, invitation.closes_at, now)
+                    invitation.reminders_sent = max(invitation.reminders_sent, owed)
+                at = requested.get(invitation.id) or now
+                queue_messages(db, settings, invitation, "remind",
+                               f"remind:{invitation.id}:later:{int(at.timestamp())}", now)
+        queued += len(claimed)
 
 
 def expire(db: Session, now: dt.datetime | None = None) -> int:
