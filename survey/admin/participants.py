@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -16,8 +16,9 @@ from survey.admin.forms import ImportForm, ParticipantForm, form_problems, save_
 from survey.admin.paging import paginate
 from survey.auth.access import current_user, require_role
 from survey.db import get_session, writes_on_get
+from survey.messaging.email import MailSettings
 from survey.models import Invitation, InvitationStatus, Participant, Study, Team, Wave
-from survey.services import enrolment, opt_outs
+from survey.services import enrolment, opt_outs, receipts
 from survey.services.audit import record_event
 from survey.services.errors import InputError, Problem
 from survey.web import commit_after
@@ -137,6 +138,23 @@ def _participant_form(study: Study, participant: Participant | None) -> str | We
 def new_participant(code: str) -> str | WerkzeugResponse:
     """Add one participant."""
     return _participant_form(study_or_404(code), None)
+
+
+@bp.route("/studies/<code>/participants/<pcode>/resend", methods=["POST"])
+@require_role(*STAFF)
+def resend(code: str, pcode: str) -> WerkzeugResponse:
+    """Send again, once, what failed for good on an address that has since been fixed."""
+    study = study_or_404(code)
+    db = get_session()
+    participant = db.scalar(
+        select(Participant).where(Participant.study_id == study.id, Participant.code == pcode))
+    if participant is None:
+        abort(404)
+    queued = commit_after(lambda: receipts.resend_after_fix(
+        db, MailSettings.from_config(current_app.config), participant, current_user()))
+    flash(f"Queued {queued} message{'s' if queued != 1 else ''} again." if queued else
+          "Nothing to send again: no failed message has a working address now.", "info")
+    return redirect(url_for("admin.edit_participant", code=study.code, pcode=pcode), 303)
 
 
 @bp.route("/studies/<code>/participants/<pcode>/edit", methods=["GET", "POST"])
