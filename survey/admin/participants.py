@@ -18,7 +18,7 @@ from survey.auth.access import current_user, require_role
 from survey.db import get_session, writes_on_get
 from survey.messaging.email import MailSettings
 from survey.models import Invitation, InvitationStatus, Participant, Study, Team, Wave
-from survey.services import enrolment, opt_outs, receipts
+from survey.services import enrolment, opt_outs, receipts, run_overview
 from survey.services.audit import record_event
 from survey.services.errors import InputError, Problem
 from survey.web import commit_after
@@ -32,10 +32,18 @@ def participants(code: str) -> str:
     """Participants by pseudonym with team, role, status and each wave's invitation status."""
     db = get_session()
     study = study_or_404(code)
+    waves = {str(wave.index): wave for wave in study.waves}
+    wave = waves.get(request.args.get("wave", ""))
+    if wave is None and study.waves:
+        wave = study.waves[0]
+    try:
+        choice = run_overview.WaveFilter(request.args["status"]) if request.args.get(
+            "status") else None
+    except ValueError:
+        abort(400)
     people, page = paginate(
         db,
-        select(Participant)
-        .where(Participant.study_id == study.id)
+        run_overview.people(study, wave, choice)
         .options(joinedload(Participant.team))
         .order_by(Participant.code),
         PAGE_SIZE,
@@ -49,7 +57,9 @@ def participants(code: str) -> str:
         statuses[participant_id][wave_index] = status
     return render_template(
         "admin/participants.html", study=study, people=people, statuses=statuses, page=page,
-        unreachable=opt_outs.unreachable([p.id for p in people], db),
+        unreachable=opt_outs.unreachable([p.id for p in people], db), wave=wave, choice=choice,
+        counts=run_overview.counts(db, study, wave) if wave is not None else {},
+        filters=list(run_overview.WaveFilter),
     )
 
 
