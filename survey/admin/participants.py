@@ -18,7 +18,7 @@ from survey.auth.access import current_user, require_role
 from survey.db import get_session, writes_on_get
 from survey.messaging.email import MailSettings
 from survey.models import Invitation, InvitationStatus, Participant, Study, Team, Wave
-from survey.services import enrolment, opt_outs, receipts, run_overview
+from survey.services import enrolment, opt_outs, receipts, run_overview, timeline
 from survey.services.audit import record_event
 from survey.services.errors import InputError, Problem
 from survey.web import commit_after
@@ -138,8 +138,9 @@ def _participant_form(study: Study, participant: Participant | None) -> str | We
         if saved is not None:
             return saved
         problems = form_problems(form)
+    moments = timeline.participant_timeline(db, participant) if participant is not None else []
     html = render_template("admin/participant_form.html", study=study, form=form,
-                           participant=participant, problems=problems)
+                           participant=participant, problems=problems, moments=moments)
     return Response(html, status=400) if problems or form.errors else html
 
 

@@ -165,3 +165,19 @@ def test_messaging_end_to_end(
     assert len(to(smtp_server, "jo@example.nhs.uk")) == 1
     db.rollback()
     assert people["E2"].is_active and people["E2"].email_opted_out_at is not None
+
+    # Jo's page shows the story in order, naming channels and never an address in the timeline.
+    page = client.get(f"/admin/studies/pulse/participants/{people['E2'].code}/edit")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    story = html[html.index('id="timeline-title"'):html.index("</table>", html.index(
+        'id="timeline-title"'))]
+    order = ["enrolled", "invited", "bounced / failed for good", "contact marked unreachable",
+             "sent again after an address was fixed", "opted out of emails"]
+    positions = [story.index(f"<td>{what}</td>") for what in order]
+    assert positions == sorted(positions), story
+    assert "by email" in story and "@" not in story
+    alex = client.get(f"/admin/studies/pulse/participants/{people['E1'].code}/edit")
+    alex_story = alex.get_data(as_text=True)
+    assert "<td>asked to be reminded later</td>" in alex_story
+    assert alex_story.count("<td>reminded</td>") == 4  # two reminders, each by email and text
