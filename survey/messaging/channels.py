@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,7 +24,9 @@ def from_config(config: Mapping[str, Any]) -> dict[Channel, MessageChannel]:
     return {medium: make(config) for medium, make in REGISTRY.items()}
 
 
-def renderers(settings: MailSettings) -> dict[Channel, MessageChannel]:
-    """The channels for rendering only (the invitation steps): no transport is ever opened."""
+@functools.lru_cache(maxsize=8)
+def renderers(settings: MailSettings) -> Mapping[Channel, MessageChannel]:
+    """The channels for rendering only (the invitation steps): no transport is ever opened, so
+    one set serves every call with the same settings."""
     return {Channel.EMAIL: EmailChannel(settings),
             Channel.SMS: SmsChannel(SmsSettings(base_url=settings.base_url))}
