@@ -27,7 +27,7 @@ from sqlalchemy import make_url, text
 from survey import create_app
 from survey import models as m
 from survey.db import get_engine, get_sessionmaker, make_engine, session_scope
-from survey.mail import MailSettings
+from survey.messaging.email import MailSettings
 from survey.services import enrolment, invitations, migrations, outbox
 
 OPENS = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)  # a Monday, 09:00 London

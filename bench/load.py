@@ -45,7 +45,7 @@ from instruments import load_instrument
 from survey import create_app
 from survey import models as m
 from survey.db import get_engine, get_sessionmaker, session_scope, utcnow
-from survey.mail import MailSettings
+from survey.messaging.email import MailSettings
 from survey.services import enrolment, invitations
 
 ROOT = Path(__file__).resolve().parents[1]

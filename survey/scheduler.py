@@ -23,9 +23,9 @@ from flask import Flask
 
 from survey.config import ConfigError
 from survey.db import get_engine, get_sessionmaker, session_scope, utcnow
-from survey.mail import MailSettings
+from survey.messaging.email import MailSettings
+from survey.messaging.sms import SmsSettings
 from survey.services import dashboard_publication, invitations, job_runs, outbox, retention
-from survey.sms import SmsSettings
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler

@@ -5,7 +5,7 @@ Each participant may choose one question per page and larger text on their surve
 the pages show PeerPulse's default, Samaritans).
 
 Revision ID: 0018_preferences
-Revises: 0014_messaging
+Revises: 0017_reminders
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_preferences"
-down_revision = "0014_messaging"
+down_revision = "0017_reminders"
 branch_labels = None
 depends_on = None
 

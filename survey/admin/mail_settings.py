@@ -7,7 +7,7 @@ from flask import current_app, render_template
 from survey.admin import bp
 from survey.auth.access import require_role
 from survey.db import get_session
-from survey.mail import MailSettings
+from survey.messaging.email import MailSettings
 from survey.models import StaffRole
 from survey.services.outbox import status_counts
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -16,8 +16,9 @@ from survey.admin.forms import ImportForm, ParticipantForm, form_problems, save_
 from survey.admin.paging import paginate
 from survey.auth.access import current_user, require_role
 from survey.db import get_session, writes_on_get
+from survey.messaging.email import MailSettings
 from survey.models import Invitation, InvitationStatus, Participant, Study, Team, Wave
-from survey.services import enrolment, text_messages
+from survey.services import enrolment, opt_outs, receipts, run_overview, timeline
 from survey.services.audit import record_event
 from survey.services.errors import InputError, Problem
 from survey.web import commit_after
@@ -31,10 +32,18 @@ def participants(code: str) -> str:
     """Participants by pseudonym with team, role, status and each wave's invitation status."""
     db = get_session()
     study = study_or_404(code)
+    waves = {str(wave.index): wave for wave in study.waves}
+    wave = waves.get(request.args.get("wave", ""))
+    if wave is None and study.waves:
+        wave = study.waves[0]
+    try:
+        choice = run_overview.WaveFilter(request.args["status"]) if request.args.get(
+            "status") else None
+    except ValueError:
+        abort(400)
     people, page = paginate(
         db,
-        select(Participant)
-        .where(Participant.study_id == study.id)
+        run_overview.people(study, wave, choice)
         .options(joinedload(Participant.team))
         .order_by(Participant.code),
         PAGE_SIZE,
@@ -48,7 +57,9 @@ def participants(code: str) -> str:
         statuses[participant_id][wave_index] = status
     return render_template(
         "admin/participants.html", study=study, people=people, statuses=statuses, page=page,
-        unreachable=text_messages.unreachable([p.id for p in people], db),
+        unreachable=opt_outs.unreachable([p.id for p in people], db), wave=wave, choice=choice,
+        counts=run_overview.counts(db, study, wave) if wave is not None else {},
+        filters=list(run_overview.WaveFilter),
     )
 
 
@@ -127,8 +138,9 @@ def _participant_form(study: Study, participant: Participant | None) -> str | We
         if saved is not None:
             return saved
         problems = form_problems(form)
+    moments = timeline.participant_timeline(db, participant) if participant is not None else []
     html = render_template("admin/participant_form.html", study=study, form=form,
-                           participant=participant, problems=problems)
+                           participant=participant, problems=problems, moments=moments)
     return Response(html, status=400) if problems or form.errors else html
 
 
@@ -137,6 +149,23 @@ def _participant_form(study: Study, participant: Participant | None) -> str | We
 def new_participant(code: str) -> str | WerkzeugResponse:
     """Add one participant."""
     return _participant_form(study_or_404(code), None)
+
+
+@bp.route("/studies/<code>/participants/<pcode>/resend", methods=["POST"])
+@require_role(*STAFF)
+def resend(code: str, pcode: str) -> WerkzeugResponse:
+    """Send again, once, what failed for good on an address that has since been fixed."""
+    study = study_or_404(code)
+    db = get_session()
+    participant = db.scalar(
+        select(Participant).where(Participant.study_id == study.id, Participant.code == pcode))
+    if participant is None:
+        abort(404)
+    queued = commit_after(lambda: receipts.resend_after_fix(
+        db, MailSettings.from_config(current_app.config), participant, current_user()))
+    flash(f"Queued {queued} message{'s' if queued != 1 else ''} again." if queued else
+          "Nothing to send again: no failed message has a working address now.", "info")
+    return redirect(url_for("admin.edit_participant", code=study.code, pcode=pcode), 303)
 
 
 @bp.route("/studies/<code>/participants/<pcode>/edit", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""`flask bounces serve`: the LMTP receiver for bounced email (survey.bounces)."""
+"""`flask bounces serve`: the LMTP receiver for bounced email (survey.messaging.bounces)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from survey.bounces import OnReceipt, bounce_receiver
 from survey.db import get_sessionmaker
-from survey.mail import MailSettings
+from survey.messaging.bounces import OnReceipt, bounce_receiver
+from survey.messaging.email import MailSettings
 from survey.models import Receipt
 from survey.until_stopped import stop_on_sigterm, wait_until
 

@@ -12,7 +12,7 @@ from flask import Response, abort, current_app, jsonify, request
 from survey.db import get_session
 from survey.inbound import bp
 from survey.inbound.views import authorised
-from survey.mail import MailSettings
+from survey.messaging.email import MailSettings
 from survey.services import receipts
 from survey.web import commit_after
 

@@ -8,7 +8,8 @@ from flask import Response, abort, current_app, jsonify, request
 
 from survey.db import get_session
 from survey.inbound import bp
-from survey.services import text_messages
+from survey.messaging import reach
+from survey.services import opt_outs
 from survey.web import commit_after
 
 
@@ -34,7 +35,7 @@ def inbound() -> Response:
             or not isinstance(body.get("message"), str):
         abort(400)
     stopped = 0
-    if text_messages.is_stop(body["message"]):
+    if reach.is_stop(body["message"]):
         db = get_session()
-        stopped = commit_after(lambda: text_messages.opt_out_by_number(db, body["source_number"]))
+        stopped = commit_after(lambda: opt_outs.opt_out_by_number(db, body["source_number"]))
     return jsonify({"stopped": stopped})

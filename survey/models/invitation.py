@@ -35,6 +35,9 @@ class Invitation(Base):
     reminders_sent: Mapped[int] = mapped_column(default=0)
     last_reminder_at: Mapped[dt.datetime | None]
     completed_at: Mapped[dt.datetime | None]
+    # "Remind me later": the respondent's chosen time for their next reminder (within the
+    # study's sending hours); the scheduler sends it once, then clears it.
+    remind_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     participant: Mapped[Participant] = relationship()

@@ -45,3 +45,6 @@ class OutboxMessage(Base):
     receipt_at: Mapped[dt.datetime | None]
     # The receipt's status code and diagnostic, with any address removed.
     receipt_detail: Mapped[str | None] = mapped_column(Text)
+    # An email's one-click unsubscribe URL (List-Unsubscribe); holds a live link, so it is
+    # cleared with the bodies once the message is sent.
+    unsubscribe_url: Mapped[str | None] = mapped_column(Text)

@@ -65,6 +65,8 @@ class Participant(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # When the participant asked for no more text messages (replied STOP, or on their link's page).
     sms_opted_out_at: Mapped[dt.datetime | None]
+    # When they asked for no more emails for this study (List-Unsubscribe, or their link's page).
+    email_opted_out_at: Mapped[dt.datetime | None]
 
     study: Mapped[Study] = relationship()
     team: Mapped[Team] = relationship()
@@ -91,11 +93,13 @@ class Participant(Base):
 
     @hybrid_property
     def reachable(self) -> bool:
-        """Some message can reach them: a working email, or a working mobile that has not sent
-        STOP (the one reachability rule; its channels are services.text_messages.channels_for)."""
+        """Some message can reach them: a working email they have not unsubscribed, or a working
+        mobile that has not sent STOP (the one reachability and opt-out rule; which of the
+        channels is messaging.reach.channels_for)."""
         contact = self.contact
         return contact is not None and (
-            contact.email_works or (contact.mobile_works and self.sms_opted_out_at is None)
+            (contact.email_works and self.email_opted_out_at is None)
+            or (contact.mobile_works and self.sms_opted_out_at is None)
         )
 
     @reachable.inplace.expression
@@ -106,7 +110,7 @@ class Participant(Base):
             select(Contact.participant_id)
             .where(
                 Contact.participant_id == cls.id,
-                or_(Contact.email_works,
+                or_(and_(Contact.email_works, cls.email_opted_out_at.is_(None)),
                     and_(Contact.mobile_works, cls.sms_opted_out_at.is_(None))),
             )
             .correlate_except(Contact)

@@ -10,8 +10,10 @@ bp.add_app_template_global(radio_field, "radio_field")
 from survey.respondent import (  # noqa: E402,F401
     consent,
     display,
+    emails,
     entry,
     language,
+    later,
     offline,
     pages,
     support,

@@ -226,3 +226,25 @@ def _choices(field: RadioField) -> set[str]:
 
 class StopTextsForm(FlaskForm):
     """Stop text messages (the button is the whole form)."""
+
+
+class StopEmailsForm(FlaskForm):
+    """Stop emails for this study (the button is the whole form)."""
+
+
+class RemindLaterForm(FlaskForm):
+    """When the next reminder should come: a day, and an hour within the sending hours."""
+
+    days = RadioField(
+        lazy_gettext("When should we remind you?"),
+        choices=[SelectChoice("1", lazy_gettext("Tomorrow")),
+                 SelectChoice("3", lazy_gettext("In 3 days")),
+                 SelectChoice("7", lazy_gettext("In a week"))],
+        validators=[InputRequired(message=lazy_gettext("Choose when we should remind you."))],
+    )
+    hour = RadioField(lazy_gettext("At what time?"), validators=[Optional()])
+
+    def offer_hours(self, hours: tuple[int, ...]) -> None:
+        """The hours the study sends at, after "any time" (the start of its sending hours)."""
+        self.hour.choices = [SelectChoice("", lazy_gettext("Any time"))] + [
+            SelectChoice(str(h), f"{h:02d}:00") for h in hours]

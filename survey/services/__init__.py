@@ -23,12 +23,14 @@ Where things happen:
 | a personal link is issued and resolved | `tokens.issue_token`, `respondent.read_visit` |
 | an email is sent (at most once) | `outbox.deliver` (messages written by the invitation steps) |
 | a text message is sent (at most once) | `outbox.deliver` given `sms_settings` |
-| which channels a participant gets | `text_messages.channels_for`; SQL: `Participant.reachable` |
+| which channels a participant gets | `survey.messaging.reach.channels_for`; SQL: `Participant.reachable` |
+| an invitation's messages are queued | `survey.messaging.compose.compose` (called by `invitations`) |
 | a delivery receipt (Notify callback, bounce) is applied | `receipts.record_receipt`, `.record_bounce` |
 | a contact is marked unreachable on one channel (audited) | `receipts.mark_unreachable` |
-| a mobile number is checked | `text_messages.parse_mobile` |
-| texts are stopped by a STOP reply | `text_messages.opt_out_by_number` |
-| texts are stopped on the link's page (audited) | `text_messages.texts_for_link` |
+| a mobile number is checked | `survey.messaging.reach.parse_mobile` |
+| texts are stopped by a STOP reply | `opt_outs.opt_out_by_number` |
+| texts are stopped on the link's page (audited) | `opt_outs.texts_for_link` |
+| emails are stopped (List-Unsubscribe one-click, the link's page; audited) | `opt_outs.emails_for_link` |
 | consent is recorded | `consent.record_consent` |
 | a link's (participant's) language is read or switched | `languages.link_language`, `.set_link_language` |
 | a page is worded in the participant's language | `responses.in_language` |

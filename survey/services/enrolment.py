@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from instruments import safe_csv
 from instruments.languages import LANGUAGES
+from survey.messaging.reach import CHANNELS, default_channel, parse_mobile
 from survey.models import Channel, Contact, Participant, Role, Study, Team, User
 from survey.services.audit import record_event
 from survey.services.errors import InputError, Problem, character_problem
 from survey.services.invitations import reschedule_participant
-from survey.services.text_messages import CHANNELS, default_channel, parse_mobile
 
 COLUMNS = ("external_id", "email", "name", "role", "team_code", "anchor_date")
 # Columns a file may add after the required ones (in any order).

@@ -19,28 +19,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from survey.db import insert_on_conflict, utcnow
-from survey.mail import MailSettings, render_survey_email
+from survey.messaging import channels as channel_registry
+from survey.messaging.base import Links
+from survey.messaging.compose import compose
+from survey.messaging.email import MailSettings
 from survey.models import (
+    Channel,
     Contact,
     Invitation,
     InvitationStatus,
-    OutboxMessage,
     Participant,
     Study,
     StudyStatus,
     Wave,
 )
 from survey.services import schedule
-from survey.services.text_messages import channels_for
-from survey.services.tokens import issue_token
-from survey.sms import render_survey_sms
+from survey.services.tokens import emails_url, issue_token, later_url, survey_url, withdraw_url
 
 BATCH_SIZE = 500
 INSERT_CHUNK = 2000
@@ -162,64 +163,30 @@ def _load(db: Session, ids: Sequence[int]) -> list[Invitation]:
     )
 
 
+def issue_links(db: Session, settings: MailSettings) -> Callable[[Invitation], Links]:
+    """Issue a fresh personal link for an invitation and give its URLs (for `compose`)."""
+
+    def links(invitation: Invitation) -> Links:
+        token = issue_token(db, invitation)
+        base = settings.base_url
+        return Links(survey=survey_url(base, token), withdraw=withdraw_url(base, token),
+                     unsubscribe=emails_url(base, token), later=later_url(base, token))
+
+    return links
+
+
 def queue_messages(
     db: Session, settings: MailSettings, invitation: Invitation, kind: str, dedupe_key: str,
-    now: dt.datetime, *, send_at: dt.datetime | None = None, only: str | None = None,
+    now: dt.datetime, *, send_at: dt.datetime | None = None, only: Channel | None = None,
 ) -> None:
     """Issue a fresh personal link and put the email and/or text in the outbox (same transaction).
 
-    The text's dedupe_key is the email's with "sms:" in front, so an email and a text for the
-    same invitation are two messages, each queued once. `only` keeps one channel (a resend
-    after a temporary failure), `send_at` delays it.
+    One `messaging.compose` step: the text's dedupe_key is the email's with "sms:" in front, so
+    an email and a text for the same invitation are two messages, each queued once. `only`
+    keeps one channel (a resend after a failure), `send_at` delays it.
     """
-    contact = invitation.participant.contact
-    assert contact is not None  # guaranteed by the claim's join on Contact
-    study = invitation.wave.study
-    channels = tuple(name for name in channels_for(contact, invitation.participant)
-                     if only is None or name == only)
-    if not channels:
-        return
-    send_at = send_at or now
-    token = issue_token(db, invitation)
-    if "sms" in channels:
-        assert contact.mobile is not None
-        text = render_survey_sms(kind, base_url=settings.base_url, token=token,
-                                 closes_at=invitation.closes_at,
-                                 zone=schedule.SendingRules.for_study(study).zone,
-                                 language=invitation.participant.language)
-        db.add(OutboxMessage(
-            dedupe_key=f"sms:{dedupe_key}", kind=kind, channel="sms", invitation_id=invitation.id,
-            recipient=contact.mobile, subject="", body_text=text, body_html="",
-            next_attempt_at=send_at, created_at=now,
-        ))
-    if "email" not in channels:
-        return
-    assert contact.email is not None
-    email = render_survey_email(
-        kind,
-        settings=settings,
-        token=token,
-        study_name=study.name,
-        wave_label=invitation.wave.label,
-        recipient_name=contact.name,
-        closes_at=invitation.closes_at,
-        zone=schedule.SendingRules.for_study(study).zone,
-        first_wave=invitation.wave.is_baseline,
-        language=invitation.participant.language,
-    )
-    db.add(
-        OutboxMessage(
-            dedupe_key=dedupe_key,
-            kind=kind,
-            invitation_id=invitation.id,
-            recipient=contact.email,
-            subject=email.subject,
-            body_text=email.text,
-            body_html=email.html,
-            next_attempt_at=send_at,
-            created_at=now,
-        )
-    )
+    compose(db, invitation, kind, dedupe_key, now, channels=channel_registry.renderers(settings),
+            issue_links=issue_links(db, settings), send_at=send_at, only=only)
 
 
 def _claim(
@@ -294,6 +261,7 @@ def _reminders_due(db: Session, now: dt.datetime) -> dict[tuple[int, int, int], 
                 Invitation.is_open,
                 Invitation.closes_at > now,
                 Invitation.reminders_sent < len(offsets),
+                Invitation.remind_at.is_(None),  # "remind me later" replaces these
             )
         ).all()
         for inv_id, sent_at, opens_at, closes_at, sent_count in rows:
@@ -313,7 +281,8 @@ def queue_reminders(
     sent: a person never gets more than the configured number, nor two at once.
     """
     now = now or utcnow()
-    queued = 0
+    # Requested reminders first: each one counts as the scheduled reminders due by now.
+    queued = _queue_requested(sessions, settings, now, batch_size)
     with sessions() as db:
         due = _reminders_due(db, now)
     for (_wave, old, new), ids in due.items():
@@ -322,11 +291,12 @@ def queue_reminders(
             with sessions.begin() as db:
                 candidates = select(Invitation.id).where(
                     Invitation.id.in_(chunk), Invitation.reminders_sent == old,
-                    Invitation.is_open,
+                    Invitation.is_open, Invitation.remind_at.is_(None),
                 )
                 claimed = _claim(
                     db, candidates,
-                    [Invitation.reminders_sent == old, Invitation.is_open],
+                    [Invitation.reminders_sent == old, Invitation.is_open,
+                     Invitation.remind_at.is_(None)],
                     {"reminders_sent": new, "last_reminder_at": now},
                 )
                 for invitation in _load(db, claimed):
@@ -335,6 +305,48 @@ def queue_reminders(
                     )
             queued += len(claimed)
     return queued
+
+
+def _queue_requested(
+    sessions: sessionmaker[Session], settings: MailSettings, now: dt.datetime, batch_size: int,
+) -> int:
+    """Queue the reminders respondents asked for ("remind me later") that are due; exactly once.
+
+    The claim clears remind_at in the same guarded UPDATE that takes the row, so only one
+    transaction (one scheduler) gets each request; its message goes in that transaction under
+    a key naming the request. The reminders the schedule owes by now count as sent.
+    """
+    queued = 0
+    while True:
+        with sessions.begin() as db:
+            candidates = (
+                _sendable(select(Invitation.id))
+                .where(Invitation.remind_at <= now, Invitation.is_open,
+                       Invitation.closes_at > now)
+                .order_by(Invitation.id)
+                .limit(batch_size)
+            )
+            requested: dict[int, dt.datetime | None] = {
+                row.id: row.remind_at for row in db.execute(
+                    select(Invitation.id, Invitation.remind_at).where(
+                        Invitation.id.in_(candidates.scalar_subquery())))}
+            claimed = _claim(
+                db, candidates, [Invitation.remind_at <= now, Invitation.is_open],
+                {"remind_at": None, "last_reminder_at": now},
+            )
+            if not claimed:
+                return queued
+            for invitation in _load(db, claimed):
+                offsets = [int(x) for x in invitation.wave.reminder_offsets or []]
+                if offsets:
+                    rules = schedule.SendingRules.for_study(invitation.wave.study)
+                    owed = schedule.reminders_due(rules, invitation.sent_at or invitation.opens_at,
+                                                  offsets, invitation.closes_at, now)
+                    invitation.reminders_sent = max(invitation.reminders_sent, owed)
+                at = requested.get(invitation.id) or now
+                queue_messages(db, settings, invitation, "remind",
+                               f"remind:{invitation.id}:later:{int(at.timestamp())}", now)
+        queued += len(claimed)
 
 
 def expire(db: Session, now: dt.datetime | None = None) -> int:

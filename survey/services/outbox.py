@@ -18,6 +18,7 @@ import datetime as dt
 import functools
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -26,17 +27,16 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from survey.db import utcnow
-from survey.mail import (
+from survey.messaging.base import (
     ConnectionFailure,
-    MailSettings,
+    Envelope,
+    MessageChannel,
     PermanentFailure,
     TemporaryFailure,
-    Transport,
-    build_message,
-    make_transport,
-    redact_addresses,
-    verp_address,
 )
+from survey.messaging.email import EmailChannel, MailSettings, Transport, redact_addresses
+from survey.messaging.reach import delivery_channels
+from survey.messaging.sms import SmsChannel, SmsSettings, SmsTransport
 from survey.models import (
     Channel,
     Contact,
@@ -53,8 +53,6 @@ from survey.models import (
 from survey.services import schedule
 from survey.services.invitations import OPEN_STATES
 from survey.services.receipts import mark_unreachable, message_key
-from survey.services.text_messages import delivery_channels
-from survey.sms import OutgoingSms, SmsSettings, SmsTransport, make_sms_transport
 
 BATCH_SIZE = 100
 LEASE = dt.timedelta(minutes=5)
@@ -92,7 +90,7 @@ def _paused(message_table: Any = OutboxMessage) -> Any:
 
 def claim(
     db: Session, now: dt.datetime, worker: str, *, lease: dt.timedelta = LEASE,
-    batch_size: int = BATCH_SIZE, channel: str = "email",
+    batch_size: int = BATCH_SIZE, channel: Channel = Channel.EMAIL,
 ) -> list[int]:
     """Take a lease on up to batch_size due messages of one channel no one else holds.
 
@@ -103,7 +101,7 @@ def claim(
     candidates = (
         select(OutboxMessage.id)
         .where(
-            OutboxMessage.channel == channel,
+            OutboxMessage.channel == channel.value,
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.next_attempt_at <= now,
             (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until <= now),
@@ -153,6 +151,7 @@ class _Claimed:
     subject: str
     body_text: str
     body_html: str
+    unsubscribe_url: str | None
     attempts: int
     created_at: dt.datetime
     invitation_status: InvitationStatus | None
@@ -172,18 +171,20 @@ class _Claimed:
     participant_id: int | None
     email_failed_at: dt.datetime | None
     mobile_failed_at: dt.datetime | None
+    email_opted_out_at: dt.datetime | None
 
 
 _CLAIMED_COLUMNS = (
     OutboxMessage.id, OutboxMessage.dedupe_key, OutboxMessage.invitation_id,
     OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body_text,
-    OutboxMessage.body_html, OutboxMessage.attempts, OutboxMessage.created_at,
+    OutboxMessage.body_html, OutboxMessage.unsubscribe_url, OutboxMessage.attempts, OutboxMessage.created_at,
     Invitation.status, Invitation.closes_at,
     Participant.code, Participant.is_active, Contact.email,
     Study.status, Study.timezone, Study.send_hour_start, Study.send_hour_end,
     Study.send_weekdays_only,
     OutboxMessage.channel, Contact.mobile, Participant.sms_opted_out_at, Contact.channel,
     Participant.id, Contact.email_failed_at, Contact.mobile_failed_at,
+    Participant.email_opted_out_at,
 )
 
 
@@ -219,11 +220,14 @@ def _recheck(message: _Claimed, now: dt.datetime) -> tuple[str, str | dt.datetim
                           f"{'mobile number' if sms else 'email address'} failed for good")
     if sms and message.sms_opted_out_at is not None:
         return "cancel", f"participant {message.participant_code} asked for no more texts"
+    if not sms and message.email_opted_out_at is not None:
+        return "cancel", f"participant {message.participant_code} asked for no more emails"
     assert message.contact_channel is not None  # the contact exists: it has an address
     if message.channel not in delivery_channels(
         None if message.email_failed_at else message.contact_email,
         None if message.mobile_failed_at else message.contact_mobile,
         message.contact_channel, message.sms_opted_out_at is not None,
+        message.email_opted_out_at is not None,
     ):
         return "cancel", (f"participant {message.participant_code} no longer gets "
                           f"{'texts' if sms else 'emails'}")
@@ -246,27 +250,20 @@ def _rules(zone: str, start: int, end: int, weekdays_only: bool) -> schedule.Sen
     return schedule.SendingRules(ZoneInfo(zone), start, end, weekdays_only)
 
 
-def _hand_over(
-    transport: Transport | SmsTransport, settings: MailSettings, message: _Claimed, recipient: str,
-    now: dt.datetime,
-) -> None:
-    """Build the email or text for a claimed message and give it to its channel's transport."""
+def _hand_over(channel: MessageChannel, message: _Claimed, recipient: str,
+               now: dt.datetime) -> None:
+    """Give a claimed message to its channel, under its stable key."""
     # Stable for this message (a resend carries the same Message-ID), unique across databases.
     key = message_key(message.dedupe_key, message.id, message.created_at)
-    if message.channel == "sms":
-        cast(SmsTransport, transport).send(OutgoingSms(recipient, message.body_text, key))
-        return
-    email = build_message(
-        settings, recipient=recipient, subject=message.subject, text=message.body_text,
-        html=message.body_html, message_key=key, when=now,
-        envelope_sender=verp_address(settings.bounce_address, message.id),
-    )
-    cast(Transport, transport).send(email)
+    channel.send(Envelope(
+        id=message.id, key=key, recipient=recipient, subject=message.subject,
+        text=message.body_text, html=message.body_html, when=now,
+        unsubscribe=message.unsubscribe_url or "",
+    ))
 
 
 def _deliver_one(
-    sessions: sessionmaker[Session], transport: Transport | SmsTransport, settings: MailSettings,
-    message_id: int,
+    sessions: sessionmaker[Session], channel: MessageChannel, message_id: int,
     worker: str, now: dt.datetime, report: DeliveryReport, max_attempts: int,
 ) -> None:
     """Re-check, send and record one claimed message (raises ConnectionFailure after recording)."""
@@ -277,7 +274,7 @@ def _deliver_one(
     verdict, detail = _recheck(message, now)
     if verdict == "cancel":
         _finish(sessions, message_id, worker, status=OutboxStatus.CANCELLED, last_error=str(detail),
-                body_text="", body_html="")
+                body_text="", body_html="", unsubscribe_url=None)
         report.cancelled += 1
         return
     if verdict == "defer":
@@ -288,12 +285,13 @@ def _deliver_one(
     recipient = str(detail)
     attempts = message.attempts + 1
     try:
-        _hand_over(transport, settings, message, recipient, now)
+        _hand_over(channel, message, recipient, now)
     except PermanentFailure as exc:
         error = redact_addresses(str(exc))[:2000]
         if _finish(sessions, message_id, worker, status=OutboxStatus.FAILED, attempts=attempts,
                    last_error=error, receipt=Receipt.PERMANENT_FAILURE, receipt_at=now,
-                   receipt_detail=error, body_text="", body_html="") and exc.recipient:
+                   receipt_detail=error, body_text="", body_html="",
+                   unsubscribe_url=None) and exc.recipient:
             _refused(sessions, message, now, error)
         report.failed += 1
         report.errors.append(error)
@@ -313,7 +311,8 @@ def _deliver_one(
         # Committed at once: the window in which a crash could cause a second copy is tiny.
         # The bodies hold live personal links; once delivered they are not kept.
         _finish(sessions, message_id, worker, status=OutboxStatus.SENT, sent_at=now, attempts=attempts,
-                last_error=None, recipient=recipient, body_text="", body_html="")
+                last_error=None, recipient=recipient, body_text="", body_html="",
+                unsubscribe_url=None)
         report.sent += 1
 
 
@@ -339,38 +338,39 @@ def deliver(
     worker: str | None = None,
     sms_settings: SmsSettings | None = None,
     sms_transport: SmsTransport | None = None,
+    channels: Mapping[Channel, MessageChannel] | None = None,
 ) -> DeliveryReport:
     """Deliver every due pending message once; commits the claim, then each message's outcome.
 
-    Emails go first, then texts (each channel claimed in its own batches, so an unreachable
-    mail server does not hold texts back). Texts are delivered only when `sms_settings` or
-    `sms_transport` is given; otherwise they wait for a pass that has them.
+    Messages go through a registry of channels keyed by Channel (`channels`, or else email
+    from `settings`/`transport` and texts from `sms_settings`/`sms_transport`). Emails go
+    first, then texts (each channel claimed in its own batches, so an unreachable mail server
+    does not hold texts back). A channel with no entry waits for a pass that has it.
     """
     now = now or utcnow()
     worker = worker or uuid.uuid4().hex[:16]
     report = DeliveryReport()
     pass_started = time.monotonic()
-    channels: list[tuple[str, Transport | SmsTransport]] = [
-        ("email", transport or make_transport(settings))
-    ]
-    if sms_transport is not None:
-        channels.append(("sms", sms_transport))
-    elif sms_settings is not None:
-        channels.append(("sms", make_sms_transport(sms_settings)))
+    if channels is None:
+        registry: dict[Channel, MessageChannel] = {
+            Channel.EMAIL: EmailChannel(settings, transport)}
+        if sms_transport is not None or sms_settings is not None:
+            registry[Channel.SMS] = SmsChannel(sms_settings or SmsSettings(), sms_transport)
+        channels = registry
     try:
-        for channel, channel_transport in channels:
-            _deliver_channel(sessions, channel, channel_transport, settings, now, worker, report,
+        for medium, channel in channels.items():
+            _deliver_channel(sessions, medium, channel, now, worker, report,
                              pass_started, batch_size=batch_size, lease=lease,
                              max_attempts=max_attempts)
     finally:
-        for _channel, channel_transport in channels:
-            channel_transport.close()
+        for channel in channels.values():
+            channel.close()
     return report
 
 
 def _deliver_channel(
-    sessions: sessionmaker[Session], channel: str, transport: Transport | SmsTransport,
-    settings: MailSettings, now: dt.datetime, worker: str, report: DeliveryReport,
+    sessions: sessionmaker[Session], medium: Channel, channel: MessageChannel,
+    now: dt.datetime, worker: str, report: DeliveryReport,
     pass_started: float, *, batch_size: int, lease: dt.timedelta, max_attempts: int,
 ) -> None:
     """Claim and deliver the due messages of one channel, batch by batch."""
@@ -380,7 +380,7 @@ def _deliver_channel(
         claimed_at = now + dt.timedelta(seconds=time.monotonic() - pass_started)
         with sessions.begin() as db:
             ids = claim(db, claimed_at, worker, lease=lease, batch_size=batch_size,
-                        channel=channel)
+                        channel=medium)
         if not ids:
             break
         started = time.monotonic()
@@ -390,8 +390,7 @@ def _deliver_channel(
                 _release(sessions, ids[position:], worker)
                 break
             try:
-                _deliver_one(sessions, transport, settings, message_id, worker, now, report,
-                             max_attempts)
+                _deliver_one(sessions, channel, message_id, worker, now, report, max_attempts)
             except ConnectionFailure as exc:
                 # The server is unreachable: the rest of the batch failed this attempt too.
                 for other in ids[position + 1 :]:

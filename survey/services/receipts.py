@@ -24,7 +24,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from survey.db import utcnow
-from survey.mail import MailSettings, redact_addresses
+from survey.messaging.email import MailSettings, redact_addresses
+from survey.messaging.reach import channels_for
 from survey.models import (
     Channel,
     Contact,
@@ -33,6 +34,7 @@ from survey.models import (
     OutboxStatus,
     Participant,
     Receipt,
+    User,
     Wave,
 )
 from survey.services.audit import record_event
@@ -174,7 +176,7 @@ def _queue_retry(db: Session, message: OutboxMessage, settings: MailSettings,
         OutboxMessage.dedupe_key == _retry_key(message, n + 1)))
     if exists is None:
         queue_messages(db, settings, invitation, message.kind, f"{base}:retry{n + 1}", now,
-                       send_at=now + retry_delay(n + 1), only=message.channel)
+                       send_at=now + retry_delay(n + 1), only=Channel(message.channel))
 
 
 def record_bounce(
@@ -186,6 +188,50 @@ def record_bounce(
     if message is None or message.channel != Channel.EMAIL.value:
         return None
     return record_receipt(db, message, receipt, detail, settings, source="bounce", now=now)
+
+
+def resend_after_fix(
+    db: Session, settings: MailSettings, participant: Participant, user: User | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Send again, once, each open invitation or reminder that failed for good on a channel
+    that works again (an admin fixed the address); how many were queued (audited).
+
+    Each resend's key names the message it replaces ("resend:<id>"), so asking twice, or two
+    admins at once, queues it once. Nothing is resent when a later message of the same
+    invitation on that channel has gone or is going anyway.
+    """
+    now = now or utcnow()
+    contact = participant.contact
+    if contact is None or not participant.is_active:
+        return 0
+    working = channels_for(contact, participant)
+    failed = db.scalars(
+        select(OutboxMessage).join(Invitation, Invitation.id == OutboxMessage.invitation_id)
+        .where(Invitation.participant_id == participant.id, Invitation.is_open,
+               Invitation.closes_at > now, OutboxMessage.status == OutboxStatus.FAILED,
+               OutboxMessage.receipt == Receipt.PERMANENT_FAILURE)
+        .order_by(OutboxMessage.id)
+    ).all()
+    queued = 0
+    for message in failed:
+        medium = Channel(message.channel)
+        key = f"resend:{message.id}"
+        superseded = db.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.invitation_id == message.invitation_id,
+            OutboxMessage.channel == message.channel, OutboxMessage.id > message.id,
+            OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENT))).limit(1))
+        already = db.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.dedupe_key.in_((key, f"{medium.value}:{key}"))))
+        if medium not in working or superseded is not None or already is not None:
+            continue
+        invitation = db.get(Invitation, message.invitation_id)
+        assert invitation is not None  # joined above
+        queue_messages(db, settings, invitation, message.kind, key, now, only=medium)
+        record_event(db, user, "outbox.resend", "participant", participant.code,
+                     {"message": message.id, "channel": medium.value, "kind": message.kind})
+        queued += 1
+    return queued
 
 
 def receipt_counts(db: Session) -> dict[str, int]:

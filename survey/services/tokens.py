@@ -64,3 +64,13 @@ def survey_url(base_url: str, token: str) -> str:
 def withdraw_url(base_url: str, token: str) -> str:
     """The personal withdrawal link."""
     return f"{base_url.rstrip('/')}/r/{token}/withdraw"
+
+
+def emails_url(base_url: str, token: str) -> str:
+    """The personal "no more emails" link (List-Unsubscribe, RFC 8058 one-click)."""
+    return f"{base_url.rstrip('/')}/r/{token}/emails"
+
+
+def later_url(base_url: str, token: str) -> str:
+    """The personal "remind me later" link."""
+    return f"{base_url.rstrip('/')}/r/{token}/later"

@@ -56,3 +56,27 @@ def test_admin_pages_have_no_axe_violations_at_320px(db: Session, live_server: s
     assert page.locator("#password_again-error").is_visible()
     check(page, "staff with errors")
     context.close()
+
+
+@pytest.mark.browser
+def test_participants_list_filters_and_timeline_have_no_axe_violations(
+    db: Session, live_server: str, browser: Any
+) -> None:
+    study = f.StudyFactory(code="axe")
+    first = f.WaveFactory(study=study, index=1, label="Baseline")
+    f.WaveFactory(study=study, index=2, label="3 months", offset_days=90)
+    person = f.ParticipantFactory(study=study, code="PAXE1")
+    f.InvitationFactory(participant=person, wave=first, status=m.InvitationStatus.SENT)
+    admin = new_user(admin=True, email="admin@example.org")
+    db.commit()
+    for width in (320, 1280):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        browser_sign_in(page, live_server, admin.email)
+        for path in ("/admin/studies/axe/participants",
+                     "/admin/studies/axe/participants?wave=1&status=not-started",
+                     "/admin/studies/axe/participants/PAXE1/edit"):
+            response = page.goto(live_server + path)
+            assert response is not None and response.status == 200, path
+            check(page, f"{path} at {width} px")
+        context.close()

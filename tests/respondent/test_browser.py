@@ -218,3 +218,45 @@ def test_stop_text_messages_page_is_accessible(db: Session, page: Any, live_serv
     check_accessible(page, "text messages stopped")
     db.expire_all()
     assert participant.sms_opted_out_at is not None
+
+
+def test_stop_emails_page_is_accessible(db: Session, page: Any, live_server: str) -> None:
+    link = make_link(db)
+    participant = link.invitation.participant
+    db.commit()
+    page.goto(f"{live_server}{link.url}")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Stop emails").click()
+    assert page.get_by_role("heading", name="Emails").is_visible()
+    check_accessible(page, "emails")
+    submit(page)
+    assert page.get_by_text("we will not send you any more emails about this study").is_visible()
+    check_accessible(page, "emails stopped")
+    db.expire_all()
+    assert participant.email_opted_out_at is not None and participant.is_active
+
+
+def test_remind_me_later_page_is_accessible_and_works_by_keyboard(
+    db: Session, page: Any, live_server: str
+) -> None:
+    link = make_link(db)
+    invitation = link.invitation
+    db.commit()
+    page.goto(f"{live_server}{link.url}")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Remind me later").click()
+    assert page.get_by_role("heading", name="Remind me later").is_visible()
+    check_accessible(page, "remind me later")
+    submit(page)  # nothing chosen: the error summary
+    assert page.get_by_text("Choose when we should remind you.").first.is_visible()
+    check_accessible(page, "remind me later, nothing chosen")
+    page.get_by_label("Tomorrow").focus()
+    page.keyboard.press("Space")
+    page.get_by_label("Any time").focus()
+    page.keyboard.press("Space")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_text("we will send you one reminder on").is_visible()
+    check_accessible(page, "remind me later, set")
+    db.expire_all()
+    assert invitation.remind_at is not None

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from survey import models as m
 from survey.db import get_engine, get_sessionmaker, session_scope
-from survey.mail import MailSettings, OutgoingEmail, SmtpTransport
+from survey.messaging import email as email_channel
+from survey.messaging.email import MailSettings, OutgoingEmail, SmtpTransport
 from survey.scheduler import run_pass
-from survey.services import invitations, outbox
+from survey.services import invitations
 from tests import factories as f
 from tests.scheduling.conftest import OPENS, SmtpServer, make_study, smtp_config
 
@@ -125,7 +126,7 @@ def test_crash_while_opening_then_restart_invites_everyone_once(
 ) -> None:
     app = make_pg_app(**smtp_config(smtp_server), INVITATION_BATCH_SIZE=25)
     emails = enrol(app)
-    real_render = invitations.render_survey_email
+    real_render = email_channel.render_survey_email
     calls = {"n": 0}
 
     def render_then_crash(*args: Any, **kwargs: Any) -> Any:
@@ -134,14 +135,14 @@ def test_crash_while_opening_then_restart_invites_everyone_once(
             raise KeyboardInterrupt  # Ctrl-C / the process dies
         return real_render(*args, **kwargs)
 
-    monkeypatch.setattr(invitations, "render_survey_email", render_then_crash)
+    monkeypatch.setattr(email_channel, "render_survey_email", render_then_crash)
     with pytest.raises(KeyboardInterrupt):
         run_pass(app, OPENS)
     # Two whole batches were committed; the third was rolled back whole.
     assert scalar(app, select(func.count(m.OutboxMessage.id))) == 50
     assert scalar(app, select(func.count(m.LinkToken.id))) == 50
     assert smtp_server.messages == []
-    monkeypatch.setattr(invitations, "render_survey_email", real_render)
+    monkeypatch.setattr(email_channel, "render_survey_email", real_render)
     restarted = make_pg_app(**smtp_config(smtp_server))
     report = run_pass(restarted, OPENS + dt.timedelta(minutes=1))
     assert (report.opened, report.delivery.sent) == (PEOPLE - 50, PEOPLE)
@@ -175,7 +176,7 @@ def test_crash_while_delivering_then_restart(
     def crashing(settings: Any) -> CrashingTransport:
         return CrashingTransport(settings, crash_at=30, after_accept=after_accept)
 
-    monkeypatch.setattr(outbox, "make_transport", crashing)
+    monkeypatch.setattr(email_channel, "make_transport", crashing)
     with pytest.raises(KeyboardInterrupt):
         run_pass(app, OPENS)
     delivered_before = len(smtp_server.messages)

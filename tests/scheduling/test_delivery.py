@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from survey import models as m
 from survey.db import utcnow
-from survey.mail import MailSettings
+from survey.messaging.email import MailSettings
 from survey.scheduler import run_pass
 from survey.services import invitations, outbox
 from survey.services.tokens import find_invitation

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey import models as m
-from survey.mail import MailSettings
+from survey.messaging.email import MailSettings
 from survey.services import invitations
 from survey.services.tokens import find_invitation
 from tests import factories as f

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -12,10 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey import models as m
-from survey.mail import MailSettings, render_survey_email
+from survey.messaging.base import Links, MessageContext
+from survey.messaging.email import MailSettings, render_survey_email
 from survey.services import enrolment, outbox
 from survey.services.errors import InputError
 from survey.services.study_setup import read_study_file
+from survey.services.tokens import survey_url, withdraw_url
 from tests import factories as f
 from tests.scheduling.conftest import OPENS, SmtpServer, Staged, make_study, smtp_config
 from tests.scheduling.test_delivery import body_text, queue_invites
@@ -88,18 +91,20 @@ def test_a_study_file_names_its_default_language(tmp_path: Path) -> None:
 
 
 def test_rendered_welsh_email_is_welsh_with_a_welsh_date() -> None:
-    email = render_survey_email(
-        "remind", settings=MailSettings(), token="t0k3n", study_name="Astudiaeth", wave_label="3 mis",
+    base = MailSettings().base_url
+    links = Links(survey_url(base, "t0k3n"), withdraw_url(base, "t0k3n"))
+    email = render_survey_email(MessageContext(
+        "remind", links=links, study_name="Astudiaeth", wave_label="3 mis",
         recipient_name="Siân", closes_at=dt.datetime(2026, 12, 5, 9, tzinfo=dt.UTC),
-        zone=dt.UTC, first_wave=False, language="cy")
+        zone=ZoneInfo("UTC"), first_wave=False, language="cy"))
     assert email.subject == "Nodyn atgoffa: mae eich arolwg am rolau gweithwyr cymheiriaid ar agor tan 5 Rhagfyr 2026"
     assert email.text.startswith("Annwyl Siân,")
     assert "tua 5 i 8 munud" in email.text and "Diolch yn fawr," in email.text
     assert '<html lang="cy">' in email.html and "Agor eich arolwg" in email.html
-    english = render_survey_email(
-        "remind", settings=MailSettings(), token="t0k3n", study_name="Study", wave_label="3 months",
-        recipient_name="", closes_at=dt.datetime(2026, 12, 5, 9, tzinfo=dt.UTC), zone=dt.UTC,
-        first_wave=False)
+    english = render_survey_email(MessageContext(
+        "remind", links=links, study_name="Study", wave_label="3 months",
+        recipient_name="", closes_at=dt.datetime(2026, 12, 5, 9, tzinfo=dt.UTC),
+        zone=ZoneInfo("UTC"), first_wave=False))
     assert english.subject.endswith("open until Saturday 5 December 2026")
     assert '<html lang="en-GB">' in english.html and english.text.startswith("Hello,")
 

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey import models as m
-from survey.bounces import bounce_receiver, parse_dsn
 from survey.commands.bounces import receipt_recorder
 from survey.db import utcnow
-from survey.mail import MailSettings, parse_verp, verp_address
+from survey.messaging.bounces import bounce_receiver, parse_dsn
+from survey.messaging.email import MailSettings, parse_verp, verp_address
+from survey.messaging.sms import SmsSettings
 from survey.services import enrolment, invitations, outbox, receipts
-from survey.sms import SmsSettings
 from tests import factories as f
 from tests.conftest import StaffLogin
 from tests.scheduling.conftest import ANCHOR, SmtpServer, Staged, free_port, smtp_config
@@ -324,7 +324,7 @@ def test_bounces_arrive_by_lmtp_and_mark_the_address_dead(
         [f"bounces+{jo.id}@peerpulse.test", f"bounces+{alex.id}@peerpulse.test"])
     receiver = bounce_receiver(BOUNCES, receipt_recorder(app), port=free_port())
     receiver.start()
-    caplog.set_level(logging.INFO, logger="survey.bounces")
+    caplog.set_level(logging.INFO, logger="survey.messaging.bounces")
     try:
         with smtplib.LMTP("127.0.0.1", receiver.port) as lmtp:
             # Jo's email bounced (twice: the second changes nothing); Alex's was delayed.

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from survey import models as m
 from survey.config import Config, ConfigError
 from survey.db import get_sessionmaker, session_scope, utcnow
-from survey.mail import MailSettings
+from survey.messaging.email import MailSettings
 from survey.scheduler import JOB_INTERVALS
 from survey.services import invitations
 from tests.ops_scale.servers import ROOT, app_environment

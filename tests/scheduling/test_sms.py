@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from survey import models as m
 from survey.config import Config, ConfigError, finalise
-from survey.mail import MailSettings
+from survey.messaging.email import MailSettings
+from survey.messaging.sms import SmsSettings, count_segments, render_survey_sms
 from survey.scheduler import PassReport, run_pass
 from survey.services import enrolment, invitations, outbox
-from survey.services.tokens import find_invitation
-from survey.sms import SmsSettings, count_segments, render_survey_sms
+from survey.services.tokens import find_invitation, survey_url
 from tests import factories as f
 from tests.conftest import StaffLogin
 from tests.scheduling.conftest import ANCHOR, OPENS, Staged
@@ -278,7 +278,7 @@ def test_each_text_fits_one_segment(kind: str, base_url: str, language: str) -> 
     token = secrets.token_urlsafe(24)
     assert len(token) == 32
     first = dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.UTC)
-    texts = [render_survey_sms(kind, base_url=base_url, token=token, closes_at=first + n * DAY,
+    texts = [render_survey_sms(kind, survey_link=survey_url(base_url, token), closes_at=first + n * DAY,
                                zone=ZoneInfo("Europe/London"), language=language)
              for n in range(366)]
     longest = max(texts, key=len)

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from survey import models as m
 from survey.db import session_scope
+from survey.messaging import sms as sms_channel
+from survey.messaging.sms import NotifySmsTransport, OutgoingSms
 from survey.scheduler import run_pass
-from survey.services import invitations, outbox
-from survey.sms import NotifySmsTransport, OutgoingSms
 from tests import factories as f
 from tests.scheduling.conftest import OPENS, make_study
 from tests.scheduling.fake_notify import FakeNotify
@@ -57,7 +57,7 @@ def test_crash_while_opening_then_restart_texts_everyone_once(
 ) -> None:
     app = make_pg_app(**notify.config(), INVITATION_BATCH_SIZE=25)
     numbers = enrol_texters(app)
-    real_render = invitations.render_survey_sms
+    real_render = sms_channel.render_survey_sms
     calls = {"n": 0}
 
     def render_then_crash(*args: Any, **kwargs: Any) -> Any:
@@ -66,13 +66,13 @@ def test_crash_while_opening_then_restart_texts_everyone_once(
             raise KeyboardInterrupt
         return real_render(*args, **kwargs)
 
-    monkeypatch.setattr(invitations, "render_survey_sms", render_then_crash)
+    monkeypatch.setattr(sms_channel, "render_survey_sms", render_then_crash)
     with pytest.raises(KeyboardInterrupt):
         run_pass(app, OPENS)
     # One whole batch was committed; the second was rolled back whole.
     assert scalar(app, select(func.count(m.OutboxMessage.id))) == 25
     assert notify.received == []
-    monkeypatch.setattr(invitations, "render_survey_sms", real_render)
+    monkeypatch.setattr(sms_channel, "render_survey_sms", real_render)
     restarted = make_pg_app(**notify.config())
     report = run_pass(restarted, OPENS + dt.timedelta(minutes=1))
     assert (report.opened, report.delivery.sent) == (PEOPLE - 25, PEOPLE)
@@ -106,7 +106,7 @@ def test_crash_while_texting_then_restart(
     def crashing(settings: Any) -> CrashingNotify:
         return CrashingNotify(settings, crash_at=30, after_accept=after_accept)
 
-    monkeypatch.setattr(outbox, "make_sms_transport", crashing)
+    monkeypatch.setattr(sms_channel, "make_sms_transport", crashing)
     with pytest.raises(KeyboardInterrupt):
         run_pass(app, OPENS)
     assert len(notify.received) == (30 if after_accept else 29)

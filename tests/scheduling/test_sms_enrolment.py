@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey import models as m
+from survey.messaging.reach import delivery_channels, parse_mobile
 from survey.services import enrolment
 from survey.services.errors import InputError
-from survey.services.text_messages import delivery_channels, parse_mobile
 from tests import factories as f
 from tests.conftest import StaffLogin
 

@@ -7,7 +7,6 @@ CLI can render without a Flask request.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import re
 import smtplib
@@ -21,53 +20,28 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from typing import Any, ClassVar, Protocol
 
 from instruments.languages import SOURCE_LANGUAGE
 from survey.i18n import translations
-from survey.services.tokens import survey_url, withdraw_url
+from survey.messaging.base import (
+    N_,
+    TEMPLATES,
+    ConnectionFailure,
+    Envelope,
+    MessageContext,
+    PermanentFailure,
+    Rendered,
+    TemporaryFailure,
+    last_full_day,
+    localised_templates,
+)
+from survey.models import Channel
 
-TEMPLATE_DIR = Path(__file__).parent / "templates" / "mail"
-
-
-def N_(message: str) -> str:
-    """Mark a string for the catalogue; it is translated where it is used."""
-    return message
-
-
+TEMPLATE_DIR = TEMPLATES / "mail"
 SURVEY_MINUTES = N_("5 to 8")
 # TRANSLATORS: the emails' "open until" date as a CLDR pattern (EEEE weekday, d, MMMM month, y year)
 LAST_DAY_FORMAT = N_("EEEE d MMMM y")
-
-
-@functools.lru_cache(maxsize=16)
-def localised_templates(directory: Path, language: str) -> Environment:
-    """The Jinja environment of a directory of message templates (emails, texts) for one
-    language, its gettext installed; only .html templates are autoescaped."""
-    env = Environment(
-        loader=FileSystemLoader(directory),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
-    return env
-
-
-def last_full_day(closes_at: dt.datetime, zone: ZoneInfo, pattern: str, language: str) -> str:
-    """A survey window's last full day, in the language's form of a catalogue date `pattern`.
-
-    The window closes at the start of a sending slot, so the last full day is the day before.
-    """
-    last_day = (closes_at.astimezone(zone) - dt.timedelta(minutes=1)).date()
-    return format_date(last_day, translations(language).gettext(pattern), locale=language)
 
 
 @dataclass(frozen=True)
@@ -108,50 +82,33 @@ class MailSettings:
         )
 
 
-@dataclass(frozen=True)
-class RenderedEmail:
-    """Subject and both bodies of one email."""
-
-    subject: str
-    text: str
-    html: str
+RenderedEmail = Rendered
 
 
-def render_survey_email(
-    kind: str,
-    *,
-    settings: MailSettings,
-    token: str,
-    study_name: str,
-    wave_label: str,
-    recipient_name: str,
-    closes_at: dt.datetime,
-    zone: ZoneInfo,
-    first_wave: bool,
-    language: str = SOURCE_LANGUAGE,
-) -> RenderedEmail:
+def render_survey_email(context: MessageContext) -> Rendered:
     """Render an invitation (kind "invite") or a reminder (kind "remind") with its personal links,
-    in the participant's `language` (a code of instruments.languages)."""
-    if kind not in ("invite", "remind"):
-        raise ValueError(f"unknown email kind '{kind}'")
-    # The window closes at the start of the sending slot; the last full day is the day before.
-    context = {
-        "study_name": study_name,
-        "wave_label": wave_label,
-        "name": recipient_name.strip(),
-        "survey_link": survey_url(settings.base_url, token),
-        "withdraw_link": withdraw_url(settings.base_url, token),
-        "last_day": last_full_day(closes_at, zone, LAST_DAY_FORMAT, language),
+    in the participant's language (a code of instruments.languages)."""
+    language = context.language
+    values = {
+        "study_name": context.study_name,
+        "wave_label": context.wave_label,
+        "name": context.recipient_name.strip(),
+        "survey_link": context.links.survey,
+        "withdraw_link": context.links.withdraw,
+        "unsubscribe_link": context.links.unsubscribe,
+        "later_link": context.links.later,
+        "last_day": last_full_day(context.closes_at, context.zone, LAST_DAY_FORMAT, language),
         "minutes": translations(language).gettext(SURVEY_MINUTES),
-        "first_wave": first_wave,
+        "first_wave": context.first_wave,
         "html_lang": "en-GB" if language == SOURCE_LANGUAGE else language,
     }
     env = localised_templates(TEMPLATE_DIR, language)
-    subject = env.get_template(f"{kind}.subject.txt").render(context).strip()
-    return RenderedEmail(
-        subject=subject,
-        text=env.get_template(f"{kind}.txt").render(context),
-        html=env.get_template(f"{kind}.html").render(context),
+    kind = context.kind
+    return Rendered(
+        subject=env.get_template(f"{kind}.subject.txt").render(values).strip(),
+        text=env.get_template(f"{kind}.txt").render(values),
+        html=env.get_template(f"{kind}.html").render(values),
+        unsubscribe=context.links.unsubscribe,
     )
 
 
@@ -204,9 +161,13 @@ def redact_addresses(text: str) -> str:
 
 def build_message(
     settings: MailSettings, *, recipient: str, subject: str, text: str, html: str, message_key: str,
-    when: dt.datetime, envelope_sender: str | None = None,
+    when: dt.datetime, envelope_sender: str | None = None, unsubscribe: str = "",
 ) -> OutgoingEmail:
-    """A multipart/alternative message; its Message-ID is stable per outbox message."""
+    """A multipart/alternative message; its Message-ID is stable per outbox message.
+
+    With an `unsubscribe` URL it carries List-Unsubscribe and List-Unsubscribe-Post
+    (RFC 8058): a mail client's one-click "unsubscribe" POSTs to that URL.
+    """
     sender_name, sender_address = parseaddr(settings.sender)
     domain = sender_address.rsplit("@", 1)[-1] or "peerpulse.localhost"
     # The same outbox message always carries the same Message-ID, so that if a crash makes us
@@ -219,31 +180,14 @@ def build_message(
     message["Date"] = format_datetime(when.astimezone(dt.UTC))
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
+    if unsubscribe:
+        message["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.attach(MIMEText(text, "plain", _UTF8_QP))  # type: ignore[arg-type]  # stubs: str only
     if html:
         message.attach(MIMEText(html, "html", _UTF8_QP))  # type: ignore[arg-type]
     data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))  # SMTP wants CRLF
     return OutgoingEmail(envelope_sender or sender_address, recipient, message_id, data)
-
-
-class TemporaryFailure(Exception):
-    """Delivery failed but may work later (server down, 4xx reply)."""
-
-
-class ConnectionFailure(TemporaryFailure):
-    """The server could not be reached or dropped the connection: no message will get through."""
-
-
-class PermanentFailure(Exception):
-    """Delivery will not work for this message (5xx reply).
-
-    `recipient` is true when the refusal is about the address itself (a 5xx to RCPT TO, a
-    number the provider refuses): only then is that contact marked unreachable.
-    """
-
-    def __init__(self, message: str, *, recipient: bool = False) -> None:
-        super().__init__(message)
-        self.recipient = recipient
 
 
 class Transport(Protocol):
@@ -374,8 +318,44 @@ def make_transport(settings: MailSettings) -> Transport:
     raise ValueError(f"MAIL_BACKEND must be 'smtp' or 'file', not '{settings.backend}'")
 
 
+class EmailChannel:
+    """The email channel: render with the mail templates, send over one transport a batch."""
+
+    medium: ClassVar[Channel] = Channel.EMAIL
+
+    def __init__(self, settings: MailSettings, transport: Transport | None = None) -> None:
+        self.settings = settings
+        self._transport = transport
+
+    @property
+    def transport(self) -> Transport:
+        """The transport, made on first use (rendering needs none)."""
+        if self._transport is None:
+            self._transport = make_transport(self.settings)
+        return self._transport
+
+    def render(self, context: MessageContext) -> Rendered:
+        """The email for this context."""
+        return render_survey_email(context)
+
+    def send(self, message: Envelope) -> None:
+        """Build the MIME message (VERP envelope sender, List-Unsubscribe) and hand it over."""
+        self.transport.send(build_message(
+            self.settings, recipient=message.recipient, subject=message.subject,
+            text=message.text, html=message.html, message_key=message.key, when=message.when,
+            envelope_sender=verp_address(self.settings.bounce_address, message.id),
+            unsubscribe=message.unsubscribe,
+        ))
+
+    def close(self) -> None:
+        """Close the transport's connection."""
+        if self._transport is not None:
+            self._transport.close()
+
+
 __all__ = [
     "ConnectionFailure",
+    "EmailChannel",
     "FileTransport",
     "MailSettings",
     "OutgoingEmail",

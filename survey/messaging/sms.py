@@ -2,7 +2,7 @@
 
 Two backends behind one small interface (`SmsTransport`): `file` writes each message under
 instance/sms/ (the demo default: nothing leaves the machine), `notify` sends through GOV.UK
-Notify. Failures are the mail module's TemporaryFailure (retried by the outbox with its
+Notify. Failures are messaging.base's TemporaryFailure (retried by the outbox with its
 backoff), ConnectionFailure (the service is unreachable: the rest of the batch waits too) and
 PermanentFailure (marked failed, shown on the outbox admin page).
 
@@ -17,21 +17,25 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 from instruments.languages import SOURCE_LANGUAGE
-from survey.mail import (
+from survey.messaging.base import (
     N_,
+    TEMPLATES,
     ConnectionFailure,
+    Envelope,
+    MessageContext,
     PermanentFailure,
+    Rendered,
     TemporaryFailure,
     last_full_day,
     localised_templates,
 )
-from survey.services.tokens import survey_url
+from survey.models import Channel
 
-TEMPLATE_DIR = Path(__file__).parent / "templates" / "sms"
+TEMPLATE_DIR = TEMPLATES / "sms"
 SURVEY_MINUTES = "5-8"  # GSM-7 has no en dash: keep texts in one 160-character segment
 # TRANSLATORS: a text message's "open until" date as a CLDR pattern (EEE short weekday, d day,
 # MMM short month). Keep it to letters of the GSM 03.38 alphabet (no circumflexes), short, and
@@ -67,7 +71,7 @@ class SmsSettings:
 
 
 def render_survey_sms(
-    kind: str, *, base_url: str, token: str, closes_at: dt.datetime, zone: ZoneInfo,
+    kind: str, *, survey_link: str, closes_at: dt.datetime, zone: ZoneInfo,
     language: str = SOURCE_LANGUAGE,
 ) -> str:
     """The text of an invitation (kind "invite") or a reminder ("remind"): link and opt-out,
@@ -75,7 +79,7 @@ def render_survey_sms(
     if kind not in ("invite", "remind"):
         raise ValueError(f"unknown text message kind '{kind}'")
     context = {
-        "survey_link": survey_url(base_url, token),
+        "survey_link": survey_link,
         "last_day": last_full_day(closes_at, zone, LAST_DAY_FORMAT, language),
         "minutes": SURVEY_MINUTES,
     }
@@ -212,11 +216,44 @@ def make_sms_transport(settings: SmsSettings) -> SmsTransport:
     raise ValueError(f"SMS_BACKEND must be 'file' or 'notify', not '{settings.backend}'")
 
 
+class SmsChannel:
+    """The text message channel: one short text, sent over one transport a batch."""
+
+    medium: ClassVar[Channel] = Channel.SMS
+
+    def __init__(self, settings: SmsSettings, transport: SmsTransport | None = None) -> None:
+        self.settings = settings
+        self._transport = transport
+
+    @property
+    def transport(self) -> SmsTransport:
+        """The transport, made on first use (rendering needs none)."""
+        if self._transport is None:
+            self._transport = make_sms_transport(self.settings)
+        return self._transport
+
+    def render(self, context: MessageContext) -> Rendered:
+        """The text for this context (no subject, no HTML)."""
+        return Rendered("", render_survey_sms(
+            context.kind, survey_link=context.links.survey, closes_at=context.closes_at,
+            zone=context.zone, language=context.language))
+
+    def send(self, message: Envelope) -> None:
+        """Hand the text over, its reference the outbox message's stable key."""
+        self.transport.send(OutgoingSms(message.recipient, message.text, message.key))
+
+    def close(self) -> None:
+        """Close the transport's session."""
+        if self._transport is not None:
+            self._transport.close()
+
+
 __all__ = [
     "FileSmsTransport",
     "NotifySmsTransport",
     "OutgoingSms",
     "SegmentCount",
+    "SmsChannel",
     "SmsSettings",
     "SmsTransport",
     "count_segments",

@@ -21,7 +21,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 
-from survey.mail import parse_verp, redact_addresses
+from survey.messaging.email import parse_verp, redact_addresses
 from survey.models import Receipt
 
 log = logging.getLogger(__name__)
