@@ -33,8 +33,11 @@ def _monitor(db: Session, auth: StaffLogin, org: m.Organisation) -> None:
 
 
 def _text(page: str) -> str:
-    """The words a reader sees: no SVG drawing coordinates, no tags."""
+    """The words a reader sees: no SVG drawing coordinates, no tags, and not the intervals of
+    the trust's own means (test_scorecard checks they are exactly the trust's own), whose
+    bounds may equal another trust's mean by chance."""
     page = re.sub(r"<svg.*?</svg>", " ", page, flags=re.S)
+    page = re.sub(r'<span class="mean-ci">.*?</span>', " ", page, flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
