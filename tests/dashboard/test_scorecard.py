@@ -51,7 +51,7 @@ def test_scorecard_has_each_groups_mean_changes_and_verdict(
     page = _page(db, client, auth, small_study["org"], small_study["study"])
     table = _scorecard(page)
     # A real data table: caption, column headers, the scale heading its group of rows.
-    assert "<caption>Scorecard: mean score at 3 months" in table
+    assert "<caption>Scorecard at 3 months (higher is better)</caption>" in table
     assert table.count('<th scope="col">') == 5
     assert '<th scope="rowgroup" rowspan="2">Equality</th>' in table
     rows = _rows(page)
