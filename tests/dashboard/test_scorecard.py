@@ -116,6 +116,9 @@ def test_trend_tables_and_charts_carry_each_means_interval(
     # t.test(x)$conf.int on each wave's five scores (qt(0.975, 4) = 2.776), to 1 decimal place.
     assert "Peer workers 2.8 (95% CI 1.8 to 3.8) (n=5) 3.4 (95% CI 2.0 to 4.8) (n=5)" in table
     assert "Colleagues and managers 3.8 (95% CI 3.1 to 4.5) (n=5) 3.8 (95% CI 3.0 to 4.6) (n=5)" in table
+    # The CSV carries the same intervals.
+    sheet = client.get(f"/dashboard/AAA/figures.csv?study={small_study['study'].code}").get_data(as_text=True)
+    assert "mean score,equality,Peer workers,,3 months,,3.4,2.0,4.8,5,," in sheet
     # Four means, four whiskers, and a legend entry saying what they are.
     chart = page.split('aria-describedby="table-equality"')[1].split("</ul>")[0]
     assert chart.count('class="whisker"') == 4
