@@ -111,7 +111,11 @@ SCHEMAS: dict[str, Any] = {
     }),
     "TrendRow": {"allOf": [
         _object({"scale": {"type": "string"}, "group": {"type": "string"},
-                 "wave": {"type": "integer"}}),
+                 "wave": {"type": "integer"},
+                 "ci_low": {"type": ["number", "null"], "description":
+                            "The mean's 95% confidence interval (t), to 1 decimal place; null "
+                            "when the mean is withheld or rests on one person."},
+                 "ci_high": {"type": ["number", "null"]}}),
         _ref("Cell"),
     ]},
     "GapRow": _object({

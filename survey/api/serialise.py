@@ -50,6 +50,13 @@ def cell_json(cell: Cell) -> dict[str, Any]:
     return {"suppressed": False, "n": None if cell.n_hidden else cell.n, "value": _dp(cell.value)}
 
 
+def interval_json(cell: Cell) -> dict[str, Any]:
+    """A shown mean's 95% interval at the page's precision; null when withheld or n < 2."""
+    interval = cell.interval
+    return {"ci_low": _dp(interval[0]) if interval else None,
+            "ci_high": _dp(interval[1]) if interval else None}
+
+
 def rate_json(row: RateRow) -> dict[str, Any]:
     """A response rate; a withheld one carries no counts."""
     shown = not row.suppressed
@@ -117,7 +124,8 @@ def dashboard_json(organisation: Organisation, board: TrustDashboard) -> dict[st
         "team_response_rates": [rate_json(r) for r in board.team_rates],
         "group_response_rates": [rate_json(r) for r in board.group_rates],
         "trends": [
-            {"scale": scale, "group": group, "wave": wave, **cell_json(cell)}
+            {"scale": scale, "group": group, "wave": wave, **cell_json(cell),
+             **interval_json(cell)}
             for scale, groups in board.trends.items()
             for group, by_wave in groups.items()
             for wave, cell in by_wave.items()

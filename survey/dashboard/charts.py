@@ -22,6 +22,8 @@ class Series:
     colour: str
     dash: str
     marker: str
+    # (x, y of the interval's top, y of its bottom): the 95% interval of each point, as whiskers
+    whiskers: list[tuple[float, float, float]] = dataclasses.field(default_factory=list)
 
     @property
     def polyline(self) -> str:
@@ -49,12 +51,18 @@ def line_chart(
     title: str,
     x_labels: Sequence[str],
     values: Mapping[str, Sequence[float | None]],
+    intervals: Mapping[str, Sequence[tuple[float, float] | None]] | None = None,
     y_min: float = 1.0,
     y_max: float = 5.0,
     width: int = 320,
     height: int = 200,
 ) -> LineChart:
-    """Lay out series of values (None = a gap) against categorical x labels."""
+    """Lay out series of values (None = a gap) and their 95% intervals against categorical x
+    labels, on a fixed y axis (so that small multiples share one axis).
+
+    Values and intervals are drawn rounded to one decimal place, as the tables print them, so
+    the drawing's coordinates give away no more precision than the text.
+    """
     # Room for the y labels on the left and half an x label on the right.
     left, right, top, bottom = 36, width - 36, 12, height - 28
     count = max(len(x_labels), 1)
@@ -66,10 +74,21 @@ def line_chart(
     def y_at(v: float) -> float:
         return bottom - (v - y_min) / (y_max - y_min) * (bottom - top)
 
+    def y_rounded(v: float) -> float:
+        return y_at(min(max(round(v, 1), y_min), y_max))
+
     series = []
-    for (label, row), style in zip(values.items(), SERIES_STYLES, strict=False):
-        points = [(x_at(i), y_at(v)) for i, v in enumerate(row) if v is not None]
-        series.append(Series(label, points, style["colour"], style["dash"], style["marker"]))
+    # Side by side at each wave, a few pixels apart, so that overlapping whiskers stay apart.
+    spread = len(values) - 1
+    for k, ((label, row), style) in enumerate(zip(values.items(), SERIES_STYLES, strict=False)):
+        shift = (k - spread / 2) * 6
+        bands = (intervals or {}).get(label) or [None] * len(row)
+        points = [(x_at(i) + shift, y_rounded(v)) for i, v in enumerate(row) if v is not None]
+        whiskers = [(x_at(i) + shift, y_rounded(band[1]), y_rounded(band[0]))
+                    for i, (v, band) in enumerate(zip(row, bands, strict=True))
+                    if v is not None and band is not None]
+        series.append(Series(label, points, style["colour"], style["dash"], style["marker"],
+                             whiskers))
     y_ticks = [(y_at(v), f"{v:g}") for v in range(int(y_min), int(y_max) + 1)]
     x_ticks = [(x_at(i), label) for i, label in enumerate(x_labels)]
     return LineChart(title, width, height, x_ticks, y_ticks, series, left, right, top, bottom)

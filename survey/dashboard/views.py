@@ -15,6 +15,7 @@ from survey.db import get_session
 from survey.models import Organisation, StaffRole, Study, Team
 from survey.services import dashboard as figures
 from survey.services import dashboard_report as report
+from survey.services import dashboard_scorecard as scorecard
 from survey.services import studies as study_service
 
 ALL_STAFF = (StaffRole.ADMIN, StaffRole.RESEARCHER, StaffRole.TRUST_MONITOR)
@@ -73,6 +74,8 @@ def _charts(board: figures.TrustDashboard) -> dict[str, LineChart]:
             labels,
             {figures.GROUP_LABELS[g]: [row[w.index].value for w in board.waves]
              for g, row in groups.items()},
+            {figures.GROUP_LABELS[g]: [row[w.index].interval for w in board.waves]
+             for g, row in groups.items()},
         )
         for scale, groups in board.trends.items()
     }
@@ -83,6 +86,8 @@ def _page(code: str, team_code: str | None) -> str:
     return render_template("dashboard/trust.html", organisation=organisation, team=team,
                            studies=studies, board=board,
                            charts=_charts(board) if board else {},
+                           glance=scorecard.glance(board) if board else None,
+                           symbols=scorecard.SYMBOLS,
                            group_labels=figures.GROUP_LABELS, report=report)
 
 

@@ -62,6 +62,15 @@ class Cell:
     suppressed: bool = False
     # Shown, but its n is not: with a withheld sibling's n it would give that sibling's size.
     n_hidden: bool = False
+    # The mean's standard error and degrees of freedom, from the snapshot's sums (None: n < 2).
+    se: float | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The 95% t interval of a shown mean; None when the mean is withheld or has no spread."""
+        if self.value is None or self.suppressed or self.se is None or self.n < 2:
+            return None
+        return Estimate(self.value, self.se, self.n - 1).ci
 
 
 @dataclasses.dataclass
@@ -198,7 +207,9 @@ def _tally(counts: list[int]) -> tuple[int, int, int]:
 def _mean_cell(sums: Sums | None) -> Cell:
     if sums is None or not sums.n:
         return Cell(n=0, value=None)
-    return Cell(n=sums.n, value=sums.total / sums.n)
+    spread = stats.Summary.from_sums(sums.n, sums.total, sums.squares)
+    se = (spread.variance / sums.n) ** 0.5 if sums.n > 1 else None
+    return Cell(n=sums.n, value=spread.mean, se=se)
 
 
 def build(db: Session, study: Study, organisation_id: int, min_group: int,

@@ -68,13 +68,14 @@ def _text(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
-def _cell_row(section: str, scale: str, group: str, team: str, wave: str, cell: Cell
-              ) -> list[str]:
+def _cell_row(section: str, scale: str, group: str, team: str, wave: str, cell: Cell,
+              interval: bool = False) -> list[str]:
     team = _text(team)
     if cell.suppressed:
         return [section, scale, group, team, wave, "", WITHHELD, "", "", "", "", ""]
     n = "" if cell.n_hidden or cell.value is None else str(cell.n)
-    return [section, scale, group, team, wave, "", one_dp(cell.value), "", "", n, "", ""]
+    low, high = (one_dp(v) for v in cell.interval) if interval and cell.interval else ("", "")
+    return [section, scale, group, team, wave, "", one_dp(cell.value), low, high, n, "", ""]
 
 
 def _estimate_row(section: str, item: Change | Benchmark, group: str, wave: str,
@@ -121,7 +122,8 @@ def _rows(board: TrustDashboard) -> Iterator[list[str]]:
             for wave in board.waves:
                 cell = by_wave[wave.index]
                 if cell.n or cell.suppressed:
-                    yield _cell_row("mean score", scale, GROUP_LABELS[group], "", wave.label, cell)
+                    yield _cell_row("mean score", scale, GROUP_LABELS[group], "", wave.label, cell,
+                                    interval=True)
     for item in board.changes:
         yield _estimate_row(f"change since {item.since}", item, GROUP_LABELS[item.group],
                             item.label_to, item.label_from,

@@ -81,13 +81,15 @@ def _html_tables(page: str) -> dict[str, list[list[str]]]:
     return tables
 
 
-def _shown(cell: dict[str, Any]) -> str:
-    """How the HTML page prints a cell."""
+def _shown(cell: dict[str, Any], interval: bool = False) -> str:
+    """How the HTML page prints a cell (a trend table's with the mean's 95% interval)."""
     if cell["suppressed"]:
         return "withheld"
     if cell["value"] is None:
         return "–"
-    return f"{cell['value']:.1f} (n={cell['n']})"  # one decimal place, as the NHS Staff Survey
+    ci = (f" (95% CI {cell['ci_low']:.1f} to {cell['ci_high']:.1f})"
+          if interval and cell["ci_low"] is not None else "")
+    return f"{cell['value']:.1f}{ci} (n={cell['n']})"  # one decimal place, as the NHS Staff Survey
 
 
 def test_json_equals_the_html_dashboard(client: FlaskClient, sign_in: Callable[..., m.User],
@@ -100,7 +102,8 @@ def test_json_equals_the_html_dashboard(client: FlaskClient, sign_in: Callable[.
     assert scales == ["equality", "support"]
     for scale in scales:
         expected = [[label] + [_shown(next(r for r in board["trends"] if r["scale"] == scale
-                                           and r["group"] == group and r["wave"] == w)) for w in waves]
+                                           and r["group"] == group and r["wave"] == w), True)
+                               for w in waves]
                     for group, label in labels.items()]
         assert tables[f"table-{scale}"][1:] == expected, scale
     assert {row["scale"] for row in board["gaps"]} == {"equality", "support"}
