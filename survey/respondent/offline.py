@@ -93,4 +93,5 @@ def offline_pages(token: str, number: int) -> tuple[str, int]:
         return "", 204
     plan = in_language(shown.plan, current_language())
     pages = ahead_pages(token, plan, number, shown.answers, shown.revisions)
-    return render_template("respondent/_offline_pages.html", ahead=pages, total=plan.total), 200
+    return render_template("respondent/_offline_pages.html", ahead=pages, total=plan.total,
+                           one_question=shown.page.part_of is not None), 200

@@ -102,6 +102,7 @@ def test_views_that_write_on_get_are_marked(app: Flask) -> None:
     }
     assert marked == {
         "/r/<token>/page/<int:number>",
+        "/r/<token>/page/<int:number>/ahead",
         "/admin/studies/<code>/participants/<pcode>/edit",
         "/research/<code>/export.zip",
         "/research/<code>/free-text",
