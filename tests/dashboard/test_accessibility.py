@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
 from sqlalchemy.orm import Session
 
 from survey.services.demo import DEMO_PASSWORD, load_demo
@@ -41,7 +42,8 @@ def _no_violations(page: Any, what: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [320, 1024])
-def test_staff_pages_have_no_axe_violations(db: Session, live_server: str, browser: Any, width: int) -> None:
+def test_staff_pages_have_no_axe_violations(db: Session, live_server: str, browser: Any, width: int,
+        demo_mode: Flask) -> None:
     load_demo(db, today=dt.date(2026, 11, 26))
     db.commit()
     for role, paths in PAGES.items():
@@ -55,7 +57,8 @@ def test_staff_pages_have_no_axe_violations(db: Session, live_server: str, brows
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [320, 1024])
-def test_dashboard_prints_cleanly(db: Session, live_server: str, browser: Any, width: int) -> None:
+def test_dashboard_prints_cleanly(db: Session, live_server: str, browser: Any, width: int,
+        demo_mode: Flask) -> None:
     load_demo(db, today=dt.date(2026, 11, 26))
     db.commit()
     context, page = _signed_in(browser, live_server, "trust_monitor", width)
