@@ -197,8 +197,15 @@ def trust(db: Session) -> dict[str, object]:
 
 
 @pytest.fixture
-def demo(db: Session) -> m.Study:
-    """The demo study as loaded on 26 November 2026: four trusts, twelve teams, 156 participants."""
+def demo_mode(app: Flask) -> Flask:
+    """The app in demo mode (PEERPULSE_DEMO=1): demo accounts sign in with the password alone."""
+    app.config["DEMO"] = True
+    return app
+
+
+@pytest.fixture
+def demo(db: Session, demo_mode: Flask) -> m.Study:
+    """The demo study as loaded on 26 November 2026 (in demo mode): four trusts, twelve teams, 156 participants."""
     load_demo(db, today=DEMO_DAY)
     db.commit()
     return db.scalars(select(m.Study).where(m.Study.code == "demo")).one()

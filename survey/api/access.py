@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from werkzeug.exceptions import Unauthorized
 
 from survey.auth.access import current_user, role_required
@@ -55,9 +55,10 @@ def authenticate_bearer() -> None:
         raise BearerChallenge("This API accepts only personal API tokens in the Authorization "
                               "header: 'Authorization: Bearer <token>'.", "invalid_request")
     db = get_session()
-    method, path = request.method, request.path
+    method, path, demo = request.method, request.path, bool(current_app.config.get("DEMO"))
     try:
-        token = commit_after(lambda: api_tokens.authenticate(db, presented.strip(), method, path))
+        token = commit_after(lambda: api_tokens.authenticate(db, presented.strip(), method, path,
+                                                             demo_mode=demo))
     except InputError as exc:
         raise BearerChallenge(exc.by_field().get(api_tokens.REFUSAL_FIELD, str(exc)),
                               "invalid_token") from None

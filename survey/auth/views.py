@@ -10,11 +10,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey.auth import bp
 from survey.auth.access import current_user, require_role
 from survey.auth.forms import ApiTokenForm, CodeForm, ConfirmForm, LoginForm
-from survey.auth.sessions import begin_step, pending, sign_in_fully, sign_out
+from survey.auth.sessions import begin_step, demo_mode, pending, session_token, sign_in_fully, sign_out
 from survey.db import get_session, writes_on_get
 from survey.extensions import limiter, staff_login_limit
 from survey.models import User
-from survey.services import api_tokens, sign_in
+from survey.services import api_tokens, sign_in, staff_sessions
 from survey.services.errors import InputError
 from survey.web import commit_after
 
@@ -31,8 +31,8 @@ def _safe_next(target: str | None) -> str:
 def _finish(user: User, method: str, next_url: str | None) -> WerkzeugResponse:
     """Record the sign-in, start the session and go where the person was heading."""
     db = get_session()
-    commit_after(lambda: sign_in.complete_sign_in(db, user, method))
-    sign_in_fully(user)
+    token = commit_after(lambda: staff_sessions.start(db, user, method))
+    sign_in_fully(user, token)
     return redirect(_safe_next(next_url))
 
 
@@ -45,14 +45,19 @@ def login() -> str | WerkzeugResponse:
         db = get_session()
         # A failed attempt is audited (and committed) too.
         email, password = form.email.data or "", form.password.data or ""
-        user = commit_after(lambda: sign_in.check_password(db, email, password))
+        try:
+            user = commit_after(lambda: sign_in.check_password(db, email, password, demo_mode=demo_mode()),
+                                record_refusal=True)
+        except InputError as exc:
+            flash(exc.by_field().get("email", str(exc)), "error")
+            return render_template("auth/login.html", form=form)
         next_url = _safe_next(request.args.get("next"))
         if user is None:
             flash("That email and password do not match an account.", "error")
         elif user.has_second_factor:
             begin_step(user, "code", next_url)
             return redirect(url_for("auth.second_factor"))
-        elif user.needs_second_factor:
+        elif user.needs_second_factor(demo_mode()):
             begin_step(user, "enrol", next_url)
             flash("Your account can see research data, so it needs two-factor sign-in. "
                   "Set it up now; it takes two minutes.", "info")
@@ -132,8 +137,8 @@ def enrol() -> str | WerkzeugResponse:
 def _show_codes_after_sign_in(user: User, codes: list[str], next_url: str | None) -> str:
     """A required set-up finishes the sign-in; the recovery codes are shown this once."""
     db = get_session()
-    commit_after(lambda: sign_in.complete_sign_in(db, user, "totp"))
-    sign_in_fully(user)
+    token = commit_after(lambda: staff_sessions.start(db, user, "totp"))
+    sign_in_fully(user, token)
     return render_template("auth/recovery_codes.html", codes=codes, continue_url=_safe_next(next_url))
 
 
@@ -205,11 +210,11 @@ def new_recovery_codes() -> str | WerkzeugResponse:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> WerkzeugResponse:
-    """Sign out this browser (other sessions of the account stay signed in)."""
-    user = current_user()
-    if user is not None:
+    """Sign out this browser, ending its session on the server (other sessions stay signed in)."""
+    user, token = current_user(), session_token()
+    if user is not None and token is not None:
         db = get_session()
-        commit_after(lambda: sign_in.record_sign_out(db, user))
+        commit_after(lambda: staff_sessions.sign_out(db, user, token))
     sign_out()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))

@@ -19,7 +19,7 @@ from survey.models.operations import JobRun, SchedulerHeartbeat
 from survey.models.organisation import Organisation, Team
 from survey.models.participant import Contact, Participant
 from survey.models.response import Answer, Response, ScaleScore
-from survey.models.staff import AuditEvent, User
+from survey.models.staff import AuditEvent, StaffSession, User
 from survey.models.study import Study, StudyInstrument, Wave
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "ScaleScore",
     "SchedulerHeartbeat",
     "StaffRole",
+    "StaffSession",
     "Study",
     "StudyInstrument",
     "StudyStatus",

@@ -33,13 +33,15 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
-    # What the session cookie names (Flask-Login's user id): renewing it signs out every session.
+    # What a half-finished sign-in (password matched, second factor pending) names; renewed
+    # whenever every session of the account ends, so a pending step ends too.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     # TOTP second factor: the base32 secret, when it was confirmed, the last time step accepted.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[dt.datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
-    # Only the demo sets this: a demo account signs in with its (published) password alone.
+    # Only the demo sets this: in demo mode (PEERPULSE_DEMO=1) only, a demo account signs in
+    # with its (published) password alone; outside demo mode it cannot sign in at all.
     is_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     organisation: Mapped[Organisation | None] = relationship()
@@ -47,7 +49,7 @@ class User(Base):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    # Flask-Login's user protocol; the id it keeps in the session is the session token.
+    # Flask-Login's user protocol (the cookie names a StaffSession, see survey.auth.sessions).
     is_authenticated = True
     is_anonymous = False
 
@@ -57,11 +59,11 @@ class User(Base):
         return self.active
 
     def get_id(self) -> str:
-        """The session token: the only account reference a session cookie holds (Flask-Login)."""
+        """The account token (Flask-Login); sign-in then stores its StaffSession's token instead."""
         return self.session_token
 
     def renew_session_token(self) -> None:
-        """Give the account a new session token, which signs out every session it has."""
+        """Give the account a new account token, which ends any half-finished sign-in."""
         self.session_token = new_session_token()
 
     @property
@@ -74,10 +76,9 @@ class User(Base):
         """How many recovery codes are still unused."""
         return sum(1 for code in self.recovery_codes if code.used_at is None)
 
-    @property
-    def needs_second_factor(self) -> bool:
-        """Admins and researchers (they can export data) need one; demo accounts are exempt."""
-        return self.role in (StaffRole.ADMIN, StaffRole.RESEARCHER) and not self.is_demo
+    def needs_second_factor(self, demo_mode: bool) -> bool:
+        """Admins and researchers (they can export data) need one; demo accounts only in demo mode."""
+        return self.role in (StaffRole.ADMIN, StaffRole.RESEARCHER) and not (self.is_demo and demo_mode)
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password (never the password)."""
@@ -105,6 +106,27 @@ class RecoveryCode(Base):
     used_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
+class StaffSession(Base):
+    """One signed-in staff session, ended on the server by sign-out, expiry or the account's reset.
+
+    The cookie holds a random token; the table keeps only its SHA-256 (a copy of the database
+    does not sign anyone in). A session ends for good: `ended_at` is set and never cleared.
+    """
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[intpk]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+    # Why it ended: signed-out, idle, time-limit, account (reset, deactivated, everywhere).
+    ended_reason: Mapped[str | None] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship()
 
 
 class AuditEvent(Base):

@@ -74,11 +74,12 @@ def revoke(db: Session, user: User, token_id: int) -> ApiToken:
     return row
 
 
-def authenticate(db: Session, presented: str, method: str, path: str) -> ApiToken:
+def authenticate(db: Session, presented: str, method: str, path: str, *, demo_mode: bool) -> ApiToken:
     """The token presented with an API request, its use recorded; InputError (nothing written) if refused.
 
     The owner must be an active account that could sign in: an admin's or researcher's account
-    needs its second factor (unless a demo account), as a session does.
+    needs its second factor (unless a demo account in demo mode), as a session does; a demo
+    account's tokens work only in demo mode.
     """
     if not TOKEN_PATTERN.fullmatch(presented):
         raise InputError({REFUSAL_FIELD: "The bearer token is malformed: a PeerPulse token is 'pp_' "
@@ -94,7 +95,10 @@ def authenticate(db: Session, presented: str, method: str, path: str) -> ApiToke
     owner = row.user
     if not owner.active:
         raise InputError({REFUSAL_FIELD: "The account that owns this token is disabled."})
-    if owner.needs_second_factor and not owner.has_second_factor:
+    if owner.is_demo and not demo_mode:
+        raise InputError({REFUSAL_FIELD: "The account that owns this token is a demo account, which "
+                                       "works only while PeerPulse runs in demo mode."})
+    if owner.needs_second_factor(demo_mode) and not owner.has_second_factor:
         raise InputError({REFUSAL_FIELD: "The account that owns this token must set up two-factor "
                                        "sign-in again before its tokens work."})
     row.last_used_at = utcnow()

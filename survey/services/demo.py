@@ -145,8 +145,9 @@ class DemoSummary:
             f"  {self.participants} participants, {self.responses} completed responses.",
             "",
             f"Staff: {base_url}/staff/login (password for all: {DEMO_PASSWORD}):",
-            "  (these are demo accounts: they sign in with the password alone; every other",
-            "  administrator or researcher account sets up two-factor sign-in at its first sign-in)",
+            "  (these are demo accounts: they sign in with the password alone, in demo mode only;",
+            "  every other administrator or researcher account sets up two-factor sign-in at its",
+            "  first sign-in)",
         ]
         lines += [f"  {role:<14} {email}" for email, role in self.staff]
         lines += ["", "Respondent links (each is one person's personal survey link):"]

@@ -14,13 +14,15 @@ import secrets
 
 import pyotp
 import segno
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey.db import utcnow
 from survey.models import AuditEvent, User
 from survey.models.staff import RecoveryCode
+from survey.services import staff_sessions
 from survey.services.audit import record_event
 from survey.services.errors import InputError
 
@@ -49,31 +51,35 @@ def _audit_email(email: str) -> str:
     return email.strip().lower()[:120]
 
 
-def check_password(db: Session, email: str, password: str) -> User | None:
-    """The active account with this email and password, or None (the failure audited)."""
+def _dummy_hash() -> str:
+    """A hash made like a real one, checked when there is no account (made once per process)."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(generate_password_hash(secrets.token_hex(16)))
+    return _DUMMY_HASH[0]
+
+
+def check_password(db: Session, email: str, password: str, *, demo_mode: bool) -> User | None:
+    """The active account with this email and password, or None (the failure audited).
+
+    One password hash is checked whatever the account (unknown, disabled or active), so the
+    time taken does not tell which emails have accounts. Outside demo mode a demo account,
+    whose password is published, is refused with an InputError saying so (audited too).
+    """
     typed = email.strip().lower()
     user = db.scalar(select(User).where(func.lower(User.email) == typed))
-    if user is None:
-        # Hash anyway, so the response time does not tell which emails have accounts.
-        if not _DUMMY_HASH:
-            _DUMMY_HASH.append(generate_password_hash(secrets.token_hex(16)))
-        check_password_hash(_DUMMY_HASH[0], password)
-    elif user.active and user.check_password(password):
-        return user
+    matches = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
+    if user is not None and user.active and matches:
+        if not (user.is_demo and not demo_mode):
+            return user
+        record_event(db, user, "login.failed", "user", user.id,
+                     {"email": _audit_email(email), "step": "password", "reason": "demo account"},
+                     actor=_audit_email(email))
+        raise InputError({"email": "This is a demo account: it signs in only while PeerPulse runs "
+                                   "in demo mode (PEERPULSE_DEMO=1). Ask an administrator for an "
+                                   "account of your own."})
     record_event(db, user, "login.failed", "user", user.id if user else "",
                  {"email": _audit_email(email), "step": "password"}, actor=_audit_email(email))
     return None
-
-
-def complete_sign_in(db: Session, user: User, method: str) -> None:
-    """Record a finished sign-in; method is password (demo or no second factor), totp or recovery."""
-    user.last_login_at = now()
-    record_event(db, user, "login", "user", user.id, {"second_factor": method})
-
-
-def record_sign_out(db: Session, user: User) -> None:
-    """Audit a sign-out (the session token stays: other sessions are not affected)."""
-    record_event(db, user, "logout", "user", user.id)
 
 
 def _step(at: dt.datetime) -> int:
@@ -120,19 +126,47 @@ def check_second_factor(db: Session, user: User, code: str) -> str | None:
     typed = _normalise(code)
     if user.totp_secret is not None and re.fullmatch(r"\d{6}", typed):
         step = _matching_step(user.totp_secret, typed, user.totp_last_step)
-        if step is not None:
-            user.totp_last_step = step
+        if step is not None and _claim_step(db, user, step):
             return "totp"
     elif len(typed) == RECOVERY_CODE_CHARS:
         for recovery in user.recovery_codes:
             if recovery.used_at is None and _hash_matches(recovery.code_hash, typed):
-                recovery.used_at = now()
+                if not _claim_recovery_code(db, recovery):
+                    break  # another sign-in used it a moment ago
                 record_event(db, user, "2fa.recovery_code_used", "user", user.id,
                              {"left": user.recovery_codes_left})
                 return "recovery"
     # Timed by the sign-in clock, like the window that counts it.
     record_event(db, user, "login.2fa_failed", "user", user.id).at = now()
     return None
+
+
+def _claim_step(db: Session, user: User, step: int) -> bool:
+    """Mark a TOTP time step used, unless another sign-in did first: one atomic UPDATE.
+
+    Concurrent sign-ins with one code all pass the check in Python; on PostgreSQL the row
+    lock makes the others wait, then see the step taken and change nothing.
+    """
+    result = db.execute(
+        update(User).where(User.id == user.id,
+                           or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    if not getattr(result, "rowcount", 0):
+        return False
+    set_committed_value(user, "totp_last_step", step)
+    return True
+
+
+def _claim_recovery_code(db: Session, recovery: RecoveryCode) -> bool:
+    """Mark a recovery code used, unless another sign-in did first: one atomic UPDATE."""
+    at = now()
+    result = db.execute(
+        update(RecoveryCode).where(RecoveryCode.id == recovery.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=at).execution_options(synchronize_session=False))
+    if not getattr(result, "rowcount", 0):
+        return False
+    set_committed_value(recovery, "used_at", at)
+    return True
 
 
 def start_enrolment(user: User) -> str:
@@ -197,8 +231,7 @@ def reset_second_factor(db: Session, user: User, by: User | None = None,
     user.totp_enabled_at = None
     user.totp_last_step = None
     user.recovery_codes.clear()
-    user.renew_session_token()
-    db.flush()
+    staff_sessions.end_all(db, user)
     record_event(db, by, "user.2fa_reset", "user", user.id, actor=actor)
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from survey.models import Organisation, StaffRole, User
+from survey.services import staff_sessions
 from survey.services.audit import record_event
 from survey.services.errors import InputError, Problem, character_problem
 from survey.services.organisations import organisation_by_code
@@ -121,12 +122,17 @@ def change_role(db: Session, by: User | None, user: User, role: str, trust_code:
 
 def set_active(db: Session, by: User | None, user: User, active: bool,
                actor: str | None = None) -> bool:
-    """Deactivate or reactivate an account (never one's own); returns whether it changed."""
+    """Deactivate or reactivate an account (never one's own); returns whether it changed.
+
+    Deactivating ends every session of the account and revokes its API tokens, for good.
+    """
     if not active and by is not None and by.id == user.id:
         raise InputError({"active": "You cannot deactivate your own account."})
     if user.active == active:
         return False
     user.active = active
+    if not active:
+        staff_sessions.lock_out(db, user, by, actor)
     db.flush()
     record_event(db, by, "user.reactivate" if active else "user.deactivate", "user", user.id,
                  actor=actor)
@@ -135,7 +141,7 @@ def set_active(db: Session, by: User | None, user: User, active: bool,
 
 def reset_account(db: Session, user: User, *, role: str, password: str,
                   trust_code: str | None = None, actor: str | None = None) -> None:
-    """New password (same rules), role and trust, reactivated; every session of it ends.
+    """New password (same rules), role and trust, reactivated; its sessions end, its API tokens are revoked.
 
     A reset account is no longer a demo account: the exemption from the second factor is
     only for the demo's published password.
@@ -145,7 +151,7 @@ def reset_account(db: Session, user: User, *, role: str, password: str,
     change_role(db, None, user, role, trust_code, actor=actor)
     set_active(db, None, user, True, actor=actor)
     user.set_password(password)
-    user.renew_session_token()
+    staff_sessions.lock_out(db, user, actor=actor)
     user.is_demo = False
     record_event(db, None, "user.password_reset", "user", user.id, actor=actor)
 

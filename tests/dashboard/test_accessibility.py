@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy.orm import Session
 
 from survey.services.demo import DEMO_PASSWORD, load_demo
@@ -34,7 +35,8 @@ def _signed_in(browser: Any, live_server: str, role: str, width: int) -> tuple[A
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [320, 1024])
-def test_staff_pages_have_no_axe_violations(db: Session, live_server: str, browser: Any, width: int) -> None:
+def test_staff_pages_have_no_axe_violations(db: Session, live_server: str, browser: Any, width: int,
+        demo_mode: Flask) -> None:
     load_demo(db, today=dt.date(2026, 11, 26))
     db.commit()
     for role, paths in PAGES.items():
@@ -48,7 +50,8 @@ def test_staff_pages_have_no_axe_violations(db: Session, live_server: str, brows
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [320, 1024])
-def test_dashboard_prints_cleanly(db: Session, live_server: str, browser: Any, width: int) -> None:
+def test_dashboard_prints_cleanly(db: Session, live_server: str, browser: Any, width: int,
+        demo_mode: Flask) -> None:
     load_demo(db, today=dt.date(2026, 11, 26))
     db.commit()
     context, page = _signed_in(browser, live_server, "trust_monitor", width)

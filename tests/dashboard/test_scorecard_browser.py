@@ -21,7 +21,7 @@ PRINT_WIDTH, PRINT_PAGE_HEIGHT = round(186 / 25.4 * 96), round(267 / 25.4 * 96)
 
 
 @pytest.fixture
-def demo_dashboard(db: Session, live_server: str, browser: Any) -> Iterator[Any]:
+def demo_dashboard(db: Session, live_server: str, browser: Any, demo_mode: Any) -> Iterator[Any]:
     """A function that opens the demo trust dashboard at a width, signed in as its monitor."""
     load_demo(db, today=dt.date(2026, 11, 26))
     db.commit()

@@ -104,7 +104,8 @@ def _check_layout(page: Any, path: str, width: int) -> int:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [1280, 390])
-def test_staff_pages_layout_and_axe(db: Session, live_server: str, browser: Any, width: int) -> None:
+def test_staff_pages_layout_and_axe(db: Session, live_server: str, browser: Any, width: int,
+        demo_mode: Flask) -> None:
     load_demo(db, today=dt.date(2026, 11, 26))
     db.commit()
     paths = _staff_paths(db)

@@ -113,13 +113,20 @@ def test_demo_peer_workers_improve_on_equality(db: Session) -> None:
     assert len(means) == 3 and means[2] > means[0]
 
 
-def test_demo_command_prints_logins_and_links(runner: FlaskCliRunner) -> None:
+def test_demo_command_prints_logins_and_links(runner: FlaskCliRunner, demo_mode: Flask) -> None:
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "admin@example.org" in result.output and "/r/" in result.output
     # The first thing it prints is the front door, which answers.
     first = result.output.splitlines()[0]
     assert first.startswith("Start at http") and "/ (what PeerPulse is" in first, first
+
+
+def test_demo_command_refuses_outside_demo_mode(runner: FlaskCliRunner, db: Session) -> None:
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code != 0
+    assert "runs only in demo mode: set PEERPULSE_DEMO=1" in result.output
+    assert db.scalars(select(m.User)).all() == [] and db.scalars(select(m.Study)).all() == []
 
 
 def test_every_command_module_is_registered_in_one_place(app: Flask) -> None:
@@ -139,7 +146,7 @@ def test_demo_uses_the_apps_base_url_and_default_time_zone(
     make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BASE_URL", "http://from-the-environment.example")
-    app = make_app(BASE_URL="https://pulse.example.org", TIMEZONE="Pacific/Auckland")
+    app = make_app(BASE_URL="https://pulse.example.org", TIMEZONE="Pacific/Auckland", DEMO=True)
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     links = [line for line in result.output.splitlines() if "/r/" in line]

@@ -276,7 +276,7 @@ def test_a_session_ends_at_its_absolute_lifetime(make_app: Callable[..., Flask],
 
 
 def test_demo_accounts_sign_in_with_the_password_alone(client: FlaskClient, db: Session,
-                                                       runner: FlaskCliRunner) -> None:
+                                                       runner: FlaskCliRunner, demo_mode: Flask) -> None:
     summary = load_demo(db, today=dt.date(2026, 11, 26))
     db.commit()
     assert "sign in with the password alone" in summary.render("http://localhost")
@@ -295,7 +295,7 @@ def test_demo_accounts_sign_in_with_the_password_alone(client: FlaskClient, db: 
     assert password_step(client, "researcher@example.org", DEMO_PASSWORD).headers["Location"] == "/staff/"
 
 
-def test_only_demo_accounts_are_exempt(client: FlaskClient, db: Session) -> None:
+def test_only_demo_accounts_are_exempt(client: FlaskClient, db: Session, demo_mode: Flask) -> None:
     user(email="plain@example.org", no_second_factor=True)  # a researcher, as the admin page makes them
     user(email="demo@example.org", demo=True)
     db.commit()
