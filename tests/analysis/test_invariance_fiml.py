@@ -16,6 +16,8 @@ to 1e-8 relative; estimates and SRMR to 1e-6.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from analysis.datasets import read_csv
@@ -80,6 +82,9 @@ HS_SCALAR_FACTOR_MEANS = [-0.141760156733, 0.570285793974, -0.20534486965]
 BFI_LRT = [9.49355468133, 48.13698348762]
 HS_LRT = [5.11702838748, 40.72988020851]
 
+#: one data set's constants, and its fitted steps
+Case = tuple[tuple[Any, ...], InvarianceResults]
+
 CASES = {
     "bfi": ("bfi.csv", BFI_FACTORS, "gender", BFI_NOBS, BFI_FIT, BFI_LOADINGS,
             BFI_SCALAR_INTERCEPTS, BFI_SCALAR_FACTOR_MEANS, BFI_LRT, 211),
@@ -89,13 +94,13 @@ CASES = {
 
 
 @pytest.fixture(scope="module", params=list(CASES))
-def case(request: pytest.FixtureRequest) -> tuple[tuple, InvarianceResults]:  # type: ignore[type-arg]
+def case(request: pytest.FixtureRequest) -> Case:
     """Fit the three steps by FIML (the default) on one data set."""
     spec = CASES[request.param]
     return spec, measurement_invariance(read_csv(REFERENCE / spec[0]), spec[1], spec[2])
 
 
-def test_every_row_with_an_answer_is_used_and_the_output_says_so(case: tuple) -> None:  # type: ignore[type-arg]
+def test_every_row_with_an_answer_is_used_and_the_output_says_so(case: Case) -> None:
     (_, _, _, nobs, *_, missing), res = case
     assert res.missing == "ml"
     assert res.groups == nobs
@@ -109,7 +114,7 @@ def test_every_row_with_an_answer_is_used_and_the_output_says_so(case: tuple) ->
 
 
 @pytest.mark.parametrize("step", STEPS)
-def test_fit_measures_equal_lavaan(case: tuple, step: str) -> None:  # type: ignore[type-arg]
+def test_fit_measures_equal_lavaan(case: Case, step: str) -> None:
     (_, _, _, _, fit, *_), res = case
     got = res.step(step)
     expected = dict(zip(FIT_KEYS, fit[step], strict=True))
@@ -121,7 +126,7 @@ def test_fit_measures_equal_lavaan(case: tuple, step: str) -> None:  # type: ign
 
 
 @pytest.mark.parametrize("step", STEPS)
-def test_loadings_equal_lavaan(case: tuple, step: str) -> None:  # type: ignore[type-arg]
+def test_loadings_equal_lavaan(case: Case, step: str) -> None:
     (_, factors, _, _, _, loadings, *_), res = case
     items = [i for its in factors.values() for i in its]
     for group, expected in loadings[step].items():
@@ -129,7 +134,7 @@ def test_loadings_equal_lavaan(case: tuple, step: str) -> None:  # type: ignore[
         assert got == pytest.approx(expected, rel=CLOSE, abs=1e-9), group
 
 
-def test_scalar_intercepts_and_factor_means_equal_lavaan(case: tuple) -> None:  # type: ignore[type-arg]
+def test_scalar_intercepts_and_factor_means_equal_lavaan(case: Case) -> None:
     (_, factors, _, nobs, _, _, intercepts, means, _, _), res = case
     first, second = list(nobs)
     scalar = res.step("scalar")
@@ -140,7 +145,7 @@ def test_scalar_intercepts_and_factor_means_equal_lavaan(case: tuple) -> None:  
     assert list(scalar.factor_means[second].values()) == pytest.approx(means, rel=CLOSE, abs=1e-7)
 
 
-def test_chi_square_differences_equal_lavtestlrt(case: tuple) -> None:  # type: ignore[type-arg]
+def test_chi_square_differences_equal_lavtestlrt(case: Case) -> None:
     (*_, lrt, _), res = case
     assert [c.delta_chisq for c in res.comparisons] == pytest.approx(lrt, rel=1e-7)
 
