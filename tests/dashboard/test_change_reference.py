@@ -8,9 +8,17 @@ shown to differ, so a change of estimator cannot pass unnoticed.
 
 from __future__ import annotations
 
-import pytest
+import math
+from typing import Any
 
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from survey import models as m
 from survey.services import dashboard_stats as stats
+from survey.services.dashboard import PEERS, build
+from tests.helpers import publish
 
 # dput(sleep$extra): ID 1..10 under group 1, then under group 2
 GROUP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
@@ -71,3 +79,29 @@ def test_welch_with_one_person_on_a_side_gives_no_interval() -> None:
         result = stats.welch(trust, others)
         assert isinstance(result, stats.NoInterval)
         assert "fewer than two people" in result.reason
+
+
+def test_a_minimum_group_of_one_gives_words_not_a_division_by_zero(
+        db: Session, small_study: dict[str, Any]) -> None:
+    """The statistics do not rely on the configured minimum being sane (config refuses < 3)."""
+    study, org = small_study["study"], small_study["org"]
+    # Leave trust A one peer worker, who answered both waves.
+    keep = db.scalars(select(m.Participant.id).join(m.Team)
+                      .where(m.Team.organisation_id == org.id, m.Participant.role == m.Role.PEER_WORKER)
+                      .order_by(m.Participant.id)).first()
+    db.execute(delete(m.ScaleScore).where(m.ScaleScore.response_id.in_(
+        select(m.Response.id).join(m.Invitation).join(m.Participant).join(m.Team)
+        .where(m.Team.organisation_id == org.id, m.Participant.role == m.Role.PEER_WORKER,
+               m.Participant.id != keep))))
+    db.commit()
+    publish(db, fresh=True)
+    board = build(db, study, org.id, min_group=1)
+    peers = [c for c in board.changes if c.group == PEERS]
+    assert peers and all(c.estimate is None and c.reason for c in peers)
+    bench = next(b for b in board.benchmarks if b.group == PEERS)
+    assert bench.estimate is None and bench.reason is not None
+    assert bench.reason.startswith("no interval: fewer than two people")
+    for item in [*board.changes, *board.gap_changes, *board.benchmarks]:
+        if item.estimate is not None:
+            assert all(math.isfinite(v) for v in (item.estimate.value, item.estimate.se,
+                                                  *item.estimate.ci))
