@@ -78,6 +78,11 @@ class StepFit:
     residuals: dict[str, dict[str, float]]
     #: group -> factor -> mean (0 except in the later groups of the scalar step)
     factor_means: dict[str, dict[str, float]]
+    #: group -> item -> standard error of the loading (None for a marker, fixed at 1), from the
+    #: observed information (lavaan's default with missing = "ml"); empty if it is singular
+    loading_ses: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    #: group -> item -> standard error of the intercept, likewise
+    intercept_ses: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def fit_indices(self) -> dict[str, Any]:
         """Return the fit indices as the CLI and the web page show them."""
@@ -582,7 +587,16 @@ def _step_result(
     rmsea = float(np.sqrt(max(chisq / total / df - 1.0 / total, 0.0)) * np.sqrt(n_groups)) \
         if df > 0 else 0.0
     loadings, intercepts, residuals, means, srmr = {}, {}, {}, {}, 0.0
+    ses = _standard_errors(fitted, moments) if ok else None
+    loading_ses: dict[str, dict[str, float | None]] = {}
+    intercept_ses: dict[str, dict[str, float]] = {}
     for g, (mo, label) in enumerate(zip(moments, labels, strict=True)):
+        if ses is not None:
+            lay = fitted.layout
+            loading_ses[label] = {item: (float(ses[k]) if k >= 0 else None)
+                                  for item, k in zip(items, lay.lam[g].tolist(), strict=True)}
+            intercept_ses[label] = {item: float(ses[k])
+                                    for item, k in zip(items, lay.nu[g].tolist(), strict=True)}
         lam, phi, theta, nu, kappa = _matrices(fitted.x, fitted.layout, g)
         sigma = lam @ phi @ lam.T + np.diag(theta)
         mu = nu + lam @ kappa
@@ -601,8 +615,36 @@ def _step_result(
         cfi=float(cfi), tli=float(tli), rmsea=rmsea, srmr=srmr,
         baseline_chisq=float(base_chisq), baseline_df=int(base_df), converged=ok,
         loadings=loadings, intercepts=intercepts, residuals=residuals,
+        loading_ses=loading_ses, intercept_ses=intercept_ses,
         factor_means=means,
     )
+
+
+def _standard_errors(fitted: _Fitted, moments: list[_Moments]) -> np.ndarray | None:
+    """Standard errors from the observed information: the Hessian of -log L at the estimates.
+
+    -log L = N/2 * F + constant, so the information is N/2 times the Hessian of the fit
+    function F, taken here by central differences of its analytic gradient (lavaan's
+    ``information = "observed"``, its default with ``missing = "ml"``). None if it is singular.
+    """
+    total = sum(mo.n for mo in moments)
+    x, k = fitted.x, len(fitted.x)
+    hessian = np.empty((k, k))
+    for j in range(k):
+        step = 1e-5 * max(1.0, abs(x[j]))
+        up, down = x.copy(), x.copy()
+        up[j] += step
+        down[j] -= step
+        hessian[:, j] = (_objective(up, fitted.layout, moments)[1]
+                         - _objective(down, fitted.layout, moments)[1]) / (2 * step)
+    information = total / 2 * (hessian + hessian.T) / 2
+    try:
+        variance = np.diag(np.linalg.inv(information))
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(variance)) or np.any(variance <= 0):
+        return None
+    return np.sqrt(variance)
 
 
 def _baseline(mo: _Moments) -> float:

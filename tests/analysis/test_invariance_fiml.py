@@ -11,7 +11,8 @@ c("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "baseline.chisq", "bas
 tight(...) is cfa(..., missing = "ml") with lavaan's optimiser and its EM for the saturated
 moments run to the optimum (BFGS reltol 1e-14, em.h1.tol 1e-12; see fiml.R: with lavaan's
 defaults its estimates stop up to 1.3e-5 short). Chi-square and the indices built on it agree
-to 1e-8 relative; estimates and SRMR to 1e-6.
+to 1e-8 relative; estimates, standard errors (lavaan's default with missing = "ml": the
+observed information) and SRMR to 1e-6.
 """
 
 from __future__ import annotations
@@ -78,6 +79,26 @@ HS_LOADINGS = {
 HS_SCALAR_INTERCEPTS = [5.065577734978, 6.151750808755, 2.26513538597, 2.779463802036, 4.031104315772, 1.921463990804, 4.255318478466, 5.659332400003, 5.455364167547]
 # ... and the factor means of group 2 (Grant-White; group 1's are fixed at 0)
 HS_SCALAR_FACTOR_MEANS = [-0.141760156733, 0.570285793974, -0.20534486965]
+BFI_LOADING_SES = {
+    # parameterEstimates(fit.configural)[op == "=~", "se"], by group (0, a marker's, as None)
+    "configural": {'1': [None, 0.0769300591418, 0.0731950242097, 0.0721777853107, 0.06602661442, None, 0.084915623011, 0.0840971238629, 0.1043473242701, 0.1173495197342], '2': [None, 0.0663593407201, 0.0612518767182, 0.0559403490649, 0.0536759491205, None, 0.069822745052, 0.0690360704884, 0.0832661251339, 0.0951384699032]},
+    # parameterEstimates(fit.metric)[op == "=~", "se"], by group (0, a marker's, as None)
+    "metric": {'1': [None, 0.0506598832265, 0.0472448714529, 0.0443954207535, 0.0418530209728, None, 0.0540419210922, 0.0534624806653, 0.0651364095576, 0.0739722060686], '2': [None, 0.0506598832265, 0.0472448714529, 0.0443954207535, 0.0418530209728, None, 0.0540419210922, 0.0534624806653, 0.0651364095576, 0.0739722060686]},
+    # parameterEstimates(fit.scalar)[op == "=~", "se"], by group (0, a marker's, as None)
+    "scalar": {'1': [None, 0.0466268692621, 0.0446418969629, 0.0412606517195, 0.0400296952096, None, 0.0550460753851, 0.0543318799593, 0.0665088337012, 0.0756758275318], '2': [None, 0.0466268692621, 0.0446418969629, 0.0412606517195, 0.0400296952096, None, 0.0550460753851, 0.0543318799593, 0.0665088337012, 0.0756758275318]},
+}
+# parameterEstimates(fit.scalar)[op == "~1", "se"]: the item intercepts, group 1
+BFI_SCALAR_INTERCEPT_SES = [0.0353221189409, 0.0405984017743, 0.0381754779377, 0.0357663636072, 0.0336258898177, 0.0318957345845, 0.0361277787296, 0.0338464262559, 0.0398375177985, 0.0442642002147]
+HS_LOADING_SES = {
+    # parameterEstimates(fit.configural)[op == "=~", "se"], by group (0, a marker's, as None)
+    "configural": {'Pasteur': [None, 0.1811106061258, 0.1901975981638, None, 0.119938806276, 0.0972262711462, None, 0.2787301147612, 0.2305408192637], 'Grant-White': [None, 0.1570977217725, 0.1779709681377, None, 0.0921892378577, 0.091762612068, None, 0.1764042002891, 0.1860013849353]},
+    # parameterEstimates(fit.metric)[op == "=~", "se"], by group (0, a marker's, as None)
+    "metric": {'Pasteur': [None, 0.1203820376389, 0.1343956107438, None, 0.0754513692306, 0.067721823448, None, 0.1476343329341, 0.1480616647727], 'Grant-White': [None, 0.1203820376389, 0.1343956107438, None, 0.0754513692306, 0.067721823448, None, 0.1476343329341, 0.1480616647727]},
+    # parameterEstimates(fit.scalar)[op == "=~", "se"], by group (0, a marker's, as None)
+    "scalar": {'Pasteur': [None, 0.1186411556813, 0.1502535145081, None, 0.0737122520882, 0.0649707396686, None, 0.1405730856452, 0.1446848081735], 'Grant-White': [None, 0.1186411556813, 0.1502535145081, None, 0.0737122520882, 0.0649707396686, None, 0.1405730856452, 0.1446848081735]},
+}
+# parameterEstimates(fit.scalar)[op == "~1", "se"]: the item intercepts, group 1
+HS_SCALAR_INTERCEPT_SES = [0.0993471438226, 0.080812747377, 0.0917819525352, 0.0869584323234, 0.0970075731464, 0.0782772232004, 0.0782542053973, 0.0785684438064, 0.0714594682921]
 # lavTestLRT(fit.configural, fit.metric, fit.scalar)$`Chisq diff`[2:3]
 BFI_LRT = [9.49355468133, 48.13698348762]
 HS_LRT = [5.11702838748, 40.72988020851]
@@ -91,17 +112,18 @@ CASES = {
     "hs": ("holzinger.csv", HS_FACTORS, "school", HS_NOBS, HS_FIT, HS_LOADINGS,
            HS_SCALAR_INTERCEPTS, HS_SCALAR_FACTOR_MEANS, HS_LRT, 186),
 }
+SES = {"bfi": (BFI_LOADING_SES, BFI_SCALAR_INTERCEPT_SES), "hs": (HS_LOADING_SES, HS_SCALAR_INTERCEPT_SES)}
 
 
 @pytest.fixture(scope="module", params=list(CASES))
 def case(request: pytest.FixtureRequest) -> Case:
     """Fit the three steps by FIML (the default) on one data set."""
-    spec = CASES[request.param]
+    spec = (*CASES[request.param], *SES[request.param])
     return spec, measurement_invariance(read_csv(REFERENCE / spec[0]), spec[1], spec[2])
 
 
 def test_every_row_with_an_answer_is_used_and_the_output_says_so(case: Case) -> None:
-    (_, _, _, nobs, *_, missing), res = case
+    (_, _, _, nobs, *_, missing, _, _), res = case
     assert res.missing == "ml"
     assert res.groups == nobs
     assert res.missing_answers == missing
@@ -135,7 +157,7 @@ def test_loadings_equal_lavaan(case: Case, step: str) -> None:
 
 
 def test_scalar_intercepts_and_factor_means_equal_lavaan(case: Case) -> None:
-    (_, factors, _, nobs, _, _, intercepts, means, _, _), res = case
+    (_, factors, _, nobs, _, _, intercepts, means, *_), res = case
     first, second = list(nobs)
     scalar = res.step("scalar")
     items = [i for its in factors.values() for i in its]
@@ -145,8 +167,21 @@ def test_scalar_intercepts_and_factor_means_equal_lavaan(case: Case) -> None:
     assert list(scalar.factor_means[second].values()) == pytest.approx(means, rel=CLOSE, abs=1e-7)
 
 
+@pytest.mark.parametrize("step", STEPS)
+def test_standard_errors_equal_lavaan_observed_information(case: Case, step: str) -> None:
+    (_, factors, _, nobs, *_, loading_ses, intercept_ses), res = case
+    items = [i for its in factors.values() for i in its]
+    got = res.step(step)
+    for group, expected in loading_ses[step].items():
+        for item, se in zip(items, expected, strict=True):
+            assert got.loading_ses[group][item] == (None if se is None else pytest.approx(se, rel=CLOSE))
+    if step == "scalar":
+        for group in nobs:
+            assert [got.intercept_ses[group][i] for i in items] == pytest.approx(intercept_ses, rel=CLOSE)
+
+
 def test_chi_square_differences_equal_lavtestlrt(case: Case) -> None:
-    (*_, lrt, _), res = case
+    (*_, lrt, _, _, _), res = case
     assert [c.delta_chisq for c in res.comparisons] == pytest.approx(lrt, rel=1e-7)
 
 

@@ -108,6 +108,9 @@ def test_page_uses_every_answer_by_default_and_says_how_many_rows(
     assert res.missing == "ml"
     assert res.rows_note.startswith(f"{res.n_obs} of {res.rows_read} rows used (full-information ML")
     assert res.rows_note in page
+    item = list(report.items)[1]  # the first is the marker: no standard error
+    se = res.step("configural").loading_ses["wave 1"][item]
+    assert se is not None and f"{res.step('configural').loadings['wave 1'][item]:.3f} ({se:.3f})" in page
     assert 'id="missing-ml" name="missing" value="ml" checked' in page
     listwise = invariance_report.build(db, demo, InvarianceChoice(
         "identity", "wave", role_group="colleague", missing="listwise")).results
