@@ -18,7 +18,7 @@ from analysis.contract import distinct_names
 from analysis.datasets import read_csv, require_columns
 from analysis.errors import AnalysisError
 from analysis.growth import fit_growth
-from analysis.invariance import measurement_invariance
+from analysis.invariance import MISSING, measurement_invariance
 from analysis.reliability import (
     cronbach_alpha,
     item_total_correlations,
@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--items", required=True, nargs="+", metavar="COL",
                      help="item columns of one factor; the first is the marker")
     inv.add_argument("--group", required=True, metavar="COL", help="group column, e.g. role")
+    inv.add_argument("--missing", choices=MISSING, default="ml",
+                     help="missing answers: ml = full-information ML, every answer counts "
+                          "(lavaan missing = \"ml\", the default); listwise = complete rows only")
     inv.add_argument("--json", action="store_true", help="print one JSON object")
     inv.add_argument("--max-iter", type=int, default=5000, metavar="N",
                      help="optimiser iteration limit per step (default 5000)")
@@ -157,7 +160,7 @@ def run_invariance(args: argparse.Namespace) -> str:
     df = read_csv(args.data, identity=IDENTITY)
     distinct_names(args.items)
     results = measurement_invariance(df, {"f1": list(args.items)}, args.group,
-                                     max_iter=args.max_iter)
+                                     max_iter=args.max_iter, missing=args.missing)
     results.require_convergence()
     if args.json:
         return _json(results.to_dict())

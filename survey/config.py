@@ -12,6 +12,8 @@ INSTANCE_DIR = Path(os.environ.get("PEERPULSE_INSTANCE", Path.cwd() / "instance"
 
 DEFAULT_TIMEZONE = "Europe/London"  # of new studies, unless PEERPULSE_TIMEZONE says otherwise
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105  # nosec B105 - only in debug/demo/testing
+#: The smallest PEERPULSE_MIN_GROUP_SIZE accepted: a figure about one or two people is about them.
+MIN_GROUP_FLOOR = 3
 
 
 class ConfigError(RuntimeError):
@@ -154,7 +156,7 @@ class Config:
         for name, default in RATE_LIMITS.items():
             setattr(self, name, rate_limit(env, name, default))
         # --- end of rate limits
-        self.MIN_GROUP_SIZE = int(env.get("PEERPULSE_MIN_GROUP_SIZE", "5"))
+        self.MIN_GROUP_SIZE = _int(env, "PEERPULSE_MIN_GROUP_SIZE", 5)
         # Staff sessions end after this long without a request, and this long after sign-in.
         self.SESSION_IDLE_MINUTES = int(env.get("PEERPULSE_SESSION_IDLE_MINUTES", "30"))
         self.SESSION_MAX_HOURS = int(env.get("PEERPULSE_SESSION_MAX_HOURS", "12"))
@@ -187,6 +189,7 @@ def finalise(config: dict[str, Any]) -> None:
                           "such as Europe/London (new studies take it as their time zone).") from None
     if str(config.get("BASE_URL", "")).startswith("https://"):
         config["SESSION_COOKIE_SECURE"] = True
+    _check_min_group(config)
     _check_sms(config)
     if not config.get("SECRET_KEY"):
         if config.get("DEBUG") or config.get("DEMO") or config.get("TESTING"):
@@ -198,6 +201,17 @@ def finalise(config: dict[str, Any]) -> None:
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`, or run with "
                 "FLASK_DEBUG=1 / PEERPULSE_DEMO=1 for local development."
             )
+
+
+def _check_min_group(config: dict[str, Any]) -> None:
+    """Refuse a minimum group below MIN_GROUP_FLOOR: smaller groups would show individuals."""
+    value = config.get("MIN_GROUP_SIZE", 5)
+    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_GROUP_FLOOR:
+        raise ConfigError(
+            f"PEERPULSE_MIN_GROUP_SIZE={value!r} is too small: dashboards would show figures "
+            f"about one or two people. Use a whole number of at least {MIN_GROUP_FLOOR} "
+            "(the default is 5)."
+        )
 
 
 def _check_sms(config: dict[str, Any]) -> None:

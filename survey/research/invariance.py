@@ -26,6 +26,7 @@ def invariance(code: str) -> str:
         across=request.args.get("across", "role"),
         wave=request.args.get("wave", type=int, default=waves[0] if waves else 1),
         role_group=request.args.get("role_group", "peer_worker"),
+        missing=request.args.get("missing", "ml"),
     )
     report, error = None, None
     if "scale" in request.args:

@@ -453,8 +453,12 @@ def _benchmarks(db: Session, study: Study, organisation_id: int, board: TrustDas
                 own = stats.Summary.from_sums(mine.n, mine.total, mine.squares)
                 item.trust_value, item.comparator_value = row[wave].value, others.mean
                 item.comparator_trusts = len(by_org)
-                item.estimate = stats.welch(own, others)
-                item.verdict = stats.benchmark_verdict(item.estimate)
+                estimate = stats.welch(own, others)
+                if isinstance(estimate, Estimate):
+                    item.estimate = estimate
+                    item.verdict = stats.benchmark_verdict(estimate)
+                else:
+                    item.reason = estimate.reason
             benchmarks.append(item)
     return benchmarks
 

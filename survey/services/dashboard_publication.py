@@ -74,8 +74,8 @@ def _changes(db: Session, study: Study, organisation_id: int, wave: Wave,
         for first in firsts:
             before = found.get((scale, group, first), {})
             pairs = len(before.keys() & after.keys())
-            if pairs >= 2:
-                estimate = stats.change(before, after)
+            estimate = stats.change(before, after) if pairs >= 2 else None
+            if isinstance(estimate, stats.Estimate):
                 rows.append([scale, group, first, estimate.se, estimate.df, pairs])
             else:
                 rows.append([scale, group, first, None, None, pairs])

@@ -2,10 +2,21 @@
 
 Change between two waves is the difference of the two waves' means (the figures the table
 shows), so it reveals nothing the means do not. Its interval comes from the linear model
-``score ~ wave`` with standard errors clustered by participant (CR1, as Stata's
-``vce(cluster)``): a person who answered both waves is one unit, not two strangers. When everyone
-answered both waves this is exactly the paired t-test (R: ``t.test(after, before, paired = TRUE)``).
+``score ~ wave`` with standard errors clustered by participant: a person who answered both
+waves is one unit, not two strangers. The estimator is the cluster-robust sandwich with the
+small-sample factor G/(G-1) alone (G = people), called CR1 by clubSandwich and HC0 with the
+cluster adjustment by sandwich: R's ``sandwich::vcovCL(fit, cluster = ~id, type = "HC0",
+cadjust = TRUE)`` = ``clubSandwich::vcovCR(fit, cluster = id, type = "CR1")``, with t on G - 1
+degrees of freedom. It is deliberately *not* Stata's ``vce(cluster)`` (clubSandwich's "CR1S"),
+which multiplies by a further (N-1)/(N-K) over the N answers and K = 2 coefficients: with that
+factor the interval would be wider than the paired t-test's, and without it, when everyone
+answered both waves, this is exactly the paired t-test (R: ``t.test(after, before, paired =
+TRUE)``). tests/dashboard/reference/change.R holds the R calls behind the tests' numbers.
 The comparator is Welch's two-sample t-test (R: ``t.test(trust, others)``).
+
+With fewer than two people (or nobody at one of the waves) there is no interval, and the
+functions say so in words (a NoInterval) rather than dividing by zero: the statistics do not
+rely on PEERPULSE_MIN_GROUP_SIZE being sane, although survey/config.py refuses values below 3.
 """
 
 from __future__ import annotations
@@ -51,14 +62,25 @@ class Estimate:
         return 1 if low > 0 else -1 if high < 0 else 0
 
 
-def change(before: Mapping[int, float], after: Mapping[int, float]) -> Estimate:
+@dataclasses.dataclass(frozen=True)
+class NoInterval:
+    """A difference (when there is one) that has no interval, and why, in words."""
+
+    value: float | None
+    reason: str
+
+
+def change(before: Mapping[int, float], after: Mapping[int, float]) -> Estimate | NoInterval:
     """Mean of `after` minus mean of `before` (participant id -> score), clustered by person.
 
     Var = G/(G-1) * sum_i u_i^2 over the G people in either wave, where
     u_i = (after_i - mean_after)/n_after - (before_i - mean_before)/n_before (a term is 0 when
-    the person has no score at that wave); t on G - 1 degrees of freedom.
+    the person has no score at that wave); t on G - 1 degrees of freedom (CR1, see above).
+    A NoInterval when a wave has no scores or only one person answered at all.
     """
     n1, n2 = len(before), len(after)
+    if not n1 or not n2:
+        return NoInterval(None, "no interval: nobody answered at one of the waves")
     m1 = math.fsum(before.values()) / n1
     m2 = math.fsum(after.values()) / n2
     people = before.keys() | after.keys()
@@ -68,6 +90,9 @@ def change(before: Mapping[int, float], after: Mapping[int, float]) -> Estimate:
         for i in people
     )
     g = len(people)
+    if g < 2:
+        return NoInterval(m2 - m1, "no interval: only one person answered, so there is no "
+                                   "spread between people to estimate it from")
     return Estimate(m2 - m1, math.sqrt(g / (g - 1) * total), g - 1)
 
 
@@ -101,8 +126,14 @@ class Summary:
         return cls(n, mean, max(squares - n * mean * mean, 0.0) / (n - 1) if n > 1 else 0.0)
 
 
-def welch(trust: Summary, others: Summary) -> Estimate:
-    """Trust mean minus comparator mean, Welch's t (R: t.test(trust, others)$conf.int)."""
+def welch(trust: Summary, others: Summary) -> Estimate | NoInterval:
+    """Trust mean minus comparator mean, Welch's t (R: t.test(trust, others)$conf.int).
+
+    A NoInterval when either side has fewer than two people (no variance to compare).
+    """
+    if trust.n < 2 or others.n < 2:
+        return NoInterval(trust.mean - others.mean if trust.n and others.n else None,
+                          "no interval: fewer than two people on one side of the comparison")
     a, b = trust.variance / trust.n, others.variance / others.n
     se = math.sqrt(a + b)
     df = (a + b) ** 2 / (a**2 / (trust.n - 1) + b**2 / (others.n - 1)) if se else trust.n + others.n - 2

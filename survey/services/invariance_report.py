@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 ACROSS = ("role", "wave")
 ROLE_GROUPS = ("peer_worker", "colleague")
+#: how missing answers are handled (analysis.invariance.MISSING; listed here so that importing
+#: the app stays free of pandas): full-information ML, the default, or complete rows only
+MISSING = ("ml", "listwise")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class InvarianceChoice:
     across: str
     wave: int = 1
     role_group: str = "peer_worker"
+    missing: str = "ml"
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,9 @@ def build(db: Session, study: Study, choice: InvarianceChoice) -> InvarianceRepo
 
     if choice.across not in ACROSS or choice.role_group not in ROLE_GROUPS:
         raise AnalysisError("choose role or wave, and peer workers or colleagues")
+    if choice.missing not in MISSING:
+        raise AnalysisError("choose how missing answers are handled: full-information ML or "
+                            "complete rows only")
     peer = _instrument(study, "peer_worker")
     if choice.scale not in peer.scales:
         raise AnalysisError(f"the {peer.title.lower()} has no scale '{choice.scale}'")
@@ -110,7 +117,8 @@ def build(db: Session, study: Study, choice: InvarianceChoice) -> InvarianceRepo
     if frame.empty:
         raise AnalysisError("no submitted answers to analyse yet")
     frame.attrs["source"] = f"the answers of study {study.code}"
-    results = measurement_invariance(frame, {choice.scale: order}, choice.across)
+    results = measurement_invariance(frame, {choice.scale: order}, choice.across,
+                                     missing=choice.missing)
     results.require_convergence()
     return InvarianceReport(choice, wording, results)
 

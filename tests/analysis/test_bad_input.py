@@ -185,7 +185,7 @@ def test_group_labels_stay_as_written_with_an_empty_cell(
     small = table[table["role"] != "2"].head(40)
     small = pd.concat([small, table[table["role"] == "2"].head(5)])
     code, _out, err = _run("invariance", small, tmp_path / "d.csv", capsys)
-    assert code == 1 and "group '2' of column 'role' has 5 complete row(s)" in err
+    assert code == 1 and "group '2' of column 'role' has 5 usable row(s)" in err
     assert "np." not in err and "2.0" not in err
 
 

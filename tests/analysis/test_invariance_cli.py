@@ -22,11 +22,16 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def test_json_is_one_object_with_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(capsys, "invariance", str(DATA), *ITEMS, "--group", "role", "--json")
+    code, out, err = _run(capsys, "invariance", str(DATA), *ITEMS, "--group", "role", "--json",
+                          "--missing", "listwise")
     assert (code, err) == (0, "")
     doc = json.loads(out)
-    assert set(doc) == {"n_obs", "groups", "steps", "comparisons", "converged", "warnings"}
+    assert set(doc) == {"n_obs", "rows_read", "missing", "missing_answers", "rows", "groups",
+                        "steps", "comparisons", "converged", "warnings"}
     assert doc["n_obs"] == 412
+    assert (doc["rows_read"], doc["missing"]) == (420, "listwise")
+    assert doc["rows"] == ("412 of 420 rows used (listwise deletion: complete rows only); "
+                           "8 left out: a missing group or item")
     assert doc["groups"] == {"colleague": 254, "peer_worker": 158}
     assert [s["model"] for s in doc["steps"]] == ["configural", "metric", "scalar"]
     for step in doc["steps"]:
@@ -43,10 +48,25 @@ def test_json_is_one_object_with_the_documented_shape(capsys: pytest.CaptureFixt
     assert doc["warnings"] == ["8 of 420 rows left out: a missing group or item (listwise deletion)"]
 
 
+def test_full_information_ml_is_the_default_and_uses_every_row(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = _run(capsys, "invariance", str(DATA), *ITEMS, "--group", "role", "--json")
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    # 8 rows miss one of id2 / id5 (4 each, never both): FIML keeps them all
+    assert (doc["n_obs"], doc["missing"], doc["missing_answers"]) == (420, "ml", 8)
+    assert doc["rows"] == ("420 of 420 rows used (full-information ML: every answer counts; "
+                           "8 item answers missing among them)")
+    assert doc["warnings"] == []
+    code, out, _ = _run(capsys, "invariance", str(DATA), *ITEMS, "--group", "role")
+    assert code == 0 and "420 of 420 rows used (full-information ML" in out
+
+
 def test_text_report_names_steps_and_groups(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "invariance", str(DATA), *ITEMS, "--group", "role")
     assert code == 0
-    assert "colleague (254), peer_worker (158)" in out
+    assert "colleague (259), peer_worker (161)" in out
     assert out.count("configural") == 2  # its step row and its comparison row
     assert "metric -> scalar" in out
 
@@ -64,7 +84,7 @@ def _write(tmp_path: Path, df: pd.DataFrame) -> str:
         (None, [*ITEMS, "--group", "team"], "no column 'team'"),
         (None, ["--items", "id1", "id2", "--group", "role"], "at least 3 items"),
         ("text", [*ITEMS, "--group", "role"], "column 'id3' must be numeric, but line 5 holds 'often'"),
-        ("small", [*ITEMS, "--group", "role"], "group 'manager' of column 'role' has 4 complete row(s)"),
+        ("small", [*ITEMS, "--group", "role"], "group 'manager' of column 'role' has 4 usable row(s)"),
         ("flat", [*ITEMS, "--group", "role"], "item(s) 'id4' take a single value"),
         ("one", [*ITEMS, "--group", "role"], "has 1 group(s)"),
         (None, [*ITEMS, "--group", "role", "--max-iter", "1"], "did not converge"),

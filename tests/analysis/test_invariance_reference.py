@@ -94,14 +94,15 @@ def data() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def by_role(data: pd.DataFrame) -> InvarianceResults:
     """Return the one-factor invariance steps across role."""
-    return measurement_invariance(data, {"identity": IDENTITY}, "role")
+    return measurement_invariance(data, {"identity": IDENTITY}, "role", missing="listwise")
 
 
 @pytest.fixture(scope="module")
 def by_wave(data: pd.DataFrame) -> InvarianceResults:
     """Return the two-factor invariance steps across three waves."""
     data = data.assign(wave=data["wave"].astype(str))
-    return measurement_invariance(data, {"identity": IDENTITY, "support": SUPPORT}, "wave")
+    return measurement_invariance(data, {"identity": IDENTITY, "support": SUPPORT}, "wave",
+                                  missing="listwise")
 
 
 def _fit(res: InvarianceResults, model: str) -> list[float]:

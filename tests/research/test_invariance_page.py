@@ -96,3 +96,29 @@ def test_bad_choices_are_plain_messages(demo: m.Study, db: Session, client: Flas
     db.commit()
     with pytest.raises(AnalysisError, match="no submitted answers to analyse yet"):
         invariance_report.build(db, empty, InvarianceChoice("identity", "role", wave=1))
+
+
+def test_page_uses_every_answer_by_default_and_says_how_many_rows(
+        demo: m.Study, db: Session, client: FlaskClient, auth: StaffLogin) -> None:
+    _login(db, auth, role=m.StaffRole.RESEARCHER)
+    page = client.get(PAGE + "?scale=identity&across=wave&role_group=colleague").get_data(as_text=True)
+    report = invariance_report.build(db, demo, InvarianceChoice("identity", "wave",
+                                                                role_group="colleague"))
+    res = report.results
+    assert res.missing == "ml"
+    assert res.rows_note.startswith(f"{res.n_obs} of {res.rows_read} rows used (full-information ML")
+    assert res.rows_note in page
+    item = list(report.items)[1]  # the first is the marker: no standard error
+    se = res.step("configural").loading_ses["wave 1"][item]
+    assert se is not None and f"{res.step('configural').loadings['wave 1'][item]:.3f} ({se:.3f})" in page
+    assert 'id="missing-ml" name="missing" value="ml" checked' in page
+    listwise = invariance_report.build(db, demo, InvarianceChoice(
+        "identity", "wave", role_group="colleague", missing="listwise")).results
+    assert listwise.n_obs <= res.n_obs
+    page = client.get(PAGE + "?scale=identity&across=wave&role_group=colleague&missing=listwise")
+    text = page.get_data(as_text=True)
+    assert listwise.rows_note in text
+    assert 'value="listwise" checked' in text
+    page = client.get(PAGE + "?scale=identity&across=wave&role_group=colleague&missing=pairwise")
+    assert page.status_code == 200
+    assert "choose how missing answers are handled" in page.get_data(as_text=True)

@@ -124,5 +124,5 @@ def test_staff_pages_layout_and_axe(db: Session, live_server: str, browser: Any,
         assert_no_axe_violations(page, f"{path} at {width}px")
     # The research forms have radios and checkboxes, so the line check above had work to do.
     assert choices["/research/demo/model?scale=equality&by=role_group&method=REML"] == 6
-    assert choices["/research/demo/invariance"] == 2 and choices["/research/"] >= 1
+    assert choices["/research/demo/invariance"] == 4 and choices["/research/"] >= 1
     context.close()

@@ -66,3 +66,27 @@ def test_an_unknown_default_time_zone_stops_start_up(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("PEERPULSE_TIMEZONE", "Europe/Londn")
     with pytest.raises(ConfigError, match="PEERPULSE_TIMEZONE='Europe/Londn' is not a time zone"):
         create_app({"DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "k"})
+
+
+@pytest.mark.parametrize("raw", ["1", "2", "0", "-4"])
+def test_a_minimum_group_below_three_stops_start_up(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("PEERPULSE_MIN_GROUP_SIZE", raw)
+    with pytest.raises(ConfigError, match=rf"PEERPULSE_MIN_GROUP_SIZE={raw} is too small.*at least 3"):
+        create_app({"DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "k"})
+
+
+def test_a_minimum_group_that_is_not_a_number_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEERPULSE_MIN_GROUP_SIZE", "five")
+    with pytest.raises(ConfigError, match="PEERPULSE_MIN_GROUP_SIZE must be a whole number, not 'five'"):
+        create_app({"DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "k"})
+
+
+def test_a_minimum_group_of_three_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEERPULSE_MIN_GROUP_SIZE", "3")
+    app = create_app({"DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "k"})
+    assert app.config["MIN_GROUP_SIZE"] == 3
+
+
+def test_a_minimum_group_given_in_code_is_checked_too() -> None:
+    with pytest.raises(ConfigError, match="PEERPULSE_MIN_GROUP_SIZE=1 is too small"):
+        create_app({"DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "k", "MIN_GROUP_SIZE": 1})
