@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from instruments import Instrument, Item, Page
@@ -242,7 +242,8 @@ class RemindLaterForm(FlaskForm):
                  SelectChoice("7", lazy_gettext("In a week"))],
         validators=[InputRequired(message=lazy_gettext("Choose when we should remind you."))],
     )
-    hour = RadioField(lazy_gettext("At what time?"), validators=[Optional()])
+    # A list, not radios: a study that sends at any hour offers 25 choices.
+    hour = SelectField(lazy_gettext("At what time?"), validators=[Optional()])
 
     def offer_hours(self, hours: tuple[int, ...]) -> None:
         """The hours the study sends at, after "any time" (the start of its sending hours)."""

@@ -252,8 +252,12 @@ def test_remind_me_later_page_is_accessible_and_works_by_keyboard(
     check_accessible(page, "remind me later, nothing chosen")
     page.get_by_label("Tomorrow").focus()
     page.keyboard.press("Space")
-    page.get_by_label("Any time").focus()
-    page.keyboard.press("Space")
+    hour = page.get_by_label("At what time?")
+    assert hour.input_value() == ""  # "Any time" until a time is chosen
+    hour.focus()
+    page.keyboard.press("ArrowDown")  # the first sending hour
+    assert hour.input_value() != ""
+    page.get_by_role("button", name="Set the reminder").focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.get_by_text("we will send you one reminder on").is_visible()
