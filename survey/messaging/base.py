@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -147,3 +147,36 @@ class MessageChannel(Protocol):
 
     def close(self) -> None:
         """Release the connection held for a batch."""
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+SettingsT = TypeVar("SettingsT")
+TransportT = TypeVar("TransportT", bound=_Closable)
+
+
+class LazyTransport(Generic[SettingsT, TransportT]):
+    """A channel's settings and its transport, made on first use (rendering needs none) and
+    closed at the end of a batch. A channel names how its transport is made."""
+
+    def __init__(self, settings: SettingsT, transport: TransportT | None = None) -> None:
+        self.settings = settings
+        self._transport = transport
+
+    def make_transport(self) -> TransportT:
+        """The transport the settings name."""
+        raise NotImplementedError
+
+    @property
+    def transport(self) -> TransportT:
+        """The transport, made on first use."""
+        if self._transport is None:
+            self._transport = self.make_transport()
+        return self._transport
+
+    def close(self) -> None:
+        """Close the transport, if one was made."""
+        if self._transport is not None:
+            self._transport.close()

@@ -29,6 +29,7 @@ from survey.messaging.base import (
     TEMPLATES,
     ConnectionFailure,
     Envelope,
+    LazyTransport,
     MessageContext,
     PermanentFailure,
     Rendered,
@@ -318,21 +319,14 @@ def make_transport(settings: MailSettings) -> Transport:
     raise ValueError(f"MAIL_BACKEND must be 'smtp' or 'file', not '{settings.backend}'")
 
 
-class EmailChannel:
+class EmailChannel(LazyTransport[MailSettings, Transport]):
     """The email channel: render with the mail templates, send over one transport a batch."""
 
     medium: ClassVar[Channel] = Channel.EMAIL
 
-    def __init__(self, settings: MailSettings, transport: Transport | None = None) -> None:
-        self.settings = settings
-        self._transport = transport
-
-    @property
-    def transport(self) -> Transport:
-        """The transport, made on first use (rendering needs none)."""
-        if self._transport is None:
-            self._transport = make_transport(self.settings)
-        return self._transport
+    def make_transport(self) -> Transport:
+        """SMTP or a directory of .eml files, as the settings say."""
+        return make_transport(self.settings)
 
     def render(self, context: MessageContext) -> Rendered:
         """The email for this context."""
@@ -346,11 +340,6 @@ class EmailChannel:
             envelope_sender=verp_address(self.settings.bounce_address, message.id),
             unsubscribe=message.unsubscribe,
         ))
-
-    def close(self) -> None:
-        """Close the transport's connection."""
-        if self._transport is not None:
-            self._transport.close()
 
 
 __all__ = [

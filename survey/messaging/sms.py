@@ -26,6 +26,7 @@ from survey.messaging.base import (
     TEMPLATES,
     ConnectionFailure,
     Envelope,
+    LazyTransport,
     MessageContext,
     PermanentFailure,
     Rendered,
@@ -216,21 +217,14 @@ def make_sms_transport(settings: SmsSettings) -> SmsTransport:
     raise ValueError(f"SMS_BACKEND must be 'file' or 'notify', not '{settings.backend}'")
 
 
-class SmsChannel:
+class SmsChannel(LazyTransport[SmsSettings, SmsTransport]):
     """The text message channel: one short text, sent over one transport a batch."""
 
     medium: ClassVar[Channel] = Channel.SMS
 
-    def __init__(self, settings: SmsSettings, transport: SmsTransport | None = None) -> None:
-        self.settings = settings
-        self._transport = transport
-
-    @property
-    def transport(self) -> SmsTransport:
-        """The transport, made on first use (rendering needs none)."""
-        if self._transport is None:
-            self._transport = make_sms_transport(self.settings)
-        return self._transport
+    def make_transport(self) -> SmsTransport:
+        """GOV.UK Notify or a directory of text files, as the settings say."""
+        return make_sms_transport(self.settings)
 
     def render(self, context: MessageContext) -> Rendered:
         """The text for this context (no subject, no HTML)."""
@@ -241,11 +235,6 @@ class SmsChannel:
     def send(self, message: Envelope) -> None:
         """Hand the text over, its reference the outbox message's stable key."""
         self.transport.send(OutgoingSms(message.recipient, message.text, message.key))
-
-    def close(self) -> None:
-        """Close the transport's session."""
-        if self._transport is not None:
-            self._transport.close()
 
 
 __all__ = [
