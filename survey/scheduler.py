@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
+from sqlalchemy import Engine, Table, text
 
 from survey.config import ConfigError
 from survey.db import get_engine, get_sessionmaker, session_scope, utcnow
@@ -240,6 +241,25 @@ def heartbeat_job() -> None:
         log.exception("scheduler heartbeat failed; it will try again")
 
 
+# Any fixed number: the PostgreSQL advisory lock that serialises creating the job table.
+JOB_TABLE_LOCK = 0x5050_4A4F  # "PPJO"
+
+
+def create_job_table(table: Table, engine: Engine) -> None:
+    """Create APScheduler's job table unless it exists, safely when schedulers start together.
+
+    The job store's own start-up checks for the table and then creates it: two schedulers
+    starting at once on a new database both see no table, and one dies on PostgreSQL with a
+    duplicate-key error from the catalogue. Here the check and the creation are one
+    transaction behind an advisory lock (PostgreSQL) or a write lock (SQLite, BEGIN
+    IMMEDIATE), so the second scheduler waits and then finds the table.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": JOB_TABLE_LOCK})
+        table.create(conn, checkfirst=True)
+
+
 def build_scheduler(app: Flask, *, blocking: bool = True) -> BaseScheduler:
     """A scheduler with every job in the app database's job store (replacing old copies)."""
     # Imported here: the app and every other command start without APScheduler.
@@ -250,9 +270,11 @@ def build_scheduler(app: Flask, *, blocking: bool = True) -> BaseScheduler:
     global _app
     _app = app
     scheduler_cls = BlockingScheduler if blocking else BackgroundScheduler
+    # The job store reads then deletes unrestorable jobs in one transaction: it writes.
+    store = SQLAlchemyJobStore(engine=get_engine(app, writing=True))
+    create_job_table(store.jobs_t, get_engine(app, writing=True))
     scheduler: BaseScheduler = scheduler_cls(
-        # The job store reads then deletes unrestorable jobs in one transaction: it writes.
-        jobstores={"default": SQLAlchemyJobStore(engine=get_engine(app, writing=True))},
+        jobstores={"default": store},
         timezone=dt.UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )

@@ -76,7 +76,9 @@ def test_two_app_servers_and_two_schedulers(pg_url: str, pg_app: Flask, tmp_path
                     list(pool.map(lambda token: Respondent(urls, token).finish(), tokens))
                 print(f"surveys completed {time.monotonic() - started:.1f} s after start-up")
                 time.sleep(2)  # let a late delivery run show any duplicate
-                assert all(process.poll() is None for process in scheds), "a scheduler died"
+                dead = [n for n, process in enumerate(scheds) if process.poll() is not None]
+                assert not dead, "a scheduler died:\n" + "\n".join(
+                    (tmp_path / "logs" / f"scheduler-{n}.log").read_text()[-3000:] for n in dead)
             logs = [p.read_text() for p in sorted((tmp_path / "logs").glob("*.log"))]
             assert len(logs) == 2 and all("Scheduler running" in text for text in logs)
     finally:

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -90,3 +91,40 @@ def test_scheduler_command_runs_until_sigterm(app: Flask, tmp_path: Path) -> Non
             proc.kill()
     assert proc.returncode == 0, err
     assert "Scheduler stopped." in out
+
+
+def test_schedulers_starting_together_on_a_new_database_both_create_the_job_table(
+    app: Flask, database_url: str
+) -> None:
+    """Two schedulers started at once on a new database: APScheduler's own check-then-create
+    let one of them die with a duplicate-key error on PostgreSQL (seen in CI)."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    from survey.db import make_engine, writing_engine
+
+    with get_engine(app, writing=True).begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+    # One engine and one table object each, as two processes would have.
+    engines = [writing_engine(make_engine(database_url)) for _ in range(4)]
+    tables = [SQLAlchemyJobStore(engine=engine).jobs_t for engine in engines]
+    barrier = threading.Barrier(len(engines))
+    failures: list[BaseException] = []
+
+    def start(index: int) -> None:
+        barrier.wait()
+        try:
+            sched.create_job_table(tables[index], engines[index])
+        except BaseException as exc:
+            failures.append(exc)
+
+    try:
+        threads = [threading.Thread(target=start, args=(i,)) for i in range(len(engines))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert failures == []
+    assert stored_jobs(app) == []  # the table is there, and empty
