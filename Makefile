@@ -11,16 +11,28 @@ TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && e
 export TEST_DATABASE_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo web scheduler test test-fast lint test-tools bench clean translations
+.PHONY: help install lock audit run demo web scheduler test test-fast lint test-tools bench clean translations
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+# Everything comes from requirements.lock, pinned with hashes (`make lock` refreshes it), then
+# PeerPulse itself without its dependencies, built by the locked setuptools.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml requirements-build.in --extra test \
+  --generate-hashes --universal --python-version 3.11 --quiet
+
+lock: $(VENV)/.installed ## Refresh requirements.lock after changing pyproject.toml (UPGRADE=1: newest releases too)
+	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) -o requirements.lock
+	@echo "requirements.lock updated: commit it with pyproject.toml"
+
+audit: install ## pip-audit the locked packages against PyPI's advisories (needs PyPI's JSON API)
+	$(BIN)/pip-audit --disable-pip --require-hashes -r requirements.lock -s pypi --progress-spinner off --strict
 
 # gettext catalogues: the .po files are kept in git, their compiled .mo files are build output.
 PO_FILES := $(wildcard survey/translations/*/LC_MESSAGES/messages.po)
@@ -63,6 +75,7 @@ test-fast: install ## The suite without the browser tests
 	$(BIN)/pytest -m "not browser"
 
 lint: install ## ruff, mypy, bandit and the schema check
+	scripts/check-lock.sh $(BIN)
 	$(BIN)/ruff check survey instruments analysis tests bench migrations wsgi.py
 	$(BIN)/mypy
 	$(BIN)/bandit -q -c pyproject.toml -r survey instruments analysis
